@@ -1,0 +1,119 @@
+"""archpick: look at a dataset, pick a Keras architecture family by a flowchart, tune it, report why.
+
+Public API (importing this package never imports TensorFlow):
+
+    from archpick import inspect, recommend, fit, load_run
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["inspect", "recommend", "fit", "load_run", "__version__"]
+
+
+def _data_options(**kwargs: Any):
+    from archpick.datasets.base import DataOptions
+
+    return DataOptions(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def inspect(path: str | Path, **data_options: Any):
+    """Profile a dataset (a folder, a file, or a folder of datasets) without TensorFlow.
+
+    Args:
+        path: The data.
+        **data_options: kind, target, horizon, lookback, frames, size, sample_limit.
+
+    Returns:
+        archpick.profile.DatasetProfile.
+    """
+    import time
+
+    from archpick.datasets import profile_path
+
+    started = time.perf_counter()
+    profile = profile_path(path, _data_options(**data_options))
+    profile.facts["inspect_seconds"] = round(time.perf_counter() - started, 3)
+    return profile
+
+
+def recommend(path_or_profile: Any, **data_options: Any):
+    """The flowchart's recommendation (family, runner-up, steps with evidence); no TensorFlow.
+
+    Args:
+        path_or_profile: A path, or a DatasetProfile from `inspect`.
+        **data_options: As for `inspect` when a path is given.
+
+    Returns:
+        archpick.flowchart.Recommendation, or a list of them for a folder of datasets.
+    """
+    from archpick.flowchart import recommend as walk
+    from archpick.profile import DatasetProfile
+
+    profile = path_or_profile if isinstance(path_or_profile, DatasetProfile) else inspect(path_or_profile, **data_options)
+    if profile.modality == "collection":
+        return [walk(member) for member in profile.members]
+    return walk(profile)
+
+
+def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None, seed: int = 0,
+        out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
+        resume: str | Path | None = None, device: str = "auto", runs_root: str | Path = "runs",
+        progress: Any = None, **data_options: Any):
+    """Inspect, recommend, race the families within a wall-clock budget, export and report.
+
+    Args:
+        path: A dataset or a folder of datasets.
+        time_budget: Wall-clock budget ("3m", "90s", seconds); default 5 minutes (8 for a folder of datasets).
+        max_trials: Upper bound on trials per family.
+        seed: Random seed (splits, initialisation, search).
+        out: Run directory (default runs/<dataset>-<timestamp>).
+        families: None (recommended + runner-up), "recommended", or e.g. "cnn,rnn".
+        overwrite: Replace an existing, non-empty `out`.
+        resume: An interrupted run directory to continue.
+        device: "auto", "cpu" or "gpu".
+        runs_root: Parent folder of default run directories.
+        progress: Optional progress receiver (see archpick.search.Progress).
+        **data_options: kind, target, horizon, lookback, frames, size.
+
+    Returns:
+        archpick.run.Run with `.report` (dict), `.model_path` and `.leaderboard` (DataFrame).
+    """
+    from archpick.options import parse_duration
+    from archpick.runner import FitOptions
+
+    budget = parse_duration(time_budget) if time_budget is not None else None
+    opts = FitOptions(time_budget=budget, max_trials=max_trials, seed=seed, out=out, families=families,
+                      overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
+                      data=_data_options(**data_options))
+    if resume is not None:
+        from archpick.run import load_run as _load
+
+        previous = _load(resume)
+        path = previous.report.get("path") or previous_path(resume) or path
+    profile = inspect(path, **data_options)
+    if profile.modality == "collection":
+        from archpick.collection import fit_collection
+
+        return fit_collection(profile, opts, progress)
+    from archpick.runner import fit_profile
+
+    return fit_profile(profile, opts, progress)
+
+
+def previous_path(run_dir: str | Path) -> str | None:
+    """The dataset path recorded in a run directory's profile.json, if any."""
+    import json
+
+    file = Path(run_dir) / "profile.json"
+    return json.loads(file.read_text()).get("path") if file.exists() else None
+
+
+def load_run(path: str | Path):
+    """Open a run directory written by `fit`."""
+    from archpick.run import load_run as _load
+
+    return _load(path)

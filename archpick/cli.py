@@ -1,0 +1,289 @@
+"""The `archpick` command line: parse options, call the API, print with rich. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from archpick.errors import ArchpickError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+KINDS = click.Choice(["image", "video", "text", "sequence", "timeseries", "table"])
+
+
+def handle_errors(func):
+    """Turn ArchpickError into one line on stderr and its exit code (a traceback only with -v)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        verbose = kwargs.get("verbose") or (click.get_current_context().find_root().params.get("verbose"))
+        try:
+            return func(*args, **kwargs)
+        except ArchpickError as exc:
+            if verbose:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: the run directory is marked incomplete; continue with --resume RUN_DIR",
+                       err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def verbosity(func):
+    """-v/--verbose and -q/--quiet on every command."""
+    func = click.option("-q", "--quiet", is_flag=True, help="Print only the result.")(func)
+    return click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and TensorFlow logs.")(func)
+
+
+def data_options(func):
+    """Options that change how data is read."""
+    for opt in reversed([
+        click.option("--kind", type=KINDS, help="Force the data kind instead of detecting it."),
+        click.option("--target", help="Label/target column (tables, text CSVs, series)."),
+        click.option("--horizon", type=int, help="Forecast steps ahead (time series)."),
+        click.option("--lookback", type=int, help="Window length for forecasting (default: from the data)."),
+        click.option("--frames", type=int, help="Frames per clip for video (default: from the data)."),
+        click.option("--size", type=int, help="Image/frame side in pixels (default: from the data)."),
+    ]):
+        func = opt(func)
+    return func
+
+
+def _data_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    keys = ("kind", "target", "horizon", "lookback", "frames", "size")
+    return {k: kwargs.pop(k) for k in keys if k in kwargs and kwargs[k] is not None}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="archpick")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and TensorFlow logs.")
+def main(verbose: bool) -> None:
+    """archpick: look at a dataset, pick a Keras architecture family by a flowchart, tune it within a
+    wall-clock budget, check it against the runner-up, export a SavedModel and a report.
+
+    \b
+      archpick inspect data/digits        what is this data, what would you build, and why
+      archpick fit data/digits --time 3m  inspect -> recommend -> tune -> export -> report
+      archpick fit data/                  every dataset in a folder, one summary
+      archpick report                     the latest run
+      archpick predict RUN_DIR FILE...    the exported model on new raw files
+    """
+    if not verbose:
+        from archpick.hardware import quiet_tensorflow
+
+        quiet_tensorflow(False)
+
+
+def _profile_tables(profile) -> list[Table]:
+    from archpick.report.render import _fmt
+
+    facts = Table(title=f"{profile.name}: {profile.modality} ({profile.source})", show_header=False)
+    rows = [("path", profile.path), ("task", profile.task), ("samples", profile.n_samples),
+            ("split", profile.split + (f" ({profile.n_test} test)" if profile.n_test else "")),
+            ("classes", f"{profile.n_classes} (imbalance {profile.imbalance})" if profile.classes else "–"),
+            ("skipped", f"{len(profile.skipped)} file(s)")]
+    rows += [(k, _fmt(v)) for k, v in profile.facts.items()]
+    for key, value in rows:
+        facts.add_row(str(key), str(value))
+    tables = [facts]
+    if profile.classes and len(profile.classes) <= 30:
+        counts = Table(title="classes")
+        counts.add_column("class")
+        counts.add_column("samples", justify="right")
+        for name, n in profile.classes.items():
+            counts.add_row(name, str(n))
+        tables.append(counts)
+    if profile.skipped:
+        bad = Table(title=f"skipped ({len(profile.skipped)})")
+        bad.add_column("file")
+        bad.add_column("reason")
+        for s in profile.skipped[:20]:
+            bad.add_row(s.file, s.reason)
+        tables.append(bad)
+    return tables
+
+
+def _flowchart_table(rec) -> Table:
+    table = Table(title=f"flowchart -> {rec.reason}")
+    for col in ("question", "answer", "evidence", "leads to"):
+        table.add_column(col, overflow="fold")
+    for step in rec.steps:
+        table.add_row(step.question, step.answer, step.evidence, step.outcome)
+    return table
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the profile and recommendation as JSON.")
+@data_options
+@verbosity
+@handle_errors
+def inspect(path: Path, as_json: bool, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+    """Profile PATH and show the recommended family with the flowchart path (no TensorFlow)."""
+    import archpick
+
+    profile = archpick.inspect(path, **_data_kwargs(kwargs))
+    members = profile.members if profile.modality == "collection" else [profile]
+    recs = [archpick.recommend(m) for m in members]
+    if as_json:
+        payload = [{"profile": m.to_dict(), "recommendation": r.to_dict()} for m, r in zip(members, recs)]
+        click.echo(json.dumps(payload[0] if profile.modality != "collection" else
+                              {"collection": profile.name, "datasets": payload}, indent=2))
+        return
+    if profile.modality == "collection":
+        out.print(f"[bold]{profile.path}[/bold] is a folder of {len(members)} datasets")
+    for member, rec in zip(members, recs):
+        if not quiet:
+            for table in _profile_tables(member):
+                out.print(table)
+            out.print(_flowchart_table(rec))
+        runner = f"; runner-up: {rec.runner_up_variant}" if rec.runner_up else ""
+        out.print(f"[bold green]{member.name}[/]: recommend {rec.variant}{runner}")
+    for s in profile.skipped if profile.modality == "collection" else []:
+        out.print(f"[yellow]skipped {s.file}: {s.reason}[/]")
+
+
+class RichProgress:
+    """Trial-by-trial progress lines: trial, score, best so far, budget left."""
+
+    def __init__(self, console: Console, quiet: bool):
+        self.console = console
+        self.quiet = quiet
+
+    def stage(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[dim]·[/] {text}")
+
+    def trial_started(self, family: str, trial_id: str, remaining: float) -> None:
+        pass
+
+    def trial_ended(self, family: str, row: dict[str, Any], best: float | None, remaining: float) -> None:
+        if self.quiet:
+            return
+        score = "failed" if row["score"] is None else f"{row['metric']} {row['score']:.4f}"
+        best_text = "–" if best is None else f"{best:.4f}"
+        self.console.print(f"  trial [bold]{row['trial']}[/] {score}  best {best_text}  "
+                           f"{row['seconds'] or 0:.0f}s, {row['epochs'] or 0} epochs  "
+                           f"[dim]{max(remaining, 0):.0f}s of {family} budget left[/]")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--time", "time_budget", help="Wall-clock budget, e.g. 90s, 3m, 1h (default 5m; 8m for a folder).")
+@click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--out", type=click.Path(path_type=Path), help="Run directory (default runs/<dataset>-<time>).")
+@click.option("--families", help="'recommended', or a list such as cnn,rnn (default: recommended + runner-up).")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
+@click.option("--resume", type=click.Path(path_type=Path), help="Continue an interrupted run directory.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
+@data_options
+@verbosity
+@handle_errors
+def fit(path: Path, time_budget: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+    """Inspect, recommend, tune within --time, check the runner-up, export and report."""
+    import archpick
+
+    data = _data_kwargs(kwargs)
+    if time_budget is not None:
+        from archpick.options import parse_duration
+
+        parse_duration(time_budget)
+    progress = RichProgress(err, quiet)
+    result = archpick.fit(path, time_budget, progress=progress, **kwargs, **data)
+    _print_summary(result, quiet)
+
+
+def _print_summary(result, quiet: bool) -> None:
+    rep = result.report
+    if "datasets" in rep:
+        table = Table(title=f"summary: {rep['collection']} ({rep['used_s']} s)")
+        for col in ("dataset", "modality", "recommended", "winner", "test", "baseline", "beats", "s"):
+            table.add_column(col)
+        for r in rep["datasets"]:
+            table.add_row(r["dataset"], r["modality"], str(r["recommended"]), str(r["winner"]),
+                          _num(r["test_metric"], r["metric"]), _num(r["baseline"], r["metric"]),
+                          {True: "yes", False: "no", None: "–"}[r["beats_baseline"]], f"{r['seconds']:.0f}")
+        out.print(table)
+        out.print(f"summary: {result.path / 'summary.html'}")
+        return
+    if result.status != "complete":
+        out.print(f"[yellow]run {result.path} is INCOMPLETE (status: {result.status}); "
+                  f"continue it with: archpick fit --resume {result.path}[/]")
+    out.print(f"[bold]{rep.get('verdict', '')}[/]")
+    from archpick.report.render import headline
+
+    for metric, model, base, gain in headline(rep):
+        out.print(f"{metric}: [bold]{model}[/]  baseline {base}  gain {gain}")
+    out.print(f"report: {result.path / 'report.html'}")
+    if not quiet and rep.get("model"):
+        out.print(f"model:  {result.path / 'model'}  (archpick predict {result.path} FILE...)")
+
+
+def _num(value: Any, metric: str) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+@main.command()
+@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "html", "json"]), default="text",
+              show_default=True, help="Print this form of the report.")
+@click.option("--runs", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
+              help="Where to look for the latest run.")
+@verbosity
+@handle_errors
+def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: bool) -> None:
+    """Show a run (the latest under ./runs by default)."""
+    from archpick.errors import RunError
+    from archpick.run import latest_run, load_run
+
+    result = load_run(run_dir or latest_run(runs))
+    names = {"md": "report.md", "html": "report.html", "json": "report.json"}
+    if "datasets" in result.report:
+        names = {"md": "summary.md", "html": "summary.html", "json": "summary.json"}
+    if fmt != "text":
+        file = result.path / names[fmt]
+        if not file.exists():
+            raise RunError(f"has no {names[fmt]} (status: {result.status}); the run did not finish", result.path)
+        click.echo(file.read_text(encoding="utf-8"))
+        return
+    if result.status != "complete":
+        out.print(f"[bold yellow]INCOMPLETE run[/] {result.path} (status: {result.status}); results below, if any, "
+                  "are partial. Continue it with: archpick fit DATA --resume RUN_DIR")
+        if not result.report:
+            return
+    _print_summary(result, quiet)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON lines.")
+@verbosity
+@handle_errors
+def predict(run_dir: Path, files: tuple[Path, ...], as_json: bool, verbose: bool, quiet: bool) -> None:
+    """Predict FILES with RUN_DIR's exported SavedModel."""
+    from archpick.predict import predict as run_predict
+
+    for row in run_predict(run_dir, list(files)):
+        if as_json:
+            click.echo(json.dumps(row))
+        elif "class" in row:
+            click.echo(f"{row['input']}\t{row['class']}\t{row['probability']:.4f}")
+        else:
+            click.echo(f"{row['input']}\t" + " ".join(f"{v:.4g}" for v in row["prediction"]))
+
+
+if __name__ == "__main__":
+    main()

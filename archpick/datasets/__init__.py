@@ -1,0 +1,188 @@
+"""Open a path as a dataset: pick the source module, profile it, load it. No TensorFlow here."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import statistics
+from pathlib import Path
+from types import ModuleType
+
+from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.errors import DataError
+from archpick.profile import DatasetProfile
+
+# Tried in this order: video before images (GIF class folders and frame folders), text folders before
+# tables, single files last.
+SOURCE_MODULES = ("video", "images", "text", "tsfile", "arrays", "tables")
+KIND_MODULES = {
+    "image": ("images", "arrays"),
+    "video": ("video", "arrays"),
+    "text": ("text", "tables"),
+    "sequence": ("tsfile", "arrays", "tables"),
+    "timeseries": ("tables",),
+    "table": ("tables", "arrays"),
+}
+DATA_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".txt",
+     ".csv", ".tsv", ".parquet", ".ts", ".npz", ".npy"}
+)
+CLASS_FILE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".txt"}
+)
+FRAME_FOLDER_MAX_FILES = 64  # a clip folder holds at most this many frames (median) ...
+FRAME_FOLDER_MIN_CLIPS = 5  # ... and a class holds at least this many clip folders (median)
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"archpick.datasets.{name}")
+
+
+def _visible(path: Path) -> list[os.DirEntry]:
+    try:
+        return [e for e in sorted(os.scandir(path), key=lambda e: e.name) if not is_hidden(e.name)]
+    except PermissionError as exc:
+        raise DataError("cannot read this folder (permission denied); check its permissions", path) from exc
+    except OSError as exc:
+        raise DataError(f"cannot read this folder ({exc.strerror}); check the path", path) from exc
+
+
+def _has_data_files(path: Path, suffixes: frozenset[str] = DATA_SUFFIXES) -> bool:
+    return any(e.is_file() and Path(e.name).suffix.lower() in suffixes for e in _visible(path))
+
+
+def looks_like_frame_folders(path: Path) -> bool:
+    """Class folders of clip folders of frames, as opposed to a collection of image datasets.
+
+    Both layouts are folder/sub/leaf/files. Clips are many short leaves per class; image classes are
+    few, large leaves per dataset. The thresholds are FRAME_FOLDER_MAX_FILES and FRAME_FOLDER_MIN_CLIPS.
+    """
+    leaves_per_mid, files_per_leaf = [], []
+    for mid in (Path(e.path) for e in _visible(path) if e.is_dir(follow_symlinks=False)):
+        leaves = [Path(e.path) for e in _visible(mid) if e.is_dir(follow_symlinks=False)]
+        if not leaves or _has_data_files(mid):
+            return False
+        leaves_per_mid.append(len(leaves))
+        for leaf in leaves[:20]:
+            files_per_leaf.append(sum(1 for e in _visible(leaf) if e.is_file()))
+    if len(leaves_per_mid) < 2 or not files_per_leaf:
+        return False
+    return (statistics.median(files_per_leaf) <= FRAME_FOLDER_MAX_FILES
+            and statistics.median(leaves_per_mid) >= FRAME_FOLDER_MIN_CLIPS)
+
+
+def collection_members(path: Path) -> list[Path]:
+    """Sub-folders (or data files) that are datasets of their own, or [] when `path` is one dataset.
+
+    A folder is one dataset when its sub-folders hold data files directly (class folders), when it holds
+    train/ and test/ split folders, when it is a video dataset of frame folders, or when one detector
+    recognises the folder itself. Otherwise each sub-folder that a detector recognises is a member.
+    """
+    if not path.is_dir():
+        return []
+    entries = _visible(path)
+    subdirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    names = {d.name for d in subdirs}
+    if {"train", "test"} <= names or any(_has_data_files(d, CLASS_FILE_SUFFIXES) for d in subdirs):
+        return []
+    if looks_like_frame_folders(path):
+        return []
+    if _sniff(path, exclude=("images", "video", "text")) is not None:
+        return []
+    return [d for d in subdirs if _sniff(d) is not None or collection_members(d)]
+
+
+def _sniff(path: Path, exclude: tuple[str, ...] = ()) -> ModuleType | None:
+    for name in SOURCE_MODULES:
+        if name in exclude:
+            continue
+        module = _module(name)
+        if module.sniff(path):
+            return module
+    return None
+
+
+def profile_path(path: str | Path, opts: DataOptions | None = None) -> DatasetProfile:
+    """Detect what `path` holds and profile it.
+
+    Args:
+        path: A dataset folder or file, or a folder of datasets.
+        opts: Data options (kind override, target, horizon...).
+
+    Returns:
+        The DatasetProfile; for a folder of datasets, modality "collection" with `members`.
+
+    Raises:
+        DataError: The path is missing, empty, or not a dataset archpick understands.
+    """
+    opts = opts or DataOptions()
+    path = Path(path)
+    if not path.exists():
+        if path.is_symlink():
+            raise DataError("is a broken symbolic link; point it at a real folder", path)
+        raise DataError("does not exist; check the path", path)
+    if path.is_dir() and not _visible(path):
+        raise DataError("the folder is empty; put one sub-folder per class (or a CSV) in it", path)
+    if opts.kind is None:
+        members = collection_members(path)
+        if members:
+            return _collection(path, members, opts)
+    module = _pick(path, opts)
+    return module.profile(path, opts)
+
+
+def _pick(path: Path, opts: DataOptions) -> ModuleType:
+    names = KIND_MODULES.get(opts.kind, SOURCE_MODULES) if opts.kind else SOURCE_MODULES
+    for name in names:
+        module = _module(name)
+        if module.sniff(path):
+            return module
+    what = f"as {opts.kind} data" if opts.kind else "as a dataset"
+    if path.is_file():
+        raise DataError(
+            f"cannot read this file {what}; give a CSV/Parquet, .ts, .npz/.npy file or a folder of class "
+            "sub-folders", path)
+    raise DataError(
+        f"cannot read this folder {what}: no class sub-folders of images, videos or .txt files, and no "
+        "CSV/Parquet, .ts or .npz file; see `archpick inspect --help`", path)
+
+
+def _collection(path: Path, members: list[Path], opts: DataOptions) -> DatasetProfile:
+    profiles, problems = [], []
+    for member in members:
+        try:
+            profiles.append(profile_path(member, opts))
+        except DataError as exc:
+            problems.append(exc)
+    if not profiles:
+        raise problems[0]
+    from archpick.profile import Skipped
+
+    return DatasetProfile(
+        path=str(path),
+        name=path.resolve().name,
+        modality="collection",
+        task="",
+        source="collection",
+        n_samples=sum(p.n_samples for p in profiles),
+        members=profiles,
+        skipped=[Skipped(e.path or str(path), str(e)) for e in problems],
+        facts={"datasets": len(profiles)},
+    )
+
+
+def module_for(profile: DatasetProfile) -> ModuleType:
+    """The source module that produced `profile`."""
+    for name in SOURCE_MODULES:
+        module = _module(name)
+        if profile.source in getattr(module, "SOURCE_NAMES", ()):
+            return module
+    raise DataError(f"no reader for source {profile.source!r}", profile.path)
+
+
+def load(profile: DatasetProfile, opts: DataOptions | None = None) -> Bundle:
+    """Load the samples of a profiled dataset (arrays or file lists; still no TensorFlow)."""
+    opts = opts or DataOptions()
+    bundle = module_for(profile).load(profile, opts)
+    bundle.skipped = list(profile.skipped) + list(bundle.skipped)
+    return bundle

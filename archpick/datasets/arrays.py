@@ -1,0 +1,456 @@
+"""`.npz`/`.npy` arrays: the shape of X says images, video, sequences or a table.
+
+Keys: X (or x) and y (or Y); optional X_test/y_test for a shipped split; `lengths` (and `lengths_test`)
+with X of shape (total_steps, F) for ragged sequences. A folder may hold one `.npz`, a train/test pair of
+`.npz` files, or `X.npy` + `y.npy` (+ `X_test.npy`, `y_test.npy`, `lengths.npy`). Files are always opened
+with allow_pickle=False.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from archpick.datasets import columns as cols
+from archpick.datasets import tsfile
+from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.tables import split_files
+from archpick.errors import DataError, OptionError
+from archpick.profile import DatasetProfile, Skipped, Structure
+
+SOURCE_NAMES = frozenset({"npz"})
+
+ARRAY_SUFFIXES = frozenset({".npz", ".npy"})
+IMAGE_CHANNELS = (1, 3, 4)
+MIN_SQUARE_IMAGE = 8
+"""A 3-D float array (N, A, A) with A >= this and no NaN is taken for images."""
+
+_KEYS = {
+    "X": ("X", "x"),
+    "y": ("y", "Y"),
+    "lengths": ("lengths",),
+    "X_test": ("X_test", "x_test"),
+    "y_test": ("y_test", "Y_test"),
+    "lengths_test": ("lengths_test",),
+}
+_SAVE_HINT = "save NaN-padded float arrays, or X concatenated along time with a 'lengths' key"
+
+
+def _arrays_in(folder: Path) -> tuple[list[Path], bool]:
+    """(array files, whether anything else there is data or a sub-folder)."""
+    arrays, foreign = [], False
+    for p in sorted(folder.iterdir()):
+        if is_hidden(p.name):
+            continue
+        suffix = p.suffix.lower()
+        if suffix in ARRAY_SUFFIXES:
+            arrays.append(p)
+        elif p.is_dir() or suffix in cols.TABLE_SUFFIXES or suffix == ".ts":
+            foreign = True
+    return arrays, foreign
+
+
+def _layout(path: Path) -> dict[str, Any]:
+    """{"npz": {"train": f, "test": f?}} or {"npy": {key: f}} for a dataset path, or {} when none fits."""
+    if path.is_file():
+        if path.suffix.lower() == ".npz":
+            return {"npz": {"train": str(path)}}
+        return {"npy": {"X": str(path)}} if path.suffix.lower() == ".npy" else {}
+    if not path.is_dir():
+        return {}
+    arrays, foreign = _arrays_in(path)
+    if foreign or not arrays:
+        return {}
+    npz = [p for p in arrays if p.suffix.lower() == ".npz"]
+    npy = [p for p in arrays if p.suffix.lower() == ".npy"]
+    if npz and not npy:
+        files = split_files(npz)
+        return {"npz": files} if files is not None else {}
+    if npy and not npz:
+        found: dict[str, str] = {}
+        for p in npy:
+            for key, names in _KEYS.items():
+                if p.stem in names:
+                    found[key] = str(p)
+        return {"npy": found} if len(found) == len(npy) else {}
+    return {}
+
+
+def sniff(path: Path) -> bool:
+    """True for an `.npz`/`.npy` file, or a folder of one `.npz`, a train/test `.npz` pair or X/y `.npy`."""
+    path = Path(path)
+    return not is_hidden(path.name) and bool(_layout(path))
+
+
+def _load_file(path: str) -> dict[str, np.ndarray]:
+    """Every array in an .npz (or the one in an .npy, as "X"), without pickles."""
+    try:
+        if path.lower().endswith(".npy"):
+            return {"X": np.load(path, allow_pickle=False)}
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            raise DataError(
+                f"holds Python object arrays, which archpick does not unpickle; {_SAVE_HINT}", path=path
+            ) from exc
+        raise DataError(f"cannot read the arrays ({exc}); save them with numpy.savez", path=path) from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"cannot read the arrays ({exc}); save them with numpy.savez", path=path) from exc
+
+
+def _pick(found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Normalise key names (x -> X, Y -> y ...)."""
+    out = {}
+    for key, names in _KEYS.items():
+        for name in names:
+            if name in found:
+                out[key] = found[name]
+                break
+    return out
+
+
+def read_arrays(path: Path) -> tuple[dict[str, np.ndarray], str]:
+    """All arrays of a dataset under normalised keys (X, y, lengths, X_test, y_test, lengths_test).
+
+    Returns:
+        (arrays, the file named in errors).
+
+    Raises:
+        DataError: Unreadable or pickled arrays, a missing X or y (listing the keys found).
+    """
+    layout = _layout(Path(path))
+    if not layout:
+        raise DataError(
+            "expected an .npz file, a train/test pair of .npz files, or X.npy and y.npy", path=path
+        )
+    found: dict[str, np.ndarray] = {}
+    if "npy" in layout:
+        file = layout["npy"].get("X", str(path))
+        for key, f in layout["npy"].items():
+            found[key] = _load_file(f)["X"]
+    else:
+        files = layout["npz"]
+        file = files["train"]
+        found = _pick(_load_file(file))
+        if "test" in files:
+            test = _pick(_load_file(files["test"]))
+            for key in ("X", "y", "lengths"):
+                if key in test:
+                    found[f"{key}_test"] = test[key]
+    missing = [k for k in ("X", "y") if k not in found]
+    if missing:
+        keys = ", ".join(sorted(found)) or "none"
+        raise DataError(
+            f"no {' and no '.join(missing)} array (found: {keys}); save inputs as X and labels as y, "
+            "e.g. numpy.savez(file, X=X, y=y)",
+            path=file,
+        )
+    if ("X_test" in found) != ("y_test" in found):
+        raise DataError("X_test and y_test must come together; save both or neither", path=file)
+    return found, file
+
+
+def _labels(y: np.ndarray, n: int, file: str, key: str) -> tuple[np.ndarray, list[str]]:
+    """One label per sample (one-hot rows become indices); notes on what was done."""
+    notes = []
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    elif y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+        y = y.argmax(axis=1)
+        notes.append(f"{key} was one-hot: turned into class indices")
+    if y.ndim != 1:
+        raise DataError(
+            f"{key} has shape {tuple(y.shape)}; give one label per sample, shape ({n},)", path=file
+        )
+    if len(y) != n:
+        raise DataError(f"X has {n} samples but {key} has {len(y)}; give one label per sample", path=file)
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise DataError(f"{key} holds NaN or infinite labels; remove those samples", path=file)
+    if y.dtype.kind not in "biufUS":
+        raise DataError(f"{key} has dtype {y.dtype}; use numbers or strings", path=file)
+    return y, notes
+
+
+def _ragged(x: np.ndarray, lengths: np.ndarray, file: str) -> list[np.ndarray]:
+    """Split X (total_steps, F) into cases by `lengths`."""
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
+        raise DataError(
+            f"lengths must be non-negative whole numbers, shape (N,); got {lengths.dtype} "
+            f"{tuple(lengths.shape)}",
+            path=file,
+        )
+    x = x[:, None] if x.ndim == 1 else x
+    if x.ndim != 2:
+        raise DataError(f"with lengths, X must be (total_steps, features); got {tuple(x.shape)}", path=file)
+    if int(lengths.sum()) != len(x):
+        raise DataError(
+            f"lengths add up to {int(lengths.sum())} but X has {len(x)} steps; make them agree", path=file
+        )
+    bounds = np.cumsum(lengths)[:-1]
+    return [c.astype(np.float64) for c in np.split(x, bounds)]
+
+
+@dataclass
+class Shape:
+    """What an X array was taken for: modality, the per-sample shape to use, and why."""
+
+    modality: str
+    sample_shape: tuple[int, ...]
+    evidence: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
+    """Decide what X holds from its shape, dtype and values.
+
+    Rules: (N,F) -> table; (N,H,W) or (N,H,W,C) with C in 1,3,4, of uint8 or whole numbers in 0..255 ->
+    image; other 3-D floats (N,A,B) -> image when A == B >= MIN_SQUARE_IMAGE and no NaN, else sequence;
+    other 4-D (N,T,H,W) and 5-D (N,T,H,W,C) -> video. --kind overrides where the shape allows.
+
+    Raises:
+        OptionError: A --kind the shape cannot be read as.
+        DataError: Shapes of other ranks.
+    """
+    shape = tuple(int(s) for s in x.shape)
+    rest, ndim = shape[1:], x.ndim
+    desc = f"X of shape {shape} ({x.dtype})"
+    fits = {
+        1: ("table",),
+        2: ("table", "sequence"),
+        3: ("image", "sequence", "table"),
+        4: ("image", "video", "table"),
+        5: ("video", "table"),
+    }.get(ndim)
+    if fits is None:
+        raise DataError(f"{desc}: archpick reads 2-D to 5-D arrays (samples first)")
+    cols.check_kind(kind, fits, f"an array of shape {shape}")
+    if kind == "table" and ndim > 2:
+        return Shape(
+            "table",
+            (int(np.prod(rest)),),
+            {"tabular": f"{desc} flattened by --kind table"},
+            [f"X flattened from {rest} to {int(np.prod(rest))} features (--kind table)"],
+        )
+    if ndim <= 2:
+        if kind == "sequence":
+            return Shape(
+                "sequence", (rest[0], 1), {"temporal": f"{desc}: columns taken as time steps (--kind)"}
+            )
+        width = rest[0] if rest else 1
+        notes = [] if rest else ["X is 1-D: taken as one feature per sample"]
+        return Shape("table", (width,), {"tabular": f"{desc}: rows of {width} unordered features"}, notes)
+    pixel_like = x.dtype == np.uint8 or (
+        x.dtype.kind in "iub" and x.size > 0 and int(x.min()) >= 0 and int(x.max()) <= 255
+    )
+    if ndim == 3:
+        a, b = rest
+        if kind is None:
+            if pixel_like:
+                kind = "image"
+                why = "8-bit pixel values"
+            else:
+                has_nan = bool(x.dtype.kind == "f" and np.isnan(x).any())
+                square = a == b and a >= MIN_SQUARE_IMAGE
+                kind = "image" if square and not has_nan else "sequence"
+                why = (
+                    f"ambiguous 3-D float array: rule 'image when the two axes are equal and >= "
+                    f"{MIN_SQUARE_IMAGE} with no NaN, else sequence'; axes {a} and {b}, "
+                    f"{'NaN present' if has_nan else 'no NaN'}"
+                )
+        else:
+            why = f"--kind {kind}"
+        if kind == "image":
+            return Shape("image", (a, b, 1), {"spatial": f"{desc}: single-channel images ({why})"})
+        return Shape("sequence", (a, b), {"temporal": f"{desc}: {a} steps of {b} values ({why})"})
+    if ndim == 4:
+        channels_last = rest[2] in IMAGE_CHANNELS
+        if kind == "image" or (kind is None and channels_last):
+            return Shape("image", rest, {"spatial": f"{desc}: images of {rest[2]} channel(s)"})
+        t, h, w = rest
+        evidence = f"{desc}: clips of {t} frames of {h}x{w} (last axis {w} is not 1, 3 or 4 channels)"
+        return Shape("video", (t, h, w, 1), {"spatial": evidence, "temporal": evidence})
+    evidence = f"{desc}: clips of {rest[0]} frames of {rest[1]}x{rest[2]}x{rest[3]}"
+    return Shape("video", rest, {"spatial": evidence, "temporal": evidence})
+
+
+def _cases(x: np.ndarray, lengths: np.ndarray | None, shape: Shape, file: str) -> list[np.ndarray]:
+    """Sequence cases trimmed of trailing all-NaN steps."""
+    if lengths is not None:
+        raw = _ragged(x, lengths, file)
+    else:
+        arr = x.reshape(len(x), *shape.sample_shape).astype(np.float64)
+        raw = list(arr)
+    return [c[: tsfile.effective_length(c)] for c in raw]
+
+
+def _task(y: np.ndarray, y_test: np.ndarray | None) -> tuple[str, str, dict[str, int]]:
+    task, reason = cols.target_task(pd.Series(y.astype(str) if y.dtype.kind in "US" else y))
+    classes: dict[str, int] = {}
+    if task == "classification":
+        _, _, (classes, *_) = cols.encode_labels(list(y), [] if y_test is None else list(y_test))
+    return task, reason, classes
+
+
+def _prepare(path: Path, opts: DataOptions) -> dict[str, Any]:
+    """Read, validate and classify; shared by profile and load."""
+    found, file = read_arrays(path)
+    lengths = found.get("lengths")
+    x = found["X"]
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"X has dtype {x.dtype}; {_SAVE_HINT}", path=file)
+    n = len(lengths) if lengths is not None else len(x)
+    y, notes = _labels(found["y"], n, file, "y")
+    has_test = "X_test" in found
+    if lengths is not None:
+        if opts.kind not in (None, "sequence"):
+            raise OptionError(
+                f"--kind {opts.kind} does not fit ragged sequences (a 'lengths' key); use "
+                "--kind sequence or leave it out"
+            )
+        channels = 1 if x.ndim == 1 else int(x.shape[1])
+        shape = Shape(
+            "sequence",
+            (-1, channels),
+            {"temporal": f"X of shape {tuple(x.shape)} split by 'lengths' into {n} sequences"},
+        )
+    else:
+        shape = classify_shape(x, opts.kind)
+    y_test = None
+    if has_test:
+        x_test = found["X_test"]
+        n_test = len(found["lengths_test"]) if "lengths_test" in found else len(x_test)
+        y_test, test_notes = _labels(found["y_test"], n_test, file, "y_test")
+        notes += test_notes
+        if lengths is None and shape.modality != "sequence" and tuple(x_test.shape[1:]) != tuple(x.shape[1:]):
+            raise DataError(
+                f"X_test samples have shape {tuple(x_test.shape[1:])}, X samples "
+                f"{tuple(x.shape[1:])}; give both the same shape",
+                path=file,
+            )
+    return {
+        "found": found,
+        "file": file,
+        "x": x,
+        "y": y,
+        "y_test": y_test,
+        "shape": shape,
+        "notes": notes,
+        "lengths": lengths,
+    }
+
+
+def profile(path: Path, opts: DataOptions) -> DatasetProfile:
+    """Profile arrays: shape dispatch, labels, and per-modality facts."""
+    path = Path(path)
+    state = _prepare(path, opts)
+    x, y, y_test, shape, file = state["x"], state["y"], state["y_test"], state["shape"], state["file"]
+    found = state["found"]
+    task, reason, classes = _task(y, y_test)
+    if task == "classification":
+        cols.check_classes(classes, "y", file)
+    facts: dict[str, Any] = {
+        "files": _layout(path),
+        "x_shape": [int(s) for s in x.shape],
+        "x_dtype": str(x.dtype),
+        "target_reason": reason,
+    }
+    structure = Structure(evidence=dict(shape.evidence))
+    skipped: list[Skipped] = []
+    n_samples = len(y)
+    n_test = len(y_test) if y_test is not None else None
+    if shape.modality == "sequence":
+        cases = _cases(x, state["lengths"], shape, file)
+        test_cases = (
+            _cases(found["X_test"], found.get("lengths_test"), shape, file) if y_test is not None else []
+        )
+        empty = [i for i, c in enumerate(cases) if len(c) == 0]
+        skipped = [Skipped(f"{file}:X[{i}]", "all values missing") for i in empty]
+        usable = [len(c) for c in cases + test_cases if len(c)]
+        if not usable:
+            raise DataError("every sequence is all NaN; fill in values", path=file)
+        seq_facts, seq_structure = tsfile.describe_lengths(usable, shape.sample_shape[-1], f"X ({file})")
+        seq_structure.evidence["temporal"] = shape.evidence.get(
+            "temporal", seq_structure.evidence["temporal"]
+        )
+        facts.update(seq_facts)
+        structure = seq_structure
+        n_samples -= len(empty)
+    elif shape.modality == "table":
+        structure.tabular = True
+        facts["n_features"] = int(shape.sample_shape[0])
+        facts["missing_values"] = int((~np.isfinite(x)).sum()) if x.dtype.kind == "f" else 0
+    else:
+        structure.spatial = True
+        structure.temporal = shape.modality == "video"
+        sample = shape.sample_shape
+        facts.update(
+            {
+                "height": sample[-3],
+                "width": sample[-2],
+                "channels": sample[-1],
+                "value_range": [float(np.nanmin(x)), float(np.nanmax(x))] if x.size else [0.0, 0.0],
+            }
+        )
+        if shape.modality == "video":
+            facts["frames"] = sample[0]
+    return DatasetProfile(
+        path=str(path),
+        name=path.stem if path.is_file() else path.name,
+        modality=shape.modality,
+        task=task,
+        source="npz",
+        n_samples=n_samples,
+        classes=classes,
+        split="files" if n_test is not None else "holdout",
+        n_test=n_test,
+        facts=facts,
+        structure=structure,
+        skipped=skipped,
+        notes=state["notes"] + shape.notes,
+    )
+
+
+def _targets(
+    task: str, y: np.ndarray, y_test: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    if task == "classification":
+        sets = [list(y)] + ([list(y_test)] if y_test is not None else [])
+        encoded, names, _ = cols.encode_labels(*sets)
+        return encoded[0], encoded[1] if y_test is not None else None, names
+    return y.astype(np.float32), None if y_test is None else y_test.astype(np.float32), []
+
+
+def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
+    """The arrays, shaped for the model: images (N,H,W,C), video (N,T,H,W,C), NaN-padded sequences, tables."""
+    state = _prepare(Path(profile.path), opts)
+    x, y, y_test, shape, file, found = (state[k] for k in ("x", "y", "y_test", "shape", "file", "found"))
+    task = profile.task
+    x_test = found.get("X_test")
+    if shape.modality == "sequence":
+        cases = _cases(x, state["lengths"], shape, file)
+        keep = [i for i, c in enumerate(cases) if len(c)]
+        cases, y = [cases[i] for i in keep], y[keep]
+        test_cases = _cases(x_test, found.get("lengths_test"), shape, file) if x_test is not None else []
+        length = max(len(c) for c in cases + test_cases)
+        xs = tsfile.pad_sequences(cases, length)
+        xt = tsfile.pad_sequences(test_cases, length) if x_test is not None else None
+        spec = tsfile.sequence_spec(shape.sample_shape[-1], length, profile.structure.variable_length)
+    else:
+        dtype = np.uint8 if x.dtype == np.uint8 and shape.modality in ("image", "video") else np.float32
+        xs = x.reshape(len(x), *shape.sample_shape).astype(dtype)
+        xt = x_test.reshape(len(x_test), *shape.sample_shape).astype(dtype) if x_test is not None else None
+        spec = {"kind": shape.modality, "shape": list(shape.sample_shape), "dtype": np.dtype(dtype).name}
+        if shape.modality in ("image", "video"):
+            spec["value_range"] = profile.facts.get("value_range")
+        if shape.modality == "table":
+            spec["columns"] = [f"x{i}" for i in range(shape.sample_shape[0])]
+            xs[~np.isfinite(xs)] = np.nan
+    yy, yt, names = _targets(task, y, y_test)
+    return Bundle(x=xs, y=yy, class_names=names, x_test=xt, y_test=yt, input_spec=spec, split="stratified")

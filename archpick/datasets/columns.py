@@ -1,0 +1,405 @@
+"""Reading CSV/Parquet files robustly and telling what each column is.
+
+Shared by the table, text and series detectors. Standard library, numpy and pandas only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archpick.errors import DataError, OptionError
+
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".pq"})
+"""File suffixes read as tables."""
+
+LABEL_NAMES = frozenset({"label", "labels", "target", "class", "y", "category"})
+"""Column names taken as the label when no --target is given."""
+
+TIME_WORDS = frozenset(
+    {
+        "date",
+        "time",
+        "timestamp",
+        "datetime",
+        "ds",
+        "dt",
+        "month",
+        "year",
+        "week",
+        "day",
+        "hour",
+        "minute",
+        "period",
+        "quarter",
+    }
+)
+ID_WORDS = frozenset(
+    {
+        "id",
+        "series",
+        "sample",
+        "instance",
+        "case",
+        "subject",
+        "sequence",
+        "seq",
+        "group",
+        "key",
+        "uid",
+        "uuid",
+        "recording",
+        "session",
+    }
+)
+ORDER_WORDS = (
+    frozenset({"t", "step", "order", "index", "idx", "position", "pos", "frame", "tick"}) | TIME_WORDS
+)
+
+TEXT_MIN_WORDS = 5
+"""A string column whose mean length is at least this many words is free text."""
+
+MAX_CLASSES = 20
+"""Integer targets with at most this many distinct values (and < half the rows) are classes."""
+
+_DELIMITERS = (",", ";", "\t", "|")
+_DATE_HINT = re.compile(
+    r"\d{1,4}[-/.:T ]\d{1,2}|\d{4}$|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.IGNORECASE
+)
+
+
+@dataclass
+class ColumnInfo:
+    """What one column holds.
+
+    Attributes:
+        name: Column name as in the file.
+        kind: One of "numeric", "datetime", "categorical", "text", "id", "empty".
+        n_unique: Distinct non-missing values.
+        n_missing: Missing (or unparseable) values.
+        detail: Human-readable reason for the kind.
+    """
+
+    name: str
+    kind: str
+    n_unique: int
+    n_missing: int
+    detail: str
+
+
+def words(name: str) -> set[str]:
+    """Lowercase word tokens of a column name ("orderDate" -> {"order", "date"})."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+
+
+def is_time_name(name: str) -> bool:
+    """True for names such as date, Month, order_time, ds."""
+    return bool(words(name) & TIME_WORDS)
+
+
+def is_id_name(name: str) -> bool:
+    """True for names such as id, series_id, sample."""
+    return bool(words(name) & ID_WORDS)
+
+
+def is_order_name(name: str) -> bool:
+    """True for names such as t, step, timestamp, frame."""
+    return bool(words(name) & ORDER_WORDS)
+
+
+def _delimiter(path: Path) -> str:
+    """The delimiter that splits the header line most often (comma by default)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            header = fh.readline()
+    except OSError as exc:
+        raise DataError(
+            f"cannot read the file ({exc.strerror}); check that it exists and is readable", path=path
+        ) from exc
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_frame(path: Path, nrows: int | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet file into a DataFrame with clean column names.
+
+    Args:
+        path: The file.
+        nrows: Read at most this many rows (CSV only); all when None.
+
+    Returns:
+        The frame, with at least one row and one column; column names are stripped strings.
+
+    Raises:
+        DataError: When the file is empty, has no data rows or cannot be parsed.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(
+                path,
+                sep=_delimiter(path),
+                nrows=nrows,
+                encoding="utf-8",
+                encoding_errors="replace",
+                skipinitialspace=True,
+                low_memory=False,
+            )
+    except pd.errors.EmptyDataError as exc:
+        raise DataError("the file is empty; write a header row and data rows", path=path) from exc
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
+        raise DataError(
+            f"cannot parse the table ({first}); check the delimiter and quoting", path=path
+        ) from exc
+    except (OSError, ValueError, ImportError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"cannot read the table ({first}); save it as UTF-8 CSV or Parquet", path=path
+        ) from exc
+    frame.columns = [str(c).strip() or f"column_{i}" for i, c in enumerate(frame.columns)]
+    if frame.columns.duplicated().any():
+        seen: dict[str, int] = {}
+        names = []
+        for c in frame.columns:
+            seen[c] = seen.get(c, -1) + 1
+            names.append(c if seen[c] == 0 else f"{c}.{seen[c]}")
+        frame.columns = names
+    if frame.shape[1] == 0:
+        raise DataError("the table has no columns; write a header row", path=path)
+    if len(frame) == 0:
+        raise DataError("the table has a header but no data rows; add rows", path=path)
+    return frame
+
+
+def as_numeric(series: pd.Series) -> pd.Series:
+    """The column as float64, unparseable values as NaN (booleans become 0/1)."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("float64")
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64")
+    return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype("float64")
+
+
+def as_datetime(series: pd.Series) -> pd.Series:
+    """The column as datetimes (naive), unparseable values as NaT."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        out = series
+    else:
+        text = series.astype("string").str.strip()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out = pd.to_datetime(text, errors="coerce")
+            except (ValueError, TypeError, OverflowError):
+                out = pd.Series(pd.NaT, index=series.index)
+            if out.isna().mean() > 0.1:
+                try:
+                    out = pd.to_datetime(text, errors="coerce", format="mixed")
+                except (ValueError, TypeError, OverflowError):
+                    pass
+    try:
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert(None)
+    except (AttributeError, TypeError):
+        out = pd.Series(pd.NaT, index=series.index)
+    return out
+
+
+def _strings(series: pd.Series) -> pd.Series:
+    """Non-missing values as stripped strings."""
+    return series.dropna().astype("string").str.strip()
+
+
+def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
+    """Tell what one column holds.
+
+    Rules, in order: all missing -> empty; numeric dtype (or >= 95% of the strings parse as numbers) ->
+    numeric; datetime dtype (or >= 90% of date-looking strings parse as dates) -> datetime; strings with a
+    mean of at least TEXT_MIN_WORDS words -> text; strings that are unique per row, without spaces, in more
+    than 20 rows -> id; other strings -> categorical.
+
+    Args:
+        series: The column.
+        name: Its name (defaults to series.name).
+
+    Returns:
+        A ColumnInfo with the kind and a human-readable reason.
+    """
+    name = str(series.name if name is None else name)
+    n = len(series)
+    present = series.dropna()
+    n_missing = n - len(present)
+    if len(present) == 0:
+        return ColumnInfo(name, "empty", 0, n_missing, "every value is missing")
+    if pd.api.types.is_bool_dtype(series):
+        return ColumnInfo(name, "categorical", int(present.nunique()), n_missing, "boolean values")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return ColumnInfo(name, "datetime", int(present.nunique()), n_missing, "datetime values")
+    if pd.api.types.is_numeric_dtype(series):
+        values = present.astype("float64")
+        return ColumnInfo(name, "numeric", int(values.nunique()), n_missing, "numeric values")
+    text = _strings(present)
+    text = text[text != ""]
+    n_missing = n - len(text)
+    if len(text) == 0:
+        return ColumnInfo(name, "empty", 0, n_missing, "every value is blank")
+    n_unique = int(text.nunique())
+    numbers = pd.to_numeric(text, errors="coerce")
+    parsed = float(numbers.notna().mean())
+    if parsed >= 0.95:
+        return ColumnInfo(
+            name,
+            "numeric",
+            int(numbers.nunique()),
+            n - int(numbers.notna().sum()),
+            f"{parsed:.0%} of the strings are numbers",
+        )
+    sample = text.iloc[:500]
+    if sample.str.len().max() <= 40 and sample.map(lambda v: bool(_DATE_HINT.search(v))).mean() >= 0.9:
+        dates = as_datetime(sample)
+        if dates.notna().mean() >= 0.9:
+            return ColumnInfo(name, "datetime", n_unique, n_missing, "strings that parse as dates")
+    mean_words = float(text.iloc[:2000].str.split().str.len().mean())
+    if mean_words >= TEXT_MIN_WORDS:
+        return ColumnInfo(name, "text", n_unique, n_missing, f"free text, mean {mean_words:.1f} words")
+    if n_unique == len(text) and len(text) > 20 and not text.str.contains(r"\s").any():
+        return ColumnInfo(name, "id", n_unique, n_missing, "a distinct token in every row")
+    return ColumnInfo(name, "categorical", n_unique, n_missing, f"{n_unique} distinct strings")
+
+
+def classify_columns(frame: pd.DataFrame) -> dict[str, ColumnInfo]:
+    """classify_column for every column, in file order."""
+    return {str(c): classify_column(frame[c], str(c)) for c in frame.columns}
+
+
+def label_column(frame: pd.DataFrame, target: str | None, path: Path | str) -> str:
+    """The label/target column: --target, else one named like a label, else the last column.
+
+    Raises:
+        DataError: When --target names a column the file lacks.
+    """
+    columns = [str(c) for c in frame.columns]
+    if target is not None:
+        if target in columns:
+            return target
+        folded = {c.lower(): c for c in columns}
+        if target.lower() in folded:
+            return folded[target.lower()]
+        raise DataError(
+            f"target column {target!r} is missing; the columns are {', '.join(columns[:20])}; "
+            "pass one of them with --target",
+            path=path,
+        )
+    named = named_label(columns)
+    return named if named is not None else columns[-1]
+
+
+def named_label(columns: Iterable[str]) -> str | None:
+    """The first column named like a label (label, target, class, y, category), or None."""
+    for c in columns:
+        if str(c).strip().lower() in LABEL_NAMES:
+            return str(c)
+    return None
+
+
+def is_integral(values: pd.Series) -> bool:
+    """True when every finite value is a whole number."""
+    finite = values[np.isfinite(values)]
+    return bool(len(finite)) and bool(np.all(np.floor(finite) == finite))
+
+
+def target_task(series: pd.Series) -> tuple[str, str]:
+    """Classification or regression for a target column, with the reason.
+
+    Strings, booleans and whole numbers with at most MAX_CLASSES distinct values (fewer than half the rows)
+    are classes; other numbers are a regression target.
+    """
+    info = classify_column(series)
+    if info.kind == "empty":
+        return "classification", "every target value is missing"
+    if info.kind != "numeric":
+        return "classification", f"{info.n_unique} distinct non-numeric labels"
+    values = as_numeric(series).dropna()
+    values = values[np.isfinite(values)]
+    n_unique = int(values.nunique())
+    if is_integral(values) and n_unique <= MAX_CLASSES and n_unique < max(len(values) / 2, 3):
+        return "classification", f"{n_unique} distinct whole-number labels"
+    return "regression", f"numeric target with {n_unique} distinct values"
+
+
+def label_text(value: object) -> str:
+    """A label as a string: whole floats lose their ".0", strings are stripped."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", errors="replace").strip()
+    return str(value).strip()
+
+
+def class_order(names: Iterable[str]) -> list[str]:
+    """Distinct class names sorted: numerically when all are numbers, else as strings."""
+    unique = sorted(set(names))
+    try:
+        return sorted(unique, key=lambda s: (float(s), s))
+    except ValueError:
+        return unique
+
+
+def encode_labels(*label_sets: Iterable[object]) -> tuple[list[np.ndarray], list[str], list[dict[str, int]]]:
+    """Turn label lists into integer indices into one shared, sorted class list.
+
+    Args:
+        *label_sets: One or more label sequences (e.g. train and test) sharing a class list.
+
+    Returns:
+        (indices per set as int64 arrays, class names, class -> count per set).
+    """
+    texts = [[label_text(v) for v in labels] for labels in label_sets]
+    names = class_order(t for group in texts for t in group)
+    index = {name: i for i, name in enumerate(names)}
+    encoded = [np.asarray([index[t] for t in group], dtype=np.int64) for group in texts]
+    counts = []
+    for group in texts:
+        count = {name: 0 for name in names}
+        for t in group:
+            count[t] += 1
+        counts.append({k: v for k, v in count.items() if v})
+    return encoded, names, counts
+
+
+def check_kind(kind: str | None, allowed: Iterable[str], what: str) -> None:
+    """Refuse a --kind that this source cannot produce.
+
+    Raises:
+        OptionError: Naming the kinds that fit.
+    """
+    allowed = list(allowed)
+    if kind is not None and kind not in allowed:
+        raise OptionError(
+            f"--kind {kind} does not fit {what}; use --kind {' or '.join(allowed)} or leave it out"
+        )
+
+
+def check_classes(classes: dict[str, int], what: str, path: Path | str) -> None:
+    """Refuse a classification target with fewer than two classes.
+
+    Raises:
+        DataError: Naming the single class.
+    """
+    if len(classes) < 2:
+        only = next(iter(classes), "none")
+        raise DataError(f"{what} has only one class ({only!r}); a classifier needs at least two", path=path)

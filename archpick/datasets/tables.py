@@ -1,0 +1,523 @@
+"""The CSV/Parquet front door: decides whether a table is text, a series, long-format sequences or a table.
+
+Decision, in order (each overridable with --kind):
+
+1. a free-text column and a label column -> text classification (text.py, source "text-csv");
+2. a series id column (named like id/series/sample), an order column (datetime or named like time/step)
+   and a label constant within each series -> sequence classification (source "long-csv");
+3. a time column (datetime, or numeric named like time, or increasing years) with numeric values and no
+   column named like a label -> forecasting (series.py, source "series-csv"); a lone numeric column is a
+   series in row order;
+4. otherwise a feature table (source "table-csv"): numeric columns are the features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from archpick.datasets import columns as cols
+from archpick.datasets import series as series_mod
+from archpick.datasets import text as text_mod
+from archpick.datasets import tsfile
+from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.errors import DataError
+from archpick.profile import DatasetProfile, Skipped, Structure
+
+SOURCE_NAMES = frozenset({"table-csv", "long-csv"})
+
+FOREIGN_SUFFIXES = frozenset(
+    {
+        ".ts",
+        ".npz",
+        ".npy",
+        ".arff",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".bmp",
+        ".gif",
+        ".webp",
+        ".mp4",
+        ".avi",
+        ".webm",
+        ".mov",
+        ".mkv",
+    }
+)
+"""Files of other sources: a folder holding any of these is not a table folder."""
+
+
+def _table_files(folder: Path) -> tuple[list[Path], bool]:
+    """(table files, whether anything else there is data or a sub-folder) for a folder's top level."""
+    tables, foreign = [], False
+    for p in sorted(folder.iterdir()):
+        if is_hidden(p.name):
+            continue
+        if p.is_dir() or p.suffix.lower() in FOREIGN_SUFFIXES:
+            foreign = True
+        elif p.suffix.lower() in cols.TABLE_SUFFIXES:
+            tables.append(p)
+    return tables, foreign
+
+
+def split_files(files: list[Path]) -> dict[str, str] | None:
+    """{"train": f} for one file, {"train": a, "test": b} for a train/test pair, else None."""
+    if len(files) == 1:
+        return {"train": str(files[0])}
+    if len(files) == 2:
+        parts: dict[str, str] = {}
+        for f in files:
+            words = cols.words(f.stem)
+            for part in ("train", "test"):
+                if part in words or f.stem.lower().endswith(part):
+                    parts.setdefault(part, str(f))
+        if set(parts) == {"train", "test"} and parts["train"] != parts["test"]:
+            return parts
+    return None
+
+
+def sniff(path: Path) -> bool:
+    """True for a `.csv/.tsv/.parquet` file, or a folder whose only data is one or a train/test pair.
+
+    The folder must have no sub-folders and no files of other sources (.ts, .npz, images, video);
+    documentation files (README, .txt, .md, .json) are ignored.
+    """
+    path = Path(path)
+    if is_hidden(path.name):
+        return False
+    if path.is_file():
+        return path.suffix.lower() in cols.TABLE_SUFFIXES
+    if path.is_dir():
+        tables, foreign = _table_files(path)
+        return not foreign and split_files(tables) is not None
+    return False
+
+
+def locate(path: Path) -> dict[str, str]:
+    """The table file(s) of a dataset path.
+
+    Raises:
+        DataError: For a folder without exactly one table or one train/test pair.
+    """
+    path = Path(path)
+    if path.is_file():
+        return {"train": str(path)}
+    if not path.is_dir():
+        raise DataError("no such file or folder; check the path", path=path)
+    tables, _ = _table_files(path)
+    files = split_files(tables)
+    if files is None:
+        names = ", ".join(t.name for t in tables[:6]) or "none"
+        raise DataError(
+            f"expected one CSV/Parquet file or a train/test pair, found {names}; keep one table", path=path
+        )
+    return files
+
+
+@dataclass
+class Choice:
+    """What a table was taken for, and the columns that decided it."""
+
+    kind: str
+    label: str | None = None
+    text_column: str | None = None
+    time_column: str | None = None
+    id_column: str | None = None
+    order_column: str | None = None
+    reason: str = ""
+
+
+def _text_choice(
+    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str | None, forced: bool, file: str
+) -> Choice | None:
+    texts = [c for c, i in infos.items() if i.kind == "text" and c != label]
+    if not texts and forced:
+        strings = [c for c, i in infos.items() if i.kind in ("categorical", "id", "text") and c != label]
+        texts = sorted(strings, key=lambda c: -frame[c].astype("string").str.len().mean())
+    if not texts:
+        if forced:
+            raise DataError("--kind text needs a column of text; none found", path=file)
+        return None
+    text_column = texts[0]
+    if label is None:
+        others = [c for c in frame.columns if c != text_column]
+        if not others:
+            raise DataError(
+                f"only a text column ({text_column!r}) and no label column; add a label column", path=file
+            )
+        label = others[-1]
+    return Choice(
+        "text",
+        label=label,
+        text_column=text_column,
+        reason=f"column {text_column!r} is {infos[text_column].detail}; labels in {label!r}",
+    )
+
+
+def _long_choice(
+    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str, forced: bool
+) -> Choice | None:
+    """An id column, an order column and a label constant within each id, or None."""
+    n = len(frame)
+    ids = [
+        c
+        for c in frame.columns
+        if c != label and (cols.is_id_name(c) or forced) and 2 <= frame[c].nunique() <= n / 2
+    ]
+    for id_col in ids:
+        if not forced and frame.groupby(id_col, sort=False)[label].nunique(dropna=False).max() > 1:
+            continue
+        orders = [
+            c
+            for c, i in infos.items()
+            if c not in (label, id_col)
+            and (i.kind == "datetime" or i.kind == "numeric" and cols.is_order_name(c))
+        ]
+        orders = [c for c in orders if not frame.duplicated([id_col, c]).any()]
+        if not orders and not forced:
+            continue
+        order = orders[0] if orders else None
+        values = [c for c, i in infos.items() if i.kind == "numeric" and c not in (label, id_col, order)]
+        if not values:
+            continue
+        return Choice(
+            "sequence",
+            label=label,
+            id_column=id_col,
+            order_column=order,
+            reason=f"series id {id_col!r}, order {order or 'row order'!r}, label {label!r}",
+        )
+    return None
+
+
+def _series_choice(
+    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], named: str | None, opts: DataOptions
+) -> Choice | None:
+    time_column, why = series_mod.detect_time_column(frame, infos)
+    if opts.kind == "timeseries":
+        return Choice("timeseries", time_column=time_column, reason=why)
+    numeric = [c for c, i in infos.items() if i.kind == "numeric" and c != time_column]
+    if len(frame.columns) == 1 and numeric:
+        return Choice("timeseries", reason="a single numeric column: row order taken as time")
+    if time_column is None or not numeric:
+        return None
+    if opts.target is not None:
+        return Choice("timeseries", time_column=time_column, reason=why) if named in numeric else None
+    if named is not None:
+        return None
+    last = [c for c in frame.columns if c != time_column][-1]
+    return Choice("timeseries", time_column=time_column, reason=why) if last in numeric else None
+
+
+def choose(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], opts: DataOptions, file: str) -> Choice:
+    """Decide what a table is (see the module docstring)."""
+    named = cols.label_column(frame, opts.target, file) if opts.target else cols.named_label(frame.columns)
+    kind = opts.kind
+    if kind in (None, "text"):
+        choice = _text_choice(frame, infos, named, kind == "text", file)
+        if choice is not None:
+            return choice
+    label = named if named is not None else str(frame.columns[-1])
+    if kind in (None, "sequence") and len(frame.columns) > 2:
+        choice = _long_choice(frame, infos, label, kind == "sequence")
+        if choice is not None:
+            return choice
+    if kind == "sequence":
+        raise DataError(
+            "--kind sequence needs a long table: a series id column, an order column, numeric "
+            "values and a label",
+            path=file,
+        )
+    if kind in (None, "timeseries"):
+        choice = _series_choice(frame, infos, named, opts)
+        if choice is not None:
+            return choice
+    return Choice("table", label=label, reason="no free text, no time column, no series id")
+
+
+def profile(path: Path, opts: DataOptions) -> DatasetProfile:
+    """Profile a CSV/Parquet dataset as text, series, long-format sequences or a table."""
+    path = Path(path)
+    cols.check_kind(opts.kind, ("table", "text", "timeseries", "sequence"), "a CSV/Parquet table")
+    files = locate(path)
+    frame = cols.read_frame(Path(files["train"]))
+    infos = cols.classify_columns(frame)
+    choice = choose(frame, infos, opts, files["train"])
+    if choice.kind == "text":
+        return text_mod.profile_frame(path, frame, choice.text_column, choice.label, opts, files)
+    if choice.kind == "timeseries":
+        return series_mod.profile_series(path, frame, choice.time_column, opts, files, choice.reason)
+    if choice.kind == "sequence":
+        return _profile_long(path, frame, infos, choice, files)
+    return _profile_table(path, frame, infos, choice, files)
+
+
+def _name(path: Path) -> str:
+    return path.stem if path.is_file() else path.name
+
+
+def _features(infos: dict[str, cols.ColumnInfo], target: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Numeric feature columns, and the other columns by kind (ids, text, dates, categories, empty)."""
+    features: list[str] = []
+    dropped: dict[str, list[str]] = {}
+    for name, info in infos.items():
+        if name == target:
+            continue
+        kind = info.kind
+        if kind == "numeric" and cols.is_id_name(name):
+            kind = "id"
+        if kind == "numeric":
+            features.append(name)
+        else:
+            dropped.setdefault(kind, []).append(name)
+    return features, dropped
+
+
+def _rows_with_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    values = frame[target]
+    present = values.notna() & (values.astype("string").str.strip().fillna("") != "")
+    return frame[present]
+
+
+def _profile_table(
+    path: Path, frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, files: dict[str, str]
+) -> DatasetProfile:
+    file, target = files["train"], choice.label
+    features, dropped = _features(infos, target)
+    if not features:
+        kinds = ", ".join(f"{k}: {', '.join(v[:4])}" for k, v in dropped.items()) or "none"
+        raise DataError(
+            f"no numeric feature column besides the target {target!r} ({kinds}); encode "
+            "categories as numbers, or pass --kind text for free text",
+            path=file,
+        )
+    rows = _rows_with_target(frame, target)
+    skipped = []
+    if len(rows) < len(frame):
+        skipped.append(Skipped(file, f"{len(frame) - len(rows)} rows without a value in target {target!r}"))
+    if rows.empty:
+        raise DataError(f"target column {target!r} is empty; fill it or pass another --target", path=file)
+    task, task_reason = cols.target_task(rows[target])
+    notes = [
+        f"{kind} columns not used (the dense network takes numeric columns): {', '.join(names[:10])}"
+        for kind, names in dropped.items()
+    ]
+    test_rows = None
+    if "test" in files:
+        test = cols.read_frame(Path(files["test"]))
+        absent = [c for c in [target, *features] if c not in test.columns]
+        if absent:
+            raise DataError(
+                f"the test file lacks columns {', '.join(absent[:6])}; give it the training file's columns",
+                path=files["test"],
+            )
+        test_rows = _rows_with_target(test, target)
+    classes: dict[str, int] = {}
+    if task == "classification":
+        _, _, (classes, *_) = cols.encode_labels(rows[target], [] if test_rows is None else test_rows[target])
+        cols.check_classes(classes, f"target column {target!r}", file)
+    x = rows[features].apply(cols.as_numeric).to_numpy(np.float64)
+    facts: dict[str, Any] = {
+        "files": files,
+        "columns": features,
+        "n_features": len(features),
+        "dropped_columns": dropped,
+        "missing_values": int((~np.isfinite(x)).sum()),
+        "target_reason": task_reason,
+        "column_kinds": {name: info.kind for name, info in infos.items()},
+    }
+    structure = Structure(tabular=True)
+    structure.evidence["tabular"] = (
+        f"{len(features)} numeric feature columns and {choice.reason}: row order carries no meaning"
+    )
+    return DatasetProfile(
+        path=str(path),
+        name=_name(path),
+        modality="table",
+        task=task,
+        source="table-csv",
+        n_samples=len(rows),
+        classes=classes,
+        split="files" if test_rows is not None else "holdout",
+        n_test=len(test_rows) if test_rows is not None else None,
+        target=target,
+        facts=facts,
+        structure=structure,
+        skipped=skipped,
+        notes=notes,
+    )
+
+
+def _long_cases(
+    frame: pd.DataFrame, choice: Choice, values: list[str], file: str
+) -> tuple[list[np.ndarray], list[Any], list[Skipped]]:
+    """One (T, F) case per series id, ordered, with its label; series without one label are skipped."""
+    cases, labels, skipped = [], [], []
+    for key, group in frame.groupby(choice.id_column, sort=False, dropna=True):
+        found = group[choice.label].dropna().unique()
+        if len(found) != 1:
+            why = "no label" if len(found) == 0 else f"{len(found)} different labels"
+            skipped.append(Skipped(file, f"series {key!r}: {why} in {choice.label!r}"))
+            continue
+        if choice.order_column is not None:
+            order = group[choice.order_column]
+            info = cols.classify_column(order)
+            keys = cols.as_datetime(order) if info.kind == "datetime" else cols.as_numeric(order)
+            group = group.iloc[np.argsort(keys.to_numpy(), kind="stable")]
+        cases.append(group[values].apply(cols.as_numeric).to_numpy(np.float64))
+        labels.append(found[0])
+    return cases, labels, skipped
+
+
+def _long_values(infos: dict[str, cols.ColumnInfo], choice: Choice) -> list[str]:
+    return [
+        c
+        for c, i in infos.items()
+        if i.kind == "numeric" and c not in (choice.label, choice.id_column, choice.order_column)
+    ]
+
+
+def _profile_long(
+    path: Path, frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, files: dict[str, str]
+) -> DatasetProfile:
+    file = files["train"]
+    values = _long_values(infos, choice)
+    cases, labels, skipped = _long_cases(frame, choice, values, file)
+    if not cases:
+        raise DataError(
+            f"no series in {choice.id_column!r} has a single label; check the label column", path=file
+        )
+    test_cases: list[np.ndarray] = []
+    test_labels: list[Any] = []
+    if "test" in files:
+        test = cols.read_frame(Path(files["test"]))
+        absent = [c for c in [choice.id_column, choice.label, *values] if c not in test.columns]
+        if absent:
+            raise DataError(f"the test file lacks columns {', '.join(absent[:6])}", path=files["test"])
+        test_cases, test_labels, test_skipped = _long_cases(test, choice, values, files["test"])
+        skipped += test_skipped
+    task, task_reason = cols.target_task(pd.Series(labels))
+    classes: dict[str, int] = {}
+    if task == "classification":
+        _, _, (classes, *_) = cols.encode_labels(labels, test_labels)
+        cols.check_classes(classes, f"label column {choice.label!r}", file)
+    lengths = [len(c) for c in cases + test_cases]
+    facts, structure = tsfile.describe_lengths(
+        lengths, len(values), f"long table {Path(file).name} ({choice.reason})"
+    )
+    facts.update(
+        {
+            "files": files,
+            "id_column": choice.id_column,
+            "order_column": choice.order_column,
+            "label_column": choice.label,
+            "columns": values,
+            "target_reason": task_reason,
+        }
+    )
+    dropped = [
+        c for c in frame.columns if c not in (choice.label, choice.id_column, choice.order_column, *values)
+    ]
+    notes = [f"columns not used (not numeric): {', '.join(dropped[:10])}"] if dropped else []
+    return DatasetProfile(
+        path=str(path),
+        name=_name(path),
+        modality="sequence",
+        task=task,
+        source="long-csv",
+        n_samples=len(cases),
+        classes=classes,
+        split="files" if "test" in files else "holdout",
+        n_test=len(test_cases) if "test" in files else None,
+        target=choice.label,
+        facts=facts,
+        structure=structure,
+        skipped=skipped,
+        notes=notes,
+    )
+
+
+def _targets(task: str, *label_sets: Any) -> tuple[list[np.ndarray], list[str]]:
+    if task == "classification":
+        encoded, names, _ = cols.encode_labels(*label_sets)
+        return encoded, names
+    return [cols.as_numeric(pd.Series(list(s))).to_numpy(np.float32) for s in label_sets], []
+
+
+def _file_list(files: dict[str, str]) -> list[str]:
+    """The training file, then the test file if there is one."""
+    return [files["train"]] + ([files["test"]] if "test" in files else [])
+
+
+def _load_table(profile: DatasetProfile) -> Bundle:
+    facts, target = profile.facts, profile.target
+    frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in _file_list(facts["files"])]
+    xs = []
+    for frame in frames:
+        x = frame[facts["columns"]].apply(cols.as_numeric).to_numpy(np.float32)
+        x[~np.isfinite(x)] = np.nan
+        xs.append(x)
+    ys, names = _targets(profile.task, *[f[target] for f in frames])
+    spec = {
+        "kind": "table",
+        "shape": [len(facts["columns"])],
+        "dtype": "float32",
+        "columns": facts["columns"],
+    }
+    return Bundle(
+        x=xs[0],
+        y=ys[0],
+        class_names=names,
+        x_test=xs[1] if len(xs) > 1 else None,
+        y_test=ys[1] if len(ys) > 1 else None,
+        input_spec=spec,
+        split="stratified",
+    )
+
+
+def _load_long(profile: DatasetProfile) -> Bundle:
+    facts = profile.facts
+    choice = Choice(
+        "sequence",
+        label=facts["label_column"],
+        id_column=facts["id_column"],
+        order_column=facts["order_column"],
+    )
+    sets = [
+        _long_cases(cols.read_frame(Path(f)), choice, facts["columns"], f)[:2]
+        for f in _file_list(facts["files"])
+    ]
+    length = max(len(c) for cases, _ in sets for c in cases)
+    xs = [
+        tsfile.pad_sequences(cases, length)
+        if cases
+        else np.zeros((0, length, len(facts["columns"])), np.float32)
+        for cases, _ in sets
+    ]
+    ys, names = _targets(profile.task, *[labels for _, labels in sets])
+    spec = tsfile.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length)
+    return Bundle(
+        x=xs[0],
+        y=ys[0],
+        class_names=names,
+        x_test=xs[1] if len(xs) > 1 else None,
+        y_test=ys[1] if len(ys) > 1 else None,
+        input_spec=spec,
+        split="stratified",
+    )
+
+
+def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
+    """Load a profiled table (delegates text and series profiles to their modules)."""
+    if profile.source == "text-csv":
+        return text_mod.load(profile, opts)
+    if profile.source == "series-csv":
+        return series_mod.load(profile, opts)
+    if profile.source == "long-csv":
+        return _load_long(profile)
+    return _load_table(profile)

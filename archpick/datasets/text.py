@@ -1,0 +1,422 @@
+"""Free text: class folders of `.txt` files, and text columns of a CSV/Parquet table.
+
+Facts come from a sample of documents: vocabulary size (lowercase word tokens), length in words
+(min/median/p95/max), empty and undecodable documents. Tokenising is left to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from archpick.datasets import columns as cols
+from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.errors import DataError
+from archpick.profile import DatasetProfile, Skipped, Structure
+
+SOURCE_NAMES = frozenset({"text-folder", "text-csv"})
+
+TEXT_SUFFIXES = frozenset({".txt"})
+LONG_DOCUMENT_WORDS = 200
+"""Median document length (words) from which documents count as long (Conv1D -> LSTM hybrid)."""
+
+SPLIT_NAMES = {"train": ("train", "training"), "test": ("test", "testing")}
+_TOKEN = re.compile(r"\w+")
+_PEEK = 50
+
+
+def tokens(doc: str) -> list[str]:
+    """Lowercase word tokens, as counted for vocabulary and length facts."""
+    return _TOKEN.findall(doc.lower())
+
+
+def decode(raw: bytes) -> tuple[str, bool]:
+    """Bytes as text: UTF-8 (a BOM is dropped), else with replacement characters; (text, was_utf8)."""
+    try:
+        return raw.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace"), False
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if not is_hidden(p.name))
+    except OSError:
+        return []
+
+
+def _is_class_dir(folder: Path) -> bool:
+    """A folder whose files (a peek at the first few) are mostly `.txt`."""
+    files = [p for p in _entries(folder)[:_PEEK] if p.is_file()]
+    txt = sum(p.suffix.lower() in TEXT_SUFFIXES for p in files)
+    return txt > 0 and txt * 2 >= len(files)
+
+
+def _class_layout(folder: Path) -> list[Path] | None:
+    """The class folders under `folder` when every non-empty sub-folder is one, else None."""
+    dirs = [p for p in _entries(folder) if p.is_dir()]
+    classes = [d for d in dirs if _is_class_dir(d)]
+    others = [d for d in dirs if d not in classes and _entries(d)]
+    return classes if classes and not others else None
+
+
+def _split_dirs(folder: Path) -> dict[str, Path] | None:
+    """{"train": dir, "test": dir} when the folder holds train/ and test/ (any case), else None."""
+    found: dict[str, Path] = {}
+    for d in _entries(folder):
+        for part, names in SPLIT_NAMES.items():
+            if d.is_dir() and d.name.lower() in names:
+                found[part] = d
+    return found if set(found) == {"train", "test"} else None
+
+
+def sniff(path: Path) -> bool:
+    """True for a folder of class folders of `.txt` files, or train/ and test/ folders holding such."""
+    path = Path(path)
+    if not path.is_dir() or is_hidden(path.name):
+        return False
+    split = _split_dirs(path)
+    if split is not None:
+        return all(_class_layout(d) is not None for d in split.values())
+    return _class_layout(path) is not None
+
+
+def _folder_files(folder: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
+    """Class name -> `.txt` files (sorted), and the files that are not `.txt` or are empty."""
+    out: dict[str, list[Path]] = {}
+    skipped: list[Skipped] = []
+    for class_dir in _class_layout(folder) or []:
+        files = []
+        for p in _entries(class_dir):
+            if not p.is_file():
+                continue
+            if p.suffix.lower() not in TEXT_SUFFIXES:
+                skipped.append(Skipped(str(p), "not a .txt file"))
+            elif p.stat().st_size == 0:
+                skipped.append(Skipped(str(p), "empty document"))
+            else:
+                files.append(p)
+        if files:
+            out[class_dir.name] = files
+        else:
+            skipped.append(Skipped(str(class_dir), "class folder without usable .txt files"))
+    return out, skipped
+
+
+def _even_sample(items: list[Any], limit: int) -> list[Any]:
+    """At most `limit` items spread evenly over the list (deterministic)."""
+    if len(items) <= limit:
+        return list(items)
+    idx = np.linspace(0, len(items) - 1, num=max(limit, 1)).round().astype(int)
+    return [items[i] for i in idx]
+
+
+def text_facts(docs: list[str], n_total: int) -> dict[str, Any]:
+    """Vocabulary and length facts for a sample of non-empty documents.
+
+    Args:
+        docs: The sampled documents.
+        n_total: How many documents the sample was drawn from.
+    """
+    vocab: set[str] = set()
+    lengths = []
+    for doc in docs:
+        toks = tokens(doc)
+        vocab.update(toks)
+        lengths.append(len(toks))
+    arr = np.asarray(lengths or [0])
+    return {
+        "vocabulary_size": len(vocab),
+        "vocabulary_sampled_docs": len(docs),
+        "documents": n_total,
+        "doc_length_words": {
+            "min": int(arr.min()),
+            "median": float(np.median(arr)),
+            "p95": float(np.percentile(arr, 95)),
+            "max": int(arr.max()),
+        },
+    }
+
+
+def text_structure(facts: dict[str, Any], where: str) -> Structure:
+    """The text/temporal/long-documents flags, with evidence."""
+    length = facts["doc_length_words"]
+    median = length["median"]
+    structure = Structure(text=True, temporal=True)
+    structure.evidence["text"] = (
+        f"free text {where}: vocabulary {facts['vocabulary_size']} words "
+        f"in {facts['vocabulary_sampled_docs']} sampled documents"
+    )
+    structure.evidence["temporal"] = "word order carries meaning in text"
+    structure.long_documents = median >= LONG_DOCUMENT_WORDS
+    relation = ">=" if structure.long_documents else "<"
+    structure.evidence["long_documents"] = (
+        f"median document length {median:g} words {relation} threshold {LONG_DOCUMENT_WORDS}"
+    )
+    if length["min"] != length["max"]:
+        structure.variable_length = True
+        structure.evidence["variable_length"] = (
+            f"documents of {length['min']}-{length['max']} words (median {median:g})"
+        )
+    return structure
+
+
+def text_spec(facts: dict[str, Any]) -> dict[str, Any]:
+    """The input_spec for raw strings."""
+    return {
+        "kind": "text",
+        "shape": [],
+        "dtype": "string",
+        "vocabulary_size": facts["vocabulary_size"],
+        "doc_length_p95": facts["doc_length_words"]["p95"],
+    }
+
+
+def _read_docs(files: list[Path]) -> tuple[list[str | None], int]:
+    """Decoded documents (None for blank or unreadable ones) and the count not valid UTF-8."""
+    docs: list[str | None] = []
+    bad = 0
+    for f in files:
+        try:
+            text, ok = decode(f.read_bytes())
+        except OSError:
+            docs.append(None)
+            continue
+        bad += not ok
+        docs.append(text if text.strip() else None)
+    return docs, bad
+
+
+def _layout(path: Path) -> dict[str, Path]:
+    split = _split_dirs(path)
+    return split if split is not None else {"train": path}
+
+
+def profile_folder(path: Path, opts: DataOptions) -> DatasetProfile:
+    """Profile class folders of `.txt` files (a sample of up to opts.sample_limit documents is read)."""
+    path = Path(path)
+    cols.check_kind(opts.kind, ("text",), "a folder of .txt files")
+    parts = _layout(path)
+    by_part = {part: _folder_files(folder) for part, folder in parts.items()}
+    train, skipped = by_part["train"]
+    if not train:
+        raise DataError("no class folder holds .txt files; put documents in one folder per class", path=path)
+    test, test_skipped = by_part.get("test", ({}, []))
+    everything = [f for files in train.values() for f in files]
+    sample_files = _even_sample(everything, opts.sample_limit)
+    docs, non_utf8 = _read_docs(sample_files)
+    blank = [f for f, d in zip(sample_files, docs, strict=True) if d is None]
+    skipped = skipped + test_skipped + [Skipped(str(f), "empty document") for f in blank]
+    facts = text_facts([d for d in docs if d is not None], len(everything))
+    facts.update(
+        {
+            "non_utf8_documents": non_utf8,
+            "empty_documents": sum(s.reason == "empty document" for s in skipped),
+        }
+    )
+    notes = []
+    if non_utf8:
+        notes.append(
+            f"{non_utf8} of {len(sample_files)} sampled documents are not UTF-8: "
+            "decoded with replacement characters"
+        )
+    blank_set = set(blank)
+    classes = {name: sum(f not in blank_set for f in files) for name, files in sorted(train.items())}
+    unknown = sorted(set(test) - set(train))
+    if unknown:
+        raise DataError(
+            f"test classes {', '.join(unknown[:5])} have no training folder; add them to train/",
+            path=parts["test"],
+        )
+    n_test = sum(len(v) for v in test.values()) if "test" in parts else None
+    return DatasetProfile(
+        path=str(path),
+        name=path.name,
+        modality="text",
+        source="text-folder",
+        task="classification",
+        n_samples=sum(classes.values()),
+        classes=classes,
+        split="folders" if "test" in parts else "holdout",
+        n_test=n_test,
+        facts=facts,
+        structure=text_structure(facts, "in .txt files"),
+        skipped=skipped,
+        notes=notes,
+    )
+
+
+def profile(path: Path, opts: DataOptions) -> DatasetProfile:
+    """Profile class folders of `.txt` files (text CSVs are profiled through tables.py)."""
+    return profile_folder(path, opts)
+
+
+def _clean_rows(
+    frame: pd.DataFrame, text_column: str, label_column: str
+) -> tuple[pd.Series, pd.Series, int, int]:
+    """Rows with text and a label: (texts, labels, n_empty_text, n_missing_label)."""
+    text = frame[text_column]
+    has_text = text.notna() & (text.astype("string").str.strip().fillna("") != "")
+    label = frame[label_column]
+    has_label = label.notna() & (label.astype("string").str.strip().fillna("") != "")
+    keep = has_text & has_label
+    return (text[keep].astype(str), label[keep], int((~has_text).sum()), int((has_text & ~has_label).sum()))
+
+
+def profile_frame(
+    path: Path,
+    frame: pd.DataFrame,
+    text_column: str,
+    label_column: str,
+    opts: DataOptions,
+    files: dict[str, str],
+) -> DatasetProfile:
+    """Profile a table with a free-text column and a label column.
+
+    Args:
+        path: The dataset path as given.
+        frame: The training table.
+        text_column: The free-text column.
+        label_column: The label (or numeric target) column.
+        opts: Data options (sample_limit).
+        files: {"train": file, "test": file or absent}; kept in facts for `load`.
+    """
+    texts, labels, n_empty, n_unlabelled = _clean_rows(frame, text_column, label_column)
+    file = files["train"]
+    if texts.empty:
+        raise DataError(
+            f"no row has both text in {text_column!r} and a label in {label_column!r}; fill them", path=file
+        )
+    skipped = []
+    if n_empty:
+        skipped.append(Skipped(file, f"{n_empty} rows with empty text in {text_column!r}"))
+    if n_unlabelled:
+        skipped.append(Skipped(file, f"{n_unlabelled} rows without a label in {label_column!r}"))
+    task, task_reason = cols.target_task(labels)
+    sample = _even_sample(list(texts), opts.sample_limit)
+    facts = text_facts(sample, len(texts))
+    non_utf8 = int(texts.str.contains("\ufffd", regex=False).sum())
+    facts.update(
+        {
+            "files": files,
+            "text_column": text_column,
+            "label_column": label_column,
+            "non_utf8_documents": non_utf8,
+            "empty_documents": n_empty,
+            "target_reason": task_reason,
+        }
+    )
+    notes = []
+    if non_utf8:
+        notes.append(f"{non_utf8} rows held bytes that are not UTF-8: decoded with replacement characters")
+    n_test = None
+    test_labels: list[Any] = []
+    if "test" in files:
+        test = cols.read_frame(Path(files["test"]))
+        for column in (text_column, label_column):
+            if column not in test.columns:
+                raise DataError(
+                    f"the test file lacks column {column!r}; give it the training file's columns",
+                    path=files["test"],
+                )
+        test_texts, test_labels_s, _, _ = _clean_rows(test, text_column, label_column)
+        n_test, test_labels = len(test_texts), list(test_labels_s)
+    classes: dict[str, int] = {}
+    if task == "classification":
+        _, _, (classes, *_) = cols.encode_labels(list(labels), test_labels)
+    structure = text_structure(facts, f"in column {text_column!r}")
+    return DatasetProfile(
+        path=str(path),
+        name=_name(path),
+        modality="text",
+        task=task,
+        source="text-csv",
+        n_samples=len(texts),
+        classes=classes,
+        split="files" if n_test is not None else "holdout",
+        n_test=n_test,
+        target=label_column,
+        facts=facts,
+        structure=structure,
+        skipped=skipped,
+        notes=notes,
+    )
+
+
+def _name(path: Path) -> str:
+    path = Path(path)
+    return path.stem if path.is_file() else path.name
+
+
+def _targets(task: str, *label_sets: list[Any]) -> tuple[list[np.ndarray], list[str]]:
+    if task == "classification":
+        encoded, names, _ = cols.encode_labels(*label_sets)
+        return encoded, names
+    return [cols.as_numeric(pd.Series(list(s))).to_numpy(np.float32) for s in label_sets], []
+
+
+def _load_frame(profile: DatasetProfile) -> Bundle:
+    facts = profile.facts
+    files, text_column, label_column = facts["files"], facts["text_column"], facts["label_column"]
+    texts, labels, _, _ = _clean_rows(cols.read_frame(Path(files["train"])), text_column, label_column)
+    sets = [(texts, labels)]
+    if "test" in files:
+        test_texts, test_labels, _, _ = _clean_rows(
+            cols.read_frame(Path(files["test"])), text_column, label_column
+        )
+        sets.append((test_texts, test_labels))
+    ys, names = _targets(profile.task, *[list(lab) for _, lab in sets])
+    xs = [np.asarray(list(t), dtype=object) for t, _ in sets]
+    return Bundle(
+        x=xs[0],
+        y=ys[0],
+        class_names=names,
+        x_test=xs[1] if len(xs) > 1 else None,
+        y_test=ys[1] if len(ys) > 1 else None,
+        input_spec=text_spec(facts),
+        split="stratified",
+    )
+
+
+def _load_folder(profile: DatasetProfile) -> Bundle:
+    parts = _layout(Path(profile.path))
+    known = {s.file for s in profile.skipped}
+    xs, labels, skipped = [], [], []
+    for part in ("train", "test"):
+        if part not in parts:
+            continue
+        by_class, _ = _folder_files(parts[part])
+        docs_part, labels_part = [], []
+        for name, files in sorted(by_class.items()):
+            docs, _ = _read_docs(files)
+            for f, doc in zip(files, docs, strict=True):
+                if doc is None:
+                    if str(f) not in known:
+                        skipped.append(Skipped(str(f), "empty document"))
+                else:
+                    docs_part.append(doc)
+                    labels_part.append(name)
+        xs.append(np.asarray(docs_part, dtype=object))
+        labels.append(labels_part)
+    ys, names = _targets("classification", *labels)
+    return Bundle(
+        x=xs[0],
+        y=ys[0],
+        class_names=names,
+        x_test=xs[1] if len(xs) > 1 else None,
+        y_test=ys[1] if len(ys) > 1 else None,
+        input_spec=text_spec(profile.facts),
+        split="stratified",
+        skipped=skipped,
+    )
+
+
+def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
+    """Documents as a numpy array of Python str, labels as class indices (or float targets)."""
+    if profile.source == "text-csv":
+        return _load_frame(profile)
+    return _load_folder(profile)

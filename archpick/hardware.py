@@ -1,0 +1,140 @@
+"""Devices, distribution strategy, mixed precision and thread settings, with the reasons recorded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MIXED_PRECISION_MIN_CC = (7, 0)
+
+
+@dataclass
+class HardwarePlan:
+    """What archpick trains on and why.
+
+    Attributes:
+        backend: Keras backend name.
+        cpus: Logical CPU cores.
+        gpus: One dict per visible GPU (name, compute capability).
+        device: "cpu" or "gpu".
+        strategy: "default" (one device) or "mirrored" (several GPUs, batch scaled per replica).
+        replicas: Devices a batch is split across.
+        precision: "float32" or "mixed_float16".
+        reasons: Why each choice was made.
+    """
+
+    backend: str = "tensorflow"
+    cpus: int = 1
+    gpus: list[dict[str, Any]] = field(default_factory=list)
+    device: str = "cpu"
+    strategy: str = "default"
+    replicas: int = 1
+    precision: str = "float32"
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def quiet_tensorflow(verbose: bool) -> None:
+    """Hide TensorFlow's and Keras's log noise unless verbose (call before TensorFlow is imported)."""
+    if verbose:
+        return
+    import logging
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("AUTOGRAPH_VERBOSITY", "0")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"keras(\..*)?")
+    warnings.filterwarnings("ignore", module=r"keras_tuner(\..*)?")
+    warnings.filterwarnings("ignore", module=r"tensorflow(\..*)?")
+
+
+def _gpus_tensorflow() -> list[dict[str, Any]]:
+    import tensorflow as tf
+
+    out = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu) or {}
+        out.append({"name": details.get("device_name", gpu.name),
+                    "compute_capability": list(details.get("compute_capability", ()) or ())})
+    return out
+
+
+def _gpus_jax() -> list[dict[str, Any]]:
+    import jax
+
+    out = []
+    for dev in jax.devices():
+        if dev.platform == "gpu":
+            cc = getattr(dev, "compute_capability", "") or ""
+            out.append({"name": getattr(dev, "device_kind", str(dev)),
+                        "compute_capability": [int(p) for p in str(cc).split(".") if p.isdigit()]})
+    return out
+
+
+def plan(device: str = "auto", mixed_precision: str = "auto") -> HardwarePlan:
+    """Decide devices, strategy and precision for this machine.
+
+    Args:
+        device: "auto", "cpu" or "gpu".
+        mixed_precision: "auto", "on" or "off".
+
+    Returns:
+        The HardwarePlan (not yet applied).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    result = HardwarePlan(backend=backend, cpus=os.cpu_count() or 1)
+    try:
+        gpus = _gpus_jax() if backend == "jax" else _gpus_tensorflow() if backend == "tensorflow" else []
+    except Exception:  # noqa: BLE001 - a broken driver means no usable GPU
+        gpus = []
+    result.gpus = gpus
+    if device == "cpu" or not gpus:
+        result.device = "cpu"
+        result.reasons.append("no GPU visible; training on the CPU" if not gpus and device != "cpu"
+                              else "--device cpu: GPUs hidden")
+        result.reasons.append(f"{result.cpus} CPU cores; TensorFlow uses all of them for each op")
+        return result
+    result.device = "gpu"
+    if len(gpus) > 1 and backend == "tensorflow":
+        result.strategy, result.replicas = "mirrored", len(gpus)
+        result.reasons.append(
+            f"{len(gpus)} GPUs: MirroredStrategy, batch size scaled by {len(gpus)} so each replica keeps its "
+            "batch; one trial uses every GPU, which finishes trials soonest under a wall-clock budget")
+    else:
+        result.reasons.append(f"one GPU ({gpus[0]['name']}): all training runs on it")
+    ccs = [tuple(g["compute_capability"]) for g in gpus if g["compute_capability"]]
+    capable = bool(ccs) and all(cc >= MIXED_PRECISION_MIN_CC for cc in ccs)
+    if mixed_precision == "on" or (mixed_precision == "auto" and capable):
+        result.precision = "mixed_float16"
+        result.reasons.append("mixed_float16: compute capability >= 7.0 has tensor cores; output layer in float32")
+    else:
+        result.reasons.append("float32: GPU compute capability below 7.0 or mixed precision turned off")
+    return result
+
+
+def apply(hw: HardwarePlan) -> Any:
+    """Apply a plan: hide GPUs for CPU runs, set the precision policy, return a distribution strategy or None."""
+    import keras
+
+    if hw.backend == "tensorflow":
+        import tensorflow as tf
+
+        if hw.device == "cpu":
+            try:
+                tf.config.set_visible_devices([], "GPU")
+            except RuntimeError:
+                pass
+    keras.mixed_precision.set_global_policy(hw.precision)
+    if hw.strategy == "mirrored":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    return None

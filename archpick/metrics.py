@@ -1,0 +1,51 @@
+"""Test metrics: accuracy, per-class precision/recall/F1 and confusion matrix; MAE/RMSE/MASE/sMAPE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def classification(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> dict[str, Any]:
+    """Accuracy, macro F1, per-class precision/recall/F1/support and the confusion matrix."""
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    y_pred = np.asarray(proba).argmax(axis=-1)
+    labels = list(range(len(class_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "accuracy": float(np.mean(y_pred == y_true)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": [
+            {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
+        ],
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "n": int(len(y_true)),
+    }
+
+
+def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+    """MAE, RMSE and R^2."""
+    y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    err = y_pred - y_true
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2)) or 1.0
+    return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2))),
+            "r2": float(1 - np.sum(err**2) / ss_tot), "n": int(len(y_true))}
+
+
+def forecast(y_true: np.ndarray, y_pred: np.ndarray, train_series: np.ndarray, season: int) -> dict[str, Any]:
+    """MAE, RMSE, MASE (scaled by the in-sample seasonal-naive MAE) and sMAPE (%), over all test windows."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    err = y_pred - y_true
+    m = max(int(season), 1)
+    train_series = np.asarray(train_series, float)
+    scale = float(np.mean(np.abs(train_series[m:] - train_series[:-m]))) if len(train_series) > m else float("nan")
+    denom = np.abs(y_true) + np.abs(y_pred)
+    smape = float(np.mean(np.where(denom == 0, 0.0, 2 * np.abs(err) / np.where(denom == 0, 1, denom))) * 100)
+    mae = float(np.mean(np.abs(err)))
+    return {"mae": mae, "rmse": float(np.sqrt(np.mean(err**2))),
+            "mase": mae / scale if scale and np.isfinite(scale) else None, "smape": smape,
+            "n_windows": int(len(y_true))}

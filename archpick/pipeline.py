@@ -1,0 +1,132 @@
+"""tf.data pipelines over a Bundle: in-memory arrays, or files decoded on the fly (streaming)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CACHE_LIMIT_BYTES = 256 * 2**20  # decoded samples are cached in memory below this size
+
+
+@dataclass
+class DecodeFailures:
+    """Files that failed to decode while streaming (thread-safe; reported and counted)."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, file: str, reason: str) -> None:
+        with self.lock:
+            self.files.setdefault(file, reason)
+
+
+def _tf_dtype(spec: dict[str, Any]):
+    import tensorflow as tf
+
+    return {"uint8": tf.uint8, "float32": tf.float32, "string": tf.string}[spec.get("dtype", "float32")]
+
+
+def make_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    spec: dict[str, Any],
+    *,
+    training: bool,
+    batch_size: int,
+    seed: int,
+    decode: Callable[[str], np.ndarray] | None = None,
+    decode_train: Callable[[str, np.random.Generator], np.ndarray] | None = None,
+    failures: DecodeFailures | None = None,
+):
+    """A batched tf.data.Dataset of (input, target).
+
+    Files are decoded in parallel map calls and never all held at once, unless the decoded set is
+    small enough to cache (CACHE_LIMIT_BYTES) and no random decoding is needed.
+
+    Args:
+        x: Inputs (file paths when `decode` is given).
+        y: Targets.
+        spec: The Bundle's input_spec (kind, shape, dtype).
+        training: Shuffle every epoch (and use `decode_train` when given).
+        batch_size: Batch size.
+        seed: Shuffle seed.
+        decode: path -> raw array, for file inputs.
+        decode_train: (path, rng) -> raw array with random sampling, for training.
+        failures: Collects files that fail to decode; they are dropped from the stream.
+
+    Returns:
+        tf.data.Dataset.
+    """
+    import tensorflow as tf
+
+    n = len(x)
+    y = np.asarray(y)
+    y_dtype = tf.int64 if np.issubdtype(y.dtype, np.integer) else tf.float32
+    if decode is None:
+        if spec.get("kind") == "text":
+            data = tf.data.Dataset.from_tensor_slices((tf.constant([str(s) for s in x]), y.astype(
+                np.int64 if y_dtype == tf.int64 else np.float32)))
+        else:
+            data = tf.data.Dataset.from_tensor_slices((np.asarray(x), y))
+        if training:
+            data = data.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    shape = [d for d in spec["shape"]]
+    dtype = _tf_dtype(spec)
+    np_dtype = {tf.uint8: np.uint8, tf.float32: np.float32}[dtype]
+    failures = failures if failures is not None else DecodeFailures()
+    random_decode = training and decode_train is not None
+    rng = np.random.default_rng(seed)
+
+    def _load(path_bytes: bytes) -> tuple[np.ndarray, bool]:
+        path = path_bytes.decode("utf-8") if isinstance(path_bytes, bytes) else str(path_bytes)
+        try:
+            arr = decode_train(path, rng) if random_decode else decode(path)
+            return np.asarray(arr, dtype=np_dtype).reshape(shape), True
+        except Exception as exc:  # noqa: BLE001 - a bad file is skipped and counted, never fatal
+            failures.add(path, str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__)
+            return np.zeros(shape, dtype=np_dtype), False
+
+    def _map(path, label):
+        arr, ok = tf.numpy_function(_load, [path], [dtype, tf.bool], stateful=random_decode)
+        arr.set_shape(shape)
+        ok.set_shape([])
+        return arr, label, ok
+
+    paths = tf.constant([str(p) for p in x])
+    data = tf.data.Dataset.from_tensor_slices((paths, y))
+    item_bytes = int(np.prod([d or 1 for d in shape])) * np.dtype(np_dtype).itemsize
+    cache = not random_decode and n * item_bytes <= CACHE_LIMIT_BYTES
+    if training and not cache:
+        data = data.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    data = data.map(_map, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    data = data.filter(_decoded_ok).map(_drop_flag)
+    if cache:
+        data = data.cache()
+        if training:
+            data = data.shuffle(min(n, 10_000), seed=seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _decoded_ok(sample, label, ok):
+    return ok
+
+
+def _drop_flag(sample, label, ok):
+    return sample, label
+
+
+def take_inputs(dataset, limit: int) -> np.ndarray:
+    """The first `limit` inputs of a batched dataset, as one numpy array (for checks and plots)."""
+    parts, total = [], 0
+    for batch, _ in dataset:
+        parts.append(batch.numpy())
+        total += len(parts[-1])
+        if total >= limit:
+            break
+    return np.concatenate(parts)[:limit]

@@ -1,0 +1,130 @@
+"""Recommend, then verify: split the budget between the recommended family and the runner-up, pick the
+winner on validation data, and say in one line whether the evidence agreed with the flowchart.
+
+Pure functions over plain rows, so the logic is tested without TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archpick.errors import OptionError
+from archpick.flowchart import FAMILY_NAMES, Recommendation, variant_for
+
+RECOMMENDED_SHARE = 2 / 3
+FAMILY_ALIASES = {"cnn": "cnn", "rnn": "rnn", "hybrid": "hybrid", "dense": "dense", "lstm": "rnn", "gru": "rnn"}
+
+
+@dataclass
+class Leg:
+    """One family's part of the race: its budget and its place."""
+
+    family: str
+    budget: float
+    role: str  # "recommended", "runner-up" or "requested"
+
+
+def choose_families(rec: Recommendation, modality: str, requested: str | None) -> list[tuple[str, str]]:
+    """Families to search, in order, with their role.
+
+    Args:
+        rec: The flowchart's recommendation.
+        modality: The dataset's modality (some families do not apply to some data).
+        requested: None or "auto" (recommended + runner-up), "recommended", or a comma list.
+
+    Returns:
+        [(family, role), ...].
+
+    Raises:
+        OptionError: An unknown family, or one that does not apply to this data.
+    """
+    if requested in (None, "", "auto"):
+        legs = [(rec.family, "recommended")]
+        if rec.runner_up:
+            legs.append((rec.runner_up, "runner-up"))
+        return legs
+    if requested == "recommended":
+        return [(rec.family, "recommended")]
+    legs = []
+    for name in (part.strip().lower() for part in requested.split(",") if part.strip()):
+        if name not in FAMILY_ALIASES:
+            raise OptionError(f"unknown family {name!r} in --families; use cnn, rnn, hybrid or dense")
+        family = FAMILY_ALIASES[name]
+        if not variant_for(modality, family):
+            raise OptionError(f"family {family!r} does not apply to {modality} data; choose from "
+                              f"{', '.join(f for f in FAMILY_NAMES if variant_for(modality, f))}")
+        role = "recommended" if family == rec.family else "requested"
+        if family not in [f for f, _ in legs]:
+            legs.append((family, role))
+    if not legs:
+        raise OptionError("--families is empty; name at least one family or use 'recommended'")
+    return legs
+
+
+def split_budget(seconds: float, families: list[tuple[str, str]], share: float = RECOMMENDED_SHARE) -> list[Leg]:
+    """Give the recommended family `share` of the budget and the others equal parts of the rest."""
+    if len(families) == 1:
+        return [Leg(families[0][0], seconds, families[0][1])]
+    lead = [f for f in families if f[1] == "recommended"]
+    if not lead:
+        each = seconds / len(families)
+        return [Leg(f, each, r) for f, r in families]
+    rest = seconds * (1 - share) / (len(families) - 1)
+    return [Leg(f, seconds * share if r == "recommended" else rest, r) for f, r in families]
+
+
+def pick_winner(results: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
+    """The family result with the best validation score (ties go to the earlier, i.e. recommended, one)."""
+    scored = [r for r in results if r.get("best_score") is not None]
+    if not scored:
+        return None
+    best = scored[0]
+    for r in scored[1:]:
+        better = r["best_score"] > best["best_score"] if direction == "max" else r["best_score"] < best["best_score"]
+        if better:
+            best = r
+    return best
+
+
+def _fmt_gap(gap: float, metric: str) -> str:
+    if "accuracy" in metric:
+        return f"{abs(gap) * 100:.1f} points of validation accuracy"
+    return f"{abs(gap):.4g} of validation {metric.removeprefix('val_')}"
+
+
+def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str, Any] | None,
+            metric: str, direction: str) -> str:
+    """The one-line verdict that opens the report.
+
+    Args:
+        rec: The flowchart recommendation.
+        results: One dict per family: family, variant, best_score, scores (completed trial scores).
+        winner: The winning result (from pick_winner).
+        metric: The validation metric name.
+        direction: "max" or "min".
+
+    Returns:
+        e.g. "Flowchart: RNN (LSTM/GRU) (ordered, variable length). Evidence: a 1-D CNN beat the best RNN
+        by 3.1 points of validation accuracy in 2 of 2 comparable trials; exported the 1-D CNN."
+    """
+    head = f"Flowchart: {rec.reason}."
+    if winner is None:
+        return f"{head} No trial finished within the budget; nothing was exported."
+    if len(results) == 1:
+        return (f"{head} Only {FAMILY_NAMES[winner['family']]} was searched (no race); best validation "
+                f"{metric.removeprefix('val_')} {winner['best_score']:.4g}; exported it.")
+    others = [r for r in results if r is not winner and r.get("best_score") is not None]
+    if not others:
+        return (f"{head} Evidence: only {winner['variant']} finished a trial; exported it.")
+    rival = pick_winner(others, direction)
+    sign = 1 if direction == "max" else -1
+    beaten = sum(1 for s in winner.get("scores", []) if sign * (s - rival["best_score"]) > 0)
+    gap = winner["best_score"] - rival["best_score"]
+    comparison = (f"the {winner['variant']} beat the best {rival['variant']} by {_fmt_gap(gap, metric)} "
+                  f"in {beaten} of {len(winner.get('scores', []))} trials")
+    if gap == 0:
+        comparison = f"the {winner['variant']} tied with the {rival['variant']}"
+    agreed = winner["family"] == rec.family
+    stance = "confirmed" if agreed else "overturned"
+    return f"{head} Evidence {stance} it: {comparison}; exported the {winner['variant']}."

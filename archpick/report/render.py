@@ -1,0 +1,206 @@
+"""Render report.json into Markdown and self-contained HTML through one list of blocks."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+Block = tuple  # ("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows) | ("img", title, relpath)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def headline(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(metric, model value, best baseline value, gain) rows for the top of the report."""
+    final = report.get("final", {})
+    scores = final.get("metrics", {})
+    rows = []
+    baselines = report.get("baselines", [])
+    if report.get("task") == "classification":
+        best = max((b for b in baselines if b.get("accuracy") is not None), key=lambda b: b["accuracy"],
+                   default=None)
+        acc = scores.get("accuracy")
+        if acc is not None:
+            gain = f"{(acc - best['accuracy']) * 100:+.1f} points" if best else "–"
+            rows.append(("test accuracy", f"{acc:.4f}", f"{best['accuracy']:.4f} ({best['name']})" if best else "–",
+                         gain))
+        if scores.get("macro_f1") is not None:
+            rows.append(("test macro F1", f"{scores['macro_f1']:.4f}", "", ""))
+    else:
+        base = baselines[0] if baselines else {}
+        for key in ("mase", "smape", "mae", "rmse", "r2"):
+            if scores.get(key) is not None:
+                b = base.get(key)
+                gain = "–"
+                if b not in (None, 0):
+                    better = scores[key] > b if key == "r2" else scores[key] < b
+                    gain = f"{abs(scores[key] - b) / abs(b) * 100:.1f}% {'better' if better else 'worse'}"
+                rows.append((f"test {key.upper()}", _fmt(scores[key]),
+                             f"{_fmt(b)} ({base.get('name', '')})" if b is not None else "–", gain))
+    return rows
+
+
+def blocks(report: dict[str, Any]) -> list[Block]:
+    """The report as an ordered list of blocks."""
+    out: list[Block] = []
+    prof = report.get("profile", {})
+    final = report.get("final", {})
+    out.append(("h1", f"archpick report: {report.get('dataset', '')}"))
+    out.append(("verdict", report.get("verdict", "")))
+    if report.get("status") == "failed":
+        out.append(("p", "This run failed: no trial finished within the budget."))
+    rows = headline(report)
+    if rows:
+        out.append(("h2", "Result on the test split"))
+        out.append(("table", ["metric", "model", "best baseline", "gain"], rows))
+        out.append(("p", f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
+                         f"{_fmt(final.get('params'))} parameters). Test split: {report.get('split', {}).get('how', '')}, "
+                         f"{report.get('split', {}).get('test', '')} samples "
+                         f"({report.get('split', {}).get('test_source', '')})."))
+    out.append(("h2", "The data"))
+    facts = [("path", report.get("path", "")), ("modality", prof.get("modality")), ("task", prof.get("task")),
+             ("source", prof.get("source")), ("samples", prof.get("n_samples")),
+             ("classes", prof.get("n_classes") or "–"), ("imbalance (max/min)", prof.get("imbalance")),
+             ("skipped files", report.get("skipped", {}).get("count", prof.get("n_skipped", 0)))]
+    facts += [(k, v) for k, v in prof.get("facts", {}).items() if not isinstance(v, (dict, list)) or len(str(v)) < 160]
+    out.append(("table", ["fact", "value"], [(k, _fmt(v)) for k, v in facts]))
+    if prof.get("classes") and len(prof["classes"]) <= 30:
+        out.append(("table", ["class", "samples"], [(k, v) for k, v in prof["classes"].items()]))
+    skipped = report.get("skipped", {}).get("files", [])
+    if skipped:
+        out.append(("p", f"{len(skipped)} file(s) could not be used and were skipped:"))
+        out.append(("table", ["file", "reason"], [(s["file"], s["reason"]) for s in skipped[:50]]))
+    for note in report.get("notes", []):
+        out.append(("p", f"Note: {note}"))
+    rec = report.get("recommendation", {})
+    out.append(("h2", "Why this architecture: the flowchart path"))
+    out.append(("table", ["question", "answer", "evidence", "leads to"],
+                [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])]))
+    out.append(("p", f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."))
+    race = report.get("race", {})
+    out.append(("h2", "Recommend, then verify: the race"))
+    out.append(("table", ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
+                [(f["family"], f["role"], f["variant"], f["trials"], _fmt(f["best_score"]), _fmt(f["budget"]),
+                  _fmt(f["seconds"])) for f in race.get("families", [])]))
+    if race.get("not_trainable_yet"):
+        out.append(("p", f"Not searched (not trainable on this data yet): {', '.join(race['not_trainable_yet'])}."))
+    plots = report.get("plots", {})
+    if "race" in plots:
+        out.append(("img", "family against family", plots["race"]))
+    out.append(("h2", "Leaderboard (every trial)"))
+    lb = report.get("leaderboard", [])
+    out.append(("table", ["trial", "status", race.get("metric", "score"), "seconds", "epochs", "params", "worker",
+                          "hyperparameters"],
+                [(r["trial"], r["status"], _fmt(r["score"]), _fmt(r["seconds"]), _fmt(r["epochs"]), _fmt(r["params"]),
+                  r.get("worker") or "", _fmt(r["hyperparameters"])) for r in lb]))
+    if "leaderboard" in plots:
+        out.append(("img", "trials", plots["leaderboard"]))
+    if final:
+        out.append(("h2", "The exported model"))
+        out.append(("table", ["hyperparameter", "value"], [(k, _fmt(v)) for k, v in final.get("hyperparameters", {}).items()]))
+        if "learning_curves" in plots:
+            out.append(("img", "learning curves of the winning trial", plots["learning_curves"]))
+        per_class = final.get("metrics", {}).get("per_class")
+        if per_class:
+            out.append(("table", ["class", "precision", "recall", "F1", "support"],
+                        [(c["class"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"])
+                         for c in per_class]))
+        for name, title in (("confusion_matrix", "confusion matrix (test)"), ("forecast", "forecast (test)")):
+            if name in plots:
+                out.append(("img", title, plots[name]))
+    out.append(("h2", "Baselines (same test split)"))
+    out.append(("table", ["baseline", "metrics"],
+                [(b["name"], _fmt({k: v for k, v in b.items() if k != "name"})) for b in report.get("baselines", [])]))
+    hw = report.get("hardware", {})
+    budget = report.get("budget", {})
+    out.append(("h2", "Hardware, budget and timings"))
+    out.append(("table", ["item", "value"], [
+        ("backend", hw.get("backend")), ("device", hw.get("device")), ("CPU cores", hw.get("cpus")),
+        ("GPUs", _fmt([g.get("name") for g in hw.get("gpus", [])]) or "none"), ("strategy", hw.get("strategy")),
+        ("precision", hw.get("precision")), ("why", "; ".join(hw.get("reasons", []))),
+        ("budget given (s)", _fmt(budget.get("given_s"))), ("search budget (s)", _fmt(budget.get("search_s"))),
+        ("wall time used (s)", _fmt(budget.get("used_s"))), ("batch size", report.get("batch_size")),
+    ] + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.get("timings", {}).items()]))
+    model = report.get("model", {})
+    if model:
+        out.append(("h2", "Files"))
+        out.append(("p", f"SavedModel: {model.get('saved_model')}/ (serving signature takes raw inputs; reload check "
+                         f"max |diff| = {_fmt(model.get('reload_max_abs_diff'))}), Keras: {model.get('keras')}, "
+                         "labels: model/labels.json, trials: leaderboard.csv, keras-tuner state and TensorBoard logs: "
+                         "tuner/."))
+        out.append(("p", f"Predict: archpick predict RUN_DIR FILE...   TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
+    out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
+    return out
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """Markdown form of the report."""
+    lines: list[str] = []
+    for block in blocks(report):
+        kind = block[0]
+        if kind == "h1":
+            lines += [f"# {block[1]}", ""]
+        elif kind == "h2":
+            lines += [f"## {block[1]}", ""]
+        elif kind == "verdict":
+            lines += [f"**{block[1]}**", ""]
+        elif kind == "p":
+            lines += [block[1], ""]
+        elif kind == "table":
+            headers, rows = block[1], block[2]
+            cell = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+            lines.append("| " + " | ".join(headers) + " |")
+            lines.append("|" + "---|" * len(headers))
+            lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+            lines.append("")
+        elif kind == "img":
+            lines += [f"![{block[1]}]({block[2]})", ""]
+    return "\n".join(lines)
+
+
+CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px solid #ddd;padding:.25em .55em;
+text-align:left;vertical-align:top}th{background:#f4f6f8}.verdict{background:#eef6ee;border-left:4px solid #3a3;
+padding:.7em 1em;font-weight:600}img{max-width:100%;border:1px solid #eee}figure{margin:1em 0}
+figcaption{font-size:.85em;color:#666}"""
+
+
+def render_html(report: dict[str, Any], run_dir: Path) -> str:
+    """Self-contained HTML: plots are embedded as data URIs, nothing is fetched."""
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>",
+             f"<title>archpick: {html.escape(str(report.get('dataset', '')))}</title>",
+             f"<style>{CSS}</style></head><body>"]
+    for block in blocks(report):
+        kind = block[0]
+        if kind in ("h1", "h2"):
+            parts.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
+        elif kind == "verdict":
+            parts.append(f"<p class='verdict'>{html.escape(block[1])}</p>")
+        elif kind == "p":
+            parts.append(f"<p>{html.escape(block[1])}</p>")
+        elif kind == "table":
+            head = "".join(f"<th>{html.escape(str(h))}</th>" for h in block[1])
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                           for row in block[2])
+            parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        elif kind == "img":
+            path = run_dir / block[2]
+            if path.exists():
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                parts.append(f"<figure><img alt='{html.escape(block[1])}' src='data:image/png;base64,{data}'>"
+                             f"<figcaption>{html.escape(block[1])}</figcaption></figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,261 @@
+"""One fit, end to end: inspect -> recommend -> race the families -> evaluate -> export -> report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archpick import __version__, datasets, run
+from archpick.datasets.base import DataOptions
+from archpick.errors import DataError, OptionError
+from archpick.flowchart import recommend
+from archpick.profile import DatasetProfile
+from archpick.race import choose_families, split_budget
+
+DEFAULT_BUDGET = 300.0  # one dataset
+DEFAULT_COLLECTION_BUDGET = 480.0  # a folder of datasets, split across them
+MODALITY_WEIGHT = {"video": 2.0, "text": 1.2}  # share of a collection budget, relative to 1.0
+
+
+@dataclass
+class FitOptions:
+    """Options of `archpick fit` (see the CLI for their meaning)."""
+
+    time_budget: float | None = None
+    max_trials: int | None = None
+    seed: int = 0
+    out: str | Path | None = None
+    runs_root: str | Path = "runs"
+    families: str | None = None
+    overwrite: bool = False
+    resume: str | Path | None = None
+    device: str = "auto"
+    mixed_precision: str = "auto"
+    batch_size: int | None = None
+    share: float = 2 / 3
+    tensorboard: bool = True
+    data: DataOptions = field(default_factory=DataOptions)
+
+
+def batch_size_for(n_train: int, kind: str) -> int:
+    """A batch size that keeps a few dozen steps per epoch on small data."""
+    if kind == "video":
+        return 16
+    if n_train < 1000:
+        return 32
+    return 64 if n_train < 20_000 else 128
+
+
+def reserve_seconds(budget: float) -> float:
+    """Time kept back from the search for restoring, testing, exporting and reporting."""
+    return min(max(15.0, 0.1 * budget), 60.0)
+
+
+def _predict(model, dataset) -> tuple[np.ndarray, np.ndarray]:
+    preds, ys = [], []
+    for xb, yb in dataset:
+        preds.append(np.asarray(model(xb, training=False)))
+        ys.append(np.asarray(yb))
+    return np.concatenate(preds), np.concatenate(ys)
+
+
+def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_dir: Path | None = None) -> run.Run:
+    """Fit one (non-collection) dataset and write its run directory.
+
+    Args:
+        profile: The dataset profile.
+        opts: Fit options.
+        progress: Optional progress receiver (see search.Progress), with an optional `stage(text)` method.
+        run_dir: Use this run directory (already created) instead of making one.
+
+    Returns:
+        The finished Run.
+    """
+    started = time.monotonic()
+    budget = opts.time_budget or DEFAULT_BUDGET
+    rec = recommend(profile)
+    legs = choose_families(rec, profile.modality, opts.families)
+    from archpick import hypermodels
+
+    skipped_families = [f for f, _ in legs if not hypermodels.available(profile.modality, f)]
+    legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
+    if not legs:
+        raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped_families)} yet",
+                          profile.path)
+    resuming = opts.resume is not None
+    if run_dir is None:
+        if resuming:
+            run_dir = Path(opts.resume)
+        else:
+            run_dir = run.create_run_dir(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root)
+    previous = run.load_run(run_dir).report if resuming and (run_dir / run.REPORT_FILE).exists() else {}
+    run.mark(run_dir, "running", pid=__import__("os").getpid())
+    run.write_json(run_dir / "profile.json", profile.to_dict())
+    stage = getattr(progress, "stage", lambda text: None)
+
+    stage("importing TensorFlow")
+    from archpick import hardware, metrics
+    from archpick.hypermodels.base import ModelSpec
+    from archpick.pipeline import DecodeFailures, make_dataset
+    from archpick.search import search_family
+    from archpick.splits import split_indices
+
+    hw = hardware.plan(opts.device, opts.mixed_precision)
+    hardware.apply(hw)
+    timings: dict[str, float] = {"inspect": profile.facts.get("inspect_seconds", 0.0)}
+
+    stage("loading data")
+    t = time.monotonic()
+    bundle = datasets.load(profile, opts.data)
+    spec_in = bundle.input_spec
+    kind = spec_in["kind"]
+    task = profile.task
+    has_test = bundle.x_test is not None
+    gap = max(int(spec_in.get("horizon", 1)) - 1, 0) if bundle.split == "chronological" else 0
+    split = split_indices(np.asarray(bundle.y if bundle.y.ndim == 1 else bundle.y[:, 0]), bundle.split,
+                          opts.seed, has_test, gap=gap)
+    x_train, y_train = bundle.x[split.train], bundle.y[split.train]
+    x_val, y_val = bundle.x[split.val], bundle.y[split.val]
+    if has_test:
+        x_test, y_test = bundle.x_test, bundle.y_test
+    else:
+        x_test, y_test = bundle.x[split.test], bundle.y[split.test]
+    if len(x_train) < 2 or len(x_test) < 1:
+        raise DataError("too few samples to hold out validation and test data; add more samples", profile.path)
+    n_out = len(bundle.class_names) if task == "classification" else int(np.prod(bundle.y.shape[1:]) or 1)
+    spec = ModelSpec(spec_in, task, n_out, stats=hypermodels.fit_stats(kind, x_train, spec_in), n_train=len(x_train))
+    batch = (opts.batch_size or batch_size_for(len(x_train), kind)) * hw.replicas
+    failures = DecodeFailures()
+    common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,
+              "decode_train": bundle.extras.get("decode_train"), "failures": failures}
+    train_ds = make_dataset(x_train, y_train, spec_in, training=True, **common)
+    val_ds = make_dataset(x_val, y_val, spec_in, training=False, **common)
+    test_ds = make_dataset(x_test, y_test, spec_in, training=False, **common)
+    timings["load"] = round(time.monotonic() - t, 3)
+
+    search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget), 1.0)
+    plan = split_budget(search_budget, legs, opts.share)
+    results = []
+    carry = 0.0
+    spent_before = {r["family"]: r.get("seconds", 0.0) for r in previous.get("race", {}).get("families", [])}
+    t = time.monotonic()
+    for leg in plan:
+        hm = hypermodels.make(profile.modality, leg.family, spec)
+        stage(f"searching {hm.variant} ({leg.role})")
+        leg_budget = leg.budget + carry
+        t_leg = time.monotonic()
+        result = search_family(hm, train_ds, val_ds, directory=run_dir / "tuner", budget_seconds=leg_budget,
+                               max_trials=opts.max_trials, seed=opts.seed, resume=resuming, progress=progress,
+                               tensorboard=opts.tensorboard, spent_before=spent_before.get(leg.family, 0.0))
+        carry = max(leg_budget - (time.monotonic() - t_leg), 0.0)
+        result.role = leg.role
+        results.append(result)
+    timings["search"] = round(time.monotonic() - t, 3)
+
+    from archpick.hypermodels import heads
+    from archpick.race import pick_winner, verdict
+
+    objective = heads.objective(task)
+    summaries = [{"family": r.family, "variant": r.variant, "role": r.role, "best_score": r.best_score,
+                  "best_trial": r.best_trial, "budget": round(r.budget, 2), "seconds": r.seconds,
+                  "trials": len(r.rows),
+                  "scores": [row["score"] for row in r.rows if row["score"] is not None]}
+                 for r in results]
+    win = pick_winner(summaries, objective.direction)
+    verdict_line = verdict(rec, summaries, win, objective.name, objective.direction)
+    report: dict[str, Any] = {
+        "archpick_version": __version__,
+        "dataset": profile.name,
+        "path": str(Path(profile.path).resolve()),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "verdict": verdict_line,
+        "profile": profile.to_dict(),
+        "recommendation": rec.to_dict(),
+        "hardware": hw.to_dict(),
+        "split": {"how": split.how, "train": int(len(x_train)), "validation": int(len(x_val)),
+                  "test": int(len(x_test)), "test_source": "shipped test split" if has_test else "held out"},
+        "race": {"families": summaries, "winner": win["family"] if win else None, "metric": objective.name,
+                 "direction": objective.direction, "not_trainable_yet": skipped_families},
+        "leaderboard": [{k: v for k, v in row.items() if k not in ("history", "epoch_seconds")}
+                        for r in results for row in r.rows],
+        "task": task,
+        "batch_size": batch,
+    }
+    if win is None:
+        report["status"] = "failed"
+        report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
+                            "used_s": round(time.monotonic() - started, 2)}
+        from archpick.report import write_report
+
+        write_report(run_dir, report, results)
+        run.mark(run_dir, "failed", reason="no trial finished")
+        raise DataError("no trial finished within the budget; give more --time", profile.path)
+
+    stage("evaluating the winner on the test split")
+    t = time.monotonic()
+    best = next(r for r in results if r.family == win["family"])
+    model = best.best_model()
+    preds, y_true = _predict(model, test_ds)
+    best_row = best.best_row() or {}
+    final: dict[str, Any] = {"family": best.family, "variant": best.variant, "trial": best.best_trial,
+                             "hyperparameters": best_row.get("hyperparameters", {}),
+                             "params": best_row.get("params"), "history": best_row.get("history", {}),
+                             "epoch_seconds": best_row.get("epoch_seconds", [])}
+    from archpick import baselines
+
+    if task == "classification":
+        final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
+        report["baselines"] = baselines.classification(kind, x_train, y_train, x_test, y_test,
+                                                       bundle.class_names, bundle.decode, opts.seed)
+    elif task == "forecasting":
+        season = int(spec_in.get("season") or 1)
+        train_series = np.asarray(bundle.extras.get("series", []), float)
+        cutoff = int(bundle.extras.get("train_end", len(train_series)))
+        final["metrics"] = metrics.forecast(y_true, preds, train_series[:cutoff], season)
+        naive = baselines.seasonal_naive(np.asarray(x_test), y_true.shape[1], season,
+                                         int(spec_in.get("target_index", 0)))
+        report["baselines"] = [{"name": f"seasonal naive (period {season})",
+                                **metrics.forecast(y_true, naive, train_series[:cutoff], season)}]
+        final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist()}
+    else:
+        final["metrics"] = metrics.regression(y_true, preds)
+        report["baselines"] = baselines.regression(x_train, y_train, x_test, y_test)
+    timings["evaluate"] = round(time.monotonic() - t, 3)
+
+    stage("exporting the SavedModel")
+    t = time.monotonic()
+    from archpick.export import export_model
+
+    sample = np.asarray(x_test[: min(8, len(x_test))])
+    if bundle.decode is not None:
+        sample = np.stack([bundle.decode(p) for p in sample])
+    meta = {"input_spec": spec_in, "task": task, "family": best.family, "variant": best.variant,
+            "dataset": profile.name, "source": profile.source, "archpick_version": __version__,
+            "profile_facts": profile.facts}
+    report["model"] = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
+    report["model"]["saved_model"] = "model"
+    report["model"]["keras"] = "model/model.keras"
+    timings["export"] = round(time.monotonic() - t, 3)
+
+    report["final"] = final
+    report["skipped"] = {"count": len(bundle.skipped) + len(failures.files),
+                         "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
+                         + [{"file": f, "reason": r} for f, r in failures.files.items()]}
+    report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", []))
+    report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
+                        "used_s": round(time.monotonic() - started, 2)}
+    report["timings"] = timings
+    stage("writing the report")
+    from archpick.report import write_report
+
+    t = time.monotonic()
+    write_report(run_dir, report, results)
+    report["timings"]["report"] = round(time.monotonic() - t, 3)
+    report["budget"]["used_s"] = round(time.monotonic() - started, 2)
+    run.write_json(run_dir / run.REPORT_FILE, report)
+    run.mark(run_dir, "complete")
+    return run.load_run(run_dir)

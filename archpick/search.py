@@ -1,0 +1,338 @@
+"""The keras-tuner driver: a wall-clock budget, hand-picked first trials, early stopping, leaderboard rows.
+
+Algorithm choice: Bayesian optimisation (keras-tuner's Gaussian-process oracle), seeded with each family's
+hand-picked first trials. Hyperband pays off only when a budget covers many brackets of many short
+trials; archpick's budgets are minutes on a laptop, where Hyperband would spend most of them on 1-2 epoch
+runs that cannot rank deep models and could not finish a bracket. A GP oracle started from good priors,
+with early stopping inside each trial, makes every trial count and degrades to random search when few
+trials fit, which is the honest baseline for small budgets.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import keras
+import keras_tuner
+import numpy as np
+from keras_tuner.src.engine import trial as trial_module
+
+from archpick.hypermodels import heads
+from archpick.hypermodels.base import ArchHyperModel
+
+MAX_EPOCHS = 200
+PATIENCE = 6
+TRIAL_SHARE = 0.4  # one trial may use at most this share of its family's budget
+MIN_TRIAL_SECONDS = 15.0
+SIDECAR = "archpick_trial.json"
+
+
+class Clock:
+    """A wall-clock budget: a deadline, plus time spent in earlier sessions (resume)."""
+
+    def __init__(self, seconds: float, spent_before: float = 0.0):
+        self.seconds = seconds
+        self.started = time.monotonic() - spent_before
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return self.seconds - self.elapsed()
+
+
+class Progress(Protocol):
+    """Receives search events (the CLI shows them with rich)."""
+
+    def trial_started(self, family: str, trial_id: str, remaining: float) -> None: ...
+
+    def trial_ended(self, family: str, row: dict[str, Any], best: float | None, remaining: float) -> None: ...
+
+
+class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
+    """Bayesian optimisation that serves hand-picked trials first and never starts a trial it cannot finish.
+
+    Args:
+        clock: The family's budget.
+        initial_hps: Hand-picked values for the first trials.
+        trial_cap: Seconds one trial may run at most.
+        **kwargs: Passed to BayesianOptimizationOracle.
+    """
+
+    def __init__(self, clock: Clock, initial_hps: list[dict[str, Any]], trial_cap: float, **kwargs):
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.initial_hps = list(initial_hps)
+        self.trial_cap = trial_cap
+        self.durations: dict[str, float] = {}
+        self._started: dict[str, float] = {}
+
+    def expected_trial_seconds(self) -> float:
+        """Median duration of finished trials, capped by the per-trial limit (0 before any finished)."""
+        done = list(self.durations.values())
+        return min(float(np.median(done)), self.trial_cap) if done else 0.0
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        remaining = self.clock.remaining()
+        if remaining <= 0 or (self.durations and remaining < self.expected_trial_seconds()):
+            return {"status": trial_module.TrialStatus.STOPPED, "values": None}
+        self._started[trial_id] = time.monotonic()
+        used = len(self.trials)
+        if used < len(self.initial_hps):
+            values = {hp.name: hp.default for hp in self.hyperparameters.space}
+            values.update({k: v for k, v in self.initial_hps[used].items() if k in values})
+            return {"status": trial_module.TrialStatus.RUNNING, "values": values}
+        return super().populate_space(trial_id)
+
+    def end_trial(self, trial):
+        started = self._started.pop(trial.trial_id, None)
+        if started is not None:
+            self.durations[trial.trial_id] = time.monotonic() - started
+        return super().end_trial(trial)
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state["archpick"] = {"durations": self.durations, "initial": len(self.initial_hps)}
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self.durations = dict(state.get("archpick", {}).get("durations", {}))
+
+
+class TrialRecorder(keras.callbacks.Callback):
+    """Stops a trial at its time limit and records epochs, times and parameter count.
+
+    Args:
+        stop_at: Monotonic time at which the trial stops after its current batch.
+        hard_stop_at: Monotonic time at which it stops even inside the first epoch (the global deadline).
+    """
+
+    def __init__(self, stop_at: float, hard_stop_at: float):
+        super().__init__()
+        self.stop_at = stop_at
+        self.hard_stop_at = hard_stop_at
+        self.epoch_seconds: list[float] = []
+        self.history: dict[str, list[float]] = {}
+        self.params = 0
+        self.stopped_by_budget = False
+        self._epoch_start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.params = int(self.model.count_params())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        if time.monotonic() >= self.stop_at:
+            self.stopped_by_budget = True
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.monotonic()
+        if now >= self.hard_stop_at or (self.epoch_seconds and now >= self.stop_at):
+            self.stopped_by_budget = True
+            self.model.stop_training = True
+
+
+class ArchTuner(keras_tuner.Tuner):
+    """keras-tuner Tuner with archpick's per-trial seeding, limits, memory hygiene and sidecar records.
+
+    Args:
+        oracle: A BudgetOracle.
+        hypermodel: An ArchHyperModel.
+        seed: Base seed; trial n trains with seed + n.
+        progress: Optional progress receiver.
+        **kwargs: Passed to keras_tuner.Tuner (directory, project_name, overwrite...).
+    """
+
+    def __init__(self, oracle: BudgetOracle, hypermodel: ArchHyperModel, seed: int = 0,
+                 progress: Progress | None = None, **kwargs):
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.seed = seed
+        self.progress = progress
+        self.family = hypermodel.family
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        keras.utils.set_random_seed(self.seed + int(trial.trial_id))
+        if self.progress:
+            self.progress.trial_started(self.family, trial.trial_id, self.oracle.clock.remaining())
+
+    def _build_and_fit_model(self, trial, *args, **kwargs):
+        clock: Clock = self.oracle.clock
+        now = time.monotonic()
+        hard = now + max(clock.remaining(), 0.0)
+        recorder = TrialRecorder(stop_at=min(hard, now + self.oracle.trial_cap), hard_stop_at=hard)
+        kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [recorder]
+        started = time.perf_counter()
+        try:
+            return super()._build_and_fit_model(trial, *args, **kwargs)
+        finally:
+            record = {
+                "seconds": round(time.perf_counter() - started, 3),
+                "params": recorder.params,
+                "epochs": len(recorder.epoch_seconds),
+                "epoch_seconds": [round(s, 4) for s in recorder.epoch_seconds],
+                "history": recorder.history,
+                "stopped_by_budget": recorder.stopped_by_budget,
+                "worker": self.tuner_id,
+                "family": self.family,
+                "variant": self.hypermodel.variant,
+            }
+            path = Path(self.get_trial_dir(trial.trial_id)) / SIDECAR
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record))
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        keras.backend.clear_session()
+        gc.collect()
+        if self.progress:
+            row = trial_row(self, self.oracle.trials[trial.trial_id])
+            best = self.best_score()
+            self.progress.trial_ended(self.family, row, best, self.oracle.clock.remaining())
+
+    def best_score(self) -> float | None:
+        """The best objective value so far, or None."""
+        done = [t for t in self.oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+        if not done:
+            return None
+        pick = max if self.oracle.objective.direction == "max" else min
+        return pick(t.score for t in done)
+
+
+def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:
+    """One leaderboard row for a trial: hyperparameters, validation metric, seconds, parameters."""
+    sidecar = Path(tuner.get_trial_dir(trial.trial_id)) / SIDECAR
+    extra = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    score = trial.score
+    return {
+        "trial": f"{tuner.family}-{trial.trial_id}",
+        "family": tuner.family,
+        "variant": extra.get("variant", tuner.hypermodel.variant),
+        "status": trial.status,
+        "metric": tuner.oracle.objective.name,
+        "score": None if score is None or (isinstance(score, float) and math.isnan(score)) else float(score),
+        "seconds": extra.get("seconds"),
+        "params": extra.get("params"),
+        "epochs": extra.get("epochs"),
+        "stopped_by_budget": extra.get("stopped_by_budget"),
+        "worker": extra.get("worker"),
+        "hyperparameters": dict(trial.hyperparameters.values),
+        "history": extra.get("history", {}),
+        "epoch_seconds": extra.get("epoch_seconds", []),
+        "message": (trial.message or "").strip().splitlines()[-1][:200] if trial.message else "",
+    }
+
+
+@dataclass
+class FamilyResult:
+    """The outcome of searching one family."""
+
+    family: str
+    variant: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    best_score: float | None = None
+    best_trial: str | None = None
+    seconds: float = 0.0
+    budget: float = 0.0
+    tuner: Any = None
+
+    def best_model(self) -> keras.Model:
+        """The best trial's model, restored from its checkpoint (no retraining)."""
+        return self.tuner.get_best_models(1)[0]
+
+    def best_row(self) -> dict[str, Any] | None:
+        for row in self.rows:
+            if row["trial"] == self.best_trial:
+                return row
+        return None
+
+
+def search_family(
+    hypermodel: ArchHyperModel,
+    train_ds,
+    val_ds,
+    *,
+    directory: Path,
+    budget_seconds: float,
+    max_trials: int | None,
+    seed: int,
+    resume: bool = False,
+    progress: Progress | None = None,
+    tensorboard: bool = True,
+    spent_before: float = 0.0,
+) -> FamilyResult:
+    """Tune one family within a budget.
+
+    Args:
+        hypermodel: The family's HyperModel.
+        train_ds: Training tf.data.Dataset.
+        val_ds: Validation tf.data.Dataset.
+        directory: Where keras-tuner keeps its state (RUN_DIR/tuner).
+        budget_seconds: Wall-clock seconds for this family.
+        max_trials: Upper bound on trials (None: as many as the budget allows).
+        seed: Base seed.
+        resume: Continue from existing state in `directory`.
+        progress: Optional progress receiver.
+        tensorboard: Write a TensorBoard log per trial under `directory/<family>/logs`.
+        spent_before: Seconds already spent on this family in an earlier, interrupted session.
+
+    Returns:
+        The FamilyResult with leaderboard rows.
+    """
+    clock = Clock(budget_seconds, spent_before)
+    trial_cap = max(budget_seconds * TRIAL_SHARE, MIN_TRIAL_SECONDS)
+    objective = heads.objective(hypermodel.spec.task)
+    oracle = BudgetOracle(
+        clock=clock,
+        initial_hps=hypermodel.initial_hps(),
+        trial_cap=trial_cap,
+        objective=objective,
+        max_trials=max_trials or 999,
+        num_initial_points=3,
+        seed=seed,
+        max_consecutive_failed_trials=3,
+    )
+    tuner = ArchTuner(
+        oracle,
+        hypermodel,
+        seed=seed,
+        progress=progress,
+        directory=str(directory),
+        project_name=hypermodel.family,
+        overwrite=not resume,
+    )
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction, patience=PATIENCE,
+                                      restore_best_weights=False)
+    ]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(directory / hypermodel.family / "logs"),
+                                                     write_graph=False, profile_batch=0))
+    started = time.monotonic()
+    if clock.remaining() > 0:
+        tuner.search(train_ds, validation_data=val_ds, epochs=MAX_EPOCHS, callbacks=callbacks, verbose=0)
+    rows = [trial_row(tuner, t) for t in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)]
+    best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
+    return FamilyResult(
+        family=hypermodel.family,
+        variant=hypermodel.variant,
+        rows=rows,
+        best_score=float(best[0].score) if best else None,
+        best_trial=f"{hypermodel.family}-{best[0].trial_id}" if best else None,
+        seconds=round(time.monotonic() - started + spent_before, 2),
+        budget=budget_seconds,
+        tuner=tuner,
+    )
