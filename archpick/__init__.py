@@ -53,7 +53,10 @@ def recommend(path_or_profile: Any, **data_options: Any):
     from archpick.flowchart import recommend as walk
     from archpick.profile import DatasetProfile
 
-    profile = path_or_profile if isinstance(path_or_profile, DatasetProfile) else inspect(path_or_profile, **data_options)
+    if isinstance(path_or_profile, DatasetProfile):
+        profile = path_or_profile
+    else:
+        profile = inspect(path_or_profile, **data_options)
     if profile.modality == "collection":
         return [walk(member) for member in profile.members]
     return walk(profile)
@@ -62,7 +65,7 @@ def recommend(path_or_profile: Any, **data_options: Any):
 def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None, seed: int = 0,
         out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
         resume: str | Path | None = None, device: str = "auto", runs_root: str | Path = "runs",
-        progress: Any = None, **data_options: Any):
+        progress: Any = None, verbose: bool = False, **data_options: Any):
     """Inspect, recommend, race the families within a wall-clock budget, export and report.
 
     Args:
@@ -77,6 +80,7 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
         device: "auto", "cpu" or "gpu".
         runs_root: Parent folder of default run directories.
         progress: Optional progress receiver (see archpick.search.Progress).
+        verbose: Let TensorFlow's start-up logs through.
         **data_options: kind, target, horizon, lookback, frames, size.
 
     Returns:
@@ -88,7 +92,7 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     budget = parse_duration(time_budget) if time_budget is not None else None
     opts = FitOptions(time_budget=budget, max_trials=max_trials, seed=seed, out=out, families=families,
                       overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
-                      data=_data_options(**data_options))
+                      verbose=verbose, data=_data_options(**data_options))
     if resume is not None:
         from archpick.run import load_run as _load
 

@@ -79,10 +79,9 @@ def main(verbose: bool) -> None:
       archpick report                     the latest run
       archpick predict RUN_DIR FILE...    the exported model on new raw files
     """
-    if not verbose:
-        from archpick.hardware import quiet_tensorflow
+    from archpick.hardware import quiet_tensorflow
 
-        quiet_tensorflow(False)
+    quiet_tensorflow(verbose or "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:])
 
 
 def _profile_tables(profile) -> list[Table]:
@@ -201,7 +200,8 @@ def fit(path: Path, time_budget: str | None, verbose: bool, quiet: bool, **kwarg
 
         parse_duration(time_budget)
     progress = RichProgress(err, quiet)
-    result = archpick.fit(path, time_budget, progress=progress, **kwargs, **data)
+    verbose = verbose or bool(click.get_current_context().find_root().params.get("verbose"))
+    result = archpick.fit(path, time_budget, progress=progress, verbose=verbose, **kwargs, **data)
     _print_summary(result, quiet)
 
 

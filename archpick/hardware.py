@@ -54,6 +54,29 @@ def quiet_tensorflow(verbose: bool) -> None:
     warnings.filterwarnings("ignore", module=r"tensorflow(\..*)?")
 
 
+def import_tensorflow(verbose: bool = False):
+    """Import TensorFlow; unless verbose, its start-up lines on file descriptor 2 (CUDA stubs, CPU
+    feature notes, absl warnings, which TF_CPP_MIN_LOG_LEVEL does not silence) are dropped."""
+    import sys
+
+    if verbose or "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401 - keras' own start-up also logs through TensorFlow
+            import tensorflow as tf
+            tf.constant(0)  # first op initialises the runtime, which logs too
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tf
+
+
 def _gpus_tensorflow() -> list[dict[str, Any]]:
     import tensorflow as tf
 

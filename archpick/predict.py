@@ -62,8 +62,9 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
         raise RunError("has no exported model (model/saved_model.pb); was the run complete?", run_dir)
     meta, labels = load_meta(model_dir)
     spec = meta["input_spec"]
-    import tensorflow as tf
+    from archpick.hardware import import_tensorflow
 
+    tf = import_tensorflow()
     served = tf.saved_model.load(str(model_dir))
     out: list[dict[str, Any]] = []
     for file in files:
@@ -71,7 +72,8 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
         if not file.exists():
             raise DataError("does not exist; check the path", file)
         for name, raw in _raw_inputs(file, spec, meta.get("profile_facts", {})):
-            pred = np.asarray(served.serve(as_tensor(np.asarray(raw)[None] if spec["kind"] != "text" else [raw], spec)))[0]
+            batch = np.asarray(raw)[None] if spec["kind"] != "text" else [raw]
+            pred = np.asarray(served.serve(as_tensor(batch, spec)))[0]
             if meta["task"] == "classification":
                 top = int(np.argmax(pred))
                 out.append({"input": name, "class": labels[top], "probability": float(pred[top]),

@@ -38,6 +38,7 @@ class FitOptions:
     batch_size: int | None = None
     share: float = 2 / 3
     tensorboard: bool = True
+    verbose: bool = False
     data: DataOptions = field(default_factory=DataOptions)
 
 
@@ -99,6 +100,8 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
 
     stage("importing TensorFlow")
     from archpick import hardware, metrics
+
+    hardware.import_tensorflow(verbose=getattr(opts, "verbose", False))
     from archpick.hypermodels.base import ModelSpec
     from archpick.pipeline import DecodeFailures, make_dataset
     from archpick.search import search_family

@@ -134,10 +134,13 @@ def read_arrays(path: Path) -> tuple[dict[str, np.ndarray], str]:
         file = layout["npy"].get("X", str(path))
         for key, f in layout["npy"].items():
             found[key] = _load_file(f)["X"]
+        names = sorted(found)
     else:
         files = layout["npz"]
         file = files["train"]
-        found = _pick(_load_file(file))
+        raw = _load_file(file)
+        names = sorted(raw)
+        found = _pick(raw)
         if "test" in files:
             test = _pick(_load_file(files["test"]))
             for key in ("X", "y", "lengths"):
@@ -145,7 +148,7 @@ def read_arrays(path: Path) -> tuple[dict[str, np.ndarray], str]:
                     found[f"{key}_test"] = test[key]
     missing = [k for k in ("X", "y") if k not in found]
     if missing:
-        keys = ", ".join(sorted(found)) or "none"
+        keys = ", ".join(names) or "none"
         raise DataError(
             f"no {' and no '.join(missing)} array (found: {keys}); save inputs as X and labels as y, "
             "e.g. numpy.savez(file, X=X, y=y)",
@@ -154,6 +157,21 @@ def read_arrays(path: Path) -> tuple[dict[str, np.ndarray], str]:
     if ("X_test" in found) != ("y_test" in found):
         raise DataError("X_test and y_test must come together; save both or neither", path=file)
     return found, file
+
+
+def read_inputs(file: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """X (and lengths, if saved) from an .npz/.npy of new inputs, for prediction; labels not needed.
+
+    Raises:
+        DataError: Unreadable or pickled arrays, or no X in an .npz with several arrays.
+    """
+    found = _load_file(str(file))
+    picked = _pick(found)
+    if "X" not in picked:
+        if len(found) != 1:
+            raise DataError(f"no X array (found: {', '.join(sorted(found))}); save inputs as X", path=file)
+        picked["X"] = next(iter(found.values()))
+    return picked["X"], picked.get("lengths")
 
 
 def _labels(y: np.ndarray, n: int, file: str, key: str) -> tuple[np.ndarray, list[str]]:
@@ -177,7 +195,7 @@ def _labels(y: np.ndarray, n: int, file: str, key: str) -> tuple[np.ndarray, lis
     return y, notes
 
 
-def _ragged(x: np.ndarray, lengths: np.ndarray, file: str) -> list[np.ndarray]:
+def split_ragged(x: np.ndarray, lengths: np.ndarray, file: str) -> list[np.ndarray]:
     """Split X (total_steps, F) into cases by `lengths`."""
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
@@ -283,7 +301,7 @@ def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
 def _cases(x: np.ndarray, lengths: np.ndarray | None, shape: Shape, file: str) -> list[np.ndarray]:
     """Sequence cases trimmed of trailing all-NaN steps."""
     if lengths is not None:
-        raw = _ragged(x, lengths, file)
+        raw = split_ragged(x, lengths, file)
     else:
         arr = x.reshape(len(x), *shape.sample_shape).astype(np.float64)
         raw = list(arr)

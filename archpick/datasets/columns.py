@@ -66,6 +66,9 @@ ORDER_WORDS = (
 TEXT_MIN_WORDS = 5
 """A string column whose mean length is at least this many words is free text."""
 
+CLASSIFY_SAMPLE = 2000
+"""String columns are classified from their first this many non-blank values."""
+
 MAX_CLASSES = 20
 """Integer targets with at most this many distinct values (and < half the rows) are classes."""
 
@@ -194,8 +197,21 @@ def as_numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype("float64")
 
 
+def numeric_matrix(
+    frame: pd.DataFrame, names: list[str] | None = None, dtype: type = np.float64
+) -> np.ndarray:
+    """Columns as a writable (rows, columns) float array; unparseable and infinite values become NaN."""
+    part = frame if names is None else frame[list(names)]
+    out = np.empty((len(frame), part.shape[1]), dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 range -> inf -> NaN below
+        for j in range(part.shape[1]):
+            out[:, j] = as_numeric(part.iloc[:, j]).to_numpy(np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
 def as_datetime(series: pd.Series) -> pd.Series:
-    """The column as datetimes (naive), unparseable values as NaT."""
+    """The column as naive datetime64[ns]; unparseable values and dates outside 1677-2262 become NaT."""
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series
     else:
@@ -214,14 +230,20 @@ def as_datetime(series: pd.Series) -> pd.Series:
     try:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert(None)
-    except (AttributeError, TypeError):
-        out = pd.Series(pd.NaT, index=series.index)
-    return out
+        outside = out.notna() & ((out < pd.Timestamp.min) | (out > pd.Timestamp.max))
+        return out.where(~outside).astype("datetime64[ns]")
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
 
 
-def _strings(series: pd.Series) -> pd.Series:
-    """Non-missing values as stripped strings."""
-    return series.dropna().astype("string").str.strip()
+def _is_number(text: str) -> bool:
+    if "_" in text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
@@ -230,7 +252,8 @@ def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
     Rules, in order: all missing -> empty; numeric dtype (or >= 95% of the strings parse as numbers) ->
     numeric; datetime dtype (or >= 90% of date-looking strings parse as dates) -> datetime; strings with a
     mean of at least TEXT_MIN_WORDS words -> text; strings that are unique per row, without spaces, in more
-    than 20 rows -> id; other strings -> categorical.
+    than 20 rows -> id; other strings -> categorical. String rules look at the first CLASSIFY_SAMPLE
+    non-blank values; counts cover the whole column.
 
     Args:
         series: The column.
@@ -252,31 +275,29 @@ def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
     if pd.api.types.is_numeric_dtype(series):
         values = present.astype("float64")
         return ColumnInfo(name, "numeric", int(values.nunique()), n_missing, "numeric values")
-    text = _strings(present)
-    text = text[text != ""]
-    n_missing = n - len(text)
-    if len(text) == 0:
+    if len(present) > CLASSIFY_SAMPLE:
+        text = present.astype("string").str.strip()
+        text = text[text != ""]
+        sample = list(text.iloc[:CLASSIFY_SAMPLE])
+        n_text, n_unique = len(text), int(text.nunique())
+    else:
+        stripped = (str(v).strip() for v in present)
+        sample = [v for v in stripped if v]
+        n_text, n_unique = len(sample), len(set(sample))
+    n_missing = n - n_text
+    if not sample:
         return ColumnInfo(name, "empty", 0, n_missing, "every value is blank")
-    n_unique = int(text.nunique())
-    numbers = pd.to_numeric(text, errors="coerce")
-    parsed = float(numbers.notna().mean())
+    parsed = sum(map(_is_number, sample)) / len(sample)
     if parsed >= 0.95:
-        return ColumnInfo(
-            name,
-            "numeric",
-            int(numbers.nunique()),
-            n - int(numbers.notna().sum()),
-            f"{parsed:.0%} of the strings are numbers",
-        )
-    sample = text.iloc[:500]
-    if sample.str.len().max() <= 40 and sample.map(lambda v: bool(_DATE_HINT.search(v))).mean() >= 0.9:
-        dates = as_datetime(sample)
-        if dates.notna().mean() >= 0.9:
+        return ColumnInfo(name, "numeric", n_unique, n_missing, f"{parsed:.0%} of the strings are numbers")
+    head = sample[:500]
+    if max(map(len, head)) <= 40 and sum(bool(_DATE_HINT.search(v)) for v in head) >= 0.9 * len(head):
+        if as_datetime(pd.Series(head)).notna().mean() >= 0.9:
             return ColumnInfo(name, "datetime", n_unique, n_missing, "strings that parse as dates")
-    mean_words = float(text.iloc[:2000].str.split().str.len().mean())
+    mean_words = sum(len(v.split()) for v in sample) / len(sample)
     if mean_words >= TEXT_MIN_WORDS:
         return ColumnInfo(name, "text", n_unique, n_missing, f"free text, mean {mean_words:.1f} words")
-    if n_unique == len(text) and len(text) > 20 and not text.str.contains(r"\s").any():
+    if n_unique == n_text and n_text > 20 and not any(len(v.split()) > 1 for v in sample):
         return ColumnInfo(name, "id", n_unique, n_missing, "a distinct token in every row")
     return ColumnInfo(name, "categorical", n_unique, n_missing, f"{n_unique} distinct strings")
 

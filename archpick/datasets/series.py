@@ -34,6 +34,9 @@ MIN_LOOKBACK = 8
 MAX_SEASON_LAG = 400
 """Longest seasonal period looked for."""
 
+MIN_SEASON_ACF = 0.3
+"""Weakest autocorrelation peak taken for a season (noise of a few hundred steps reaches about 0.2)."""
+
 _CALENDAR = (  # (lowest days, highest days, words, pandas period alias, season prior)
     (360.0, 370.0, "yearly", "Y", None),
     (88.0, 93.0, "quarterly", "Q", 4),
@@ -87,8 +90,9 @@ class PreparedSeries:
 def detect_time_column(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo]) -> tuple[str | None, str]:
     """The column that orders the rows in time, with the reason, or (None, why not).
 
-    A datetime column wins; else a numeric column named like time (month, year, t...) or holding whole
-    years (1000-2300) in increasing order. Most values must be distinct (at most 10% duplicates).
+    A datetime column wins; else a numeric column named like time (month, year, timestamp...); else a
+    strictly increasing numeric index named like an order (t, step, index...) or holding whole years
+    (1000-2300). Most values must be distinct (at most 10% duplicates); id-named columns never count.
     """
     n = len(frame)
     candidates = []
@@ -97,37 +101,43 @@ def detect_time_column(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo]) -
             candidates.append((0, name, f"datetime column {name!r}"))
         elif info.kind == "numeric" and not cols.is_id_name(name):
             values = cols.as_numeric(frame[name]).dropna()
-            if len(values) < 3 or not cols.is_integral(values) and not cols.is_time_name(name):
+            if len(values) < 3:
                 continue
+            increasing = values.is_monotonic_increasing and values.is_unique
             if cols.is_time_name(name):
                 candidates.append((1, name, f"numeric column {name!r} named like time"))
-            elif values.is_monotonic_increasing and values.between(1000, 2300).all():
-                candidates.append((2, name, f"numeric column {name!r} holding increasing years"))
+            elif increasing and cols.is_order_name(name):
+                candidates.append((2, name, f"increasing numeric index {name!r}"))
+            elif increasing and cols.is_integral(values) and values.between(1000, 2300).all():
+                candidates.append((3, name, f"numeric column {name!r} holding increasing years"))
     for _, name, why in sorted(candidates):
         if frame[name].nunique(dropna=True) >= 0.9 * n:
             return name, why
     return None, "no datetime column, no numeric column named like time"
 
 
-def _frequency(
-    stamps: pd.Series | np.ndarray, is_datetime: bool
-) -> tuple[str, str | None, float, int | None]:
-    """(words, calendar period alias or None, step, season prior) for increasing time stamps."""
+def _offsets(stamps: pd.Series, is_datetime: bool) -> np.ndarray:
+    """Time since the first stamp: nanoseconds for datetimes (any resolution), raw units for numbers."""
     if is_datetime:
-        ns = pd.DatetimeIndex(stamps).asi8
-        step = float(np.median(np.diff(ns)))
-        days = step / 86400e9
-        for low, high, name, alias, prior in _CALENDAR:
-            if low <= days <= high:
-                return name, alias, step, prior
-        seconds = step / 1e9
-        for exact, (name, prior) in _FIXED.items():
-            if math.isclose(seconds, exact):
-                return name, None, step, prior
-        return f"every {pd.Timedelta(int(step), unit='ns')}", None, step, None
-    values = np.asarray(stamps, dtype=np.float64)
-    step = float(np.median(np.diff(values)))
-    return f"step {step:g}", None, step, None
+        return ((stamps - stamps.iloc[0]) / pd.Timedelta(1, unit="ns")).to_numpy(np.float64)
+    values = stamps.to_numpy(np.float64)
+    return values - values[0]
+
+
+def _frequency(stamps: pd.Series, is_datetime: bool) -> tuple[str, str | None, float, int | None]:
+    """(words, calendar period alias or None, step, season prior) for increasing time stamps."""
+    step = float(np.median(np.diff(_offsets(stamps, is_datetime))))
+    if not is_datetime:
+        return f"step {step:g}", None, step, None
+    days = step / 86400e9
+    for low, high, name, alias, prior in _CALENDAR:
+        if low <= days <= high:
+            return name, alias, step, prior
+    seconds = step / 1e9
+    for exact, (name, prior) in _FIXED.items():
+        if math.isclose(seconds, exact):
+            return name, None, step, prior
+    return f"every {pd.Timedelta(int(step), unit='ns')}", None, step, None
 
 
 def _positions(stamps: pd.Series, is_datetime: bool, alias: str | None, step: float) -> np.ndarray:
@@ -135,8 +145,7 @@ def _positions(stamps: pd.Series, is_datetime: bool, alias: str | None, step: fl
     if alias is not None:
         ordinals = pd.DatetimeIndex(stamps).to_period(alias).asi8
         return (ordinals - ordinals[0]).astype(np.int64)
-    raw = pd.DatetimeIndex(stamps).asi8.astype(np.float64) if is_datetime else stamps.to_numpy(np.float64)
-    return np.rint((raw - raw[0]) / step).astype(np.int64)
+    return np.rint(_offsets(stamps, is_datetime) / step).astype(np.int64)
 
 
 def _grid_times(
@@ -225,8 +234,7 @@ def prepare(
     if dropped:
         notes.append(f"non-numeric or id columns not used: {', '.join(dropped[:10])}")
 
-    values = frame[value_columns].apply(cols.as_numeric).to_numpy(np.float64)
-    values[~np.isfinite(values)] = np.nan
+    values = cols.numeric_matrix(frame, value_columns)
     was_sorted = True
     if stamps is not None and len(stamps) > 1:
         if not stamps.is_monotonic_increasing:
@@ -309,11 +317,14 @@ def autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
 
 
 def seasonal_period(y: np.ndarray, prior: int | None = None) -> tuple[int | None, float | None, str]:
-    """The seasonal period from the autocorrelation of the differenced series.
+    """The seasonal period from the autocorrelation (ACF) of the detrended and the differenced series.
 
-    Candidate lags are 2..min(n/3, MAX_SEASON_LAG); among local ACF peaks above max(0.2, 2/sqrt(n)) the
-    highest wins, except that a divisor peak at least 0.8 as high wins over its multiple (12 over 24), and
-    the frequency prior (monthly -> 12) wins when it is such a peak too.
+    Candidate lags are 2..min(n/3, MAX_SEASON_LAG). A candidate is a local peak of the ACF of the linearly
+    detrended series above max(MIN_SEASON_ACF, 3/sqrt(n)) where the differenced series' ACF also exceeds
+    that threshold within one lag (detrending keeps smooth seasons sharp; differencing rejects the slow
+    wander of random walks). The highest candidate wins, except that a divisor candidate at least 0.8 as
+    high wins over its multiple (12 over 24), and the frequency prior (monthly -> 12) wins when it is such
+    a candidate too.
 
     Args:
         y: The target series.
@@ -323,14 +334,25 @@ def seasonal_period(y: np.ndarray, prior: int | None = None) -> tuple[int | None
         (period or None, its ACF value or None, a human-readable reason).
     """
     y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    max_lag = min(n // 3, MAX_SEASON_LAG)
+    if max_lag < 3 or n < 8:
+        return None, None, f"no season: {n} steps are too few for an autocorrelation"
+    steps = np.arange(n, dtype=np.float64)
+    detrended = y - np.polyval(np.polyfit(steps, y, 1), steps)
     diff = np.diff(y)
-    max_lag = min(len(y) // 3, MAX_SEASON_LAG)
-    if max_lag < 3 or len(diff) < 6 or not np.std(diff) > 0:
-        return None, None, f"no season: {len(y)} steps are too few (or too flat) for an autocorrelation"
-    acf = autocorrelation(diff, max_lag)
-    threshold = max(0.2, 2.0 / math.sqrt(len(diff)))
+    if not (np.std(detrended) > 0 and np.std(diff) > 0):
+        return None, None, "no season: the series is a straight line"
+    acf = autocorrelation(detrended, max_lag)
+    acf_diff = autocorrelation(diff, max_lag)
+    threshold = max(MIN_SEASON_ACF, 3.0 / math.sqrt(n))
     peaks = [
-        k for k in range(2, max_lag) if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]
+        k
+        for k in range(2, max_lag)
+        if acf[k] > threshold
+        and acf[k] >= acf[k - 1]
+        and acf[k] >= acf[k + 1]
+        and acf_diff[k - 1 : k + 2].max() > threshold
     ]
     if not peaks:
         return None, None, f"no season: no autocorrelation peak above {threshold:.2f} at lags 2-{max_lag}"
@@ -339,7 +361,10 @@ def seasonal_period(y: np.ndarray, prior: int | None = None) -> tuple[int | None
         if k < best and best % k == 0 and acf[k] >= 0.8 * acf[best]:
             best = k
             break
-    reason = f"highest autocorrelation peak of the differenced series at lag {best} (ACF {acf[best]:.2f})"
+    reason = (
+        f"highest autocorrelation peak at lag {best} (ACF {acf[best]:.2f} detrended, "
+        f"{acf_diff[best - 1 : best + 2].max():.2f} differenced)"
+    )
     if prior is not None and prior != best and prior in peaks and acf[prior] >= 0.8 * acf[best]:
         reason = (
             f"frequency prior {prior} is an autocorrelation peak (ACF {acf[prior]:.2f}) close to the "
@@ -457,7 +482,7 @@ def profile_series(
                 "use a longer test file or a smaller --horizon",
                 path=files["test"],
             )
-    where = f"{series.frequency} datetime column {time_column!r}" if time_column else "row order"
+    where = f"{series.frequency} time column {time_column!r}" if time_column else "row order"
     temporal = f"{where}, {n} steps, {'sorted' if series.was_sorted else 'sorted by archpick'}"
     if time_reason:
         temporal += f" ({time_reason})"
@@ -528,7 +553,8 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
 
     Returns:
         A Bundle with x float32 (N, lookback, F), y float32 (N, horizon), split "chronological",
-        extras {"series", "times", "target", "columns"} and a "window" input_spec. A shipped test file
+        extras {"series", "times", "target", "columns", "train_end"} (train_end: steps of the series that
+        belong to the training file) and a "window" input_spec. A shipped test file
         gives x_test/y_test: windows whose targets lie in the test file, their inputs reaching back into
         the training series.
     """
@@ -559,13 +585,14 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         "season": facts.get("season"),
         "columns": list(series.columns),
         "target": series.target,
+        "target_index": series.columns.index(series.target),
     }
     extras = {
         "series": [float(v) for v in target],
         "times": times,
         "target": series.target,
         "columns": list(series.columns),
-        "n_train_steps": len(series.values),
+        "train_end": len(series.values),
     }
     return Bundle(
         x=x, y=y, x_test=x_test, y_test=y_test, input_spec=spec, split="chronological", extras=extras
@@ -576,14 +603,19 @@ def _select(series: PreparedSeries, names: list[str], path: str) -> PreparedSeri
     """Keep the profiled value columns, in the profiled order."""
     missing = [c for c in names if c not in series.columns]
     if missing:
-        raise DataError(f"columns {missing} were profiled but are not usable now; re-run inspect", path=path)
+        raise DataError(
+            f"columns {missing} are missing or not numeric; give the columns {', '.join(names)}", path=path
+        )
     index = [series.columns.index(c) for c in names]
     series.values, series.columns = series.values[:, index], list(names)
     return series
 
 
 def windows_from_frame(
-    data: pd.DataFrame | np.ndarray, lookback: int, columns: list[str] | None = None
+    data: pd.DataFrame | np.ndarray,
+    lookback: int,
+    columns: list[str] | None = None,
+    path: str | Path | None = None,
 ) -> np.ndarray:
     """The last `lookback` rows as one model input, for forecasting after the end of a series.
 
@@ -592,6 +624,7 @@ def windows_from_frame(
             shape (T,) or (T, F), oldest row first.
         lookback: Window length the model takes.
         columns: Value columns in model order (input_spec["columns"]).
+        path: The file the data came from, named in errors.
 
     Returns:
         float32 array of shape (1, lookback, F); missing values filled by linear interpolation.
@@ -605,22 +638,42 @@ def windows_from_frame(
             if absent:
                 raise DataError(
                     f"columns {absent} are missing; give the columns the model was trained on: "
-                    f"{', '.join(columns)}"
+                    f"{', '.join(columns)}",
+                    path=path,
                 )
             frame = data[list(columns)]
         else:
             frame = data.select_dtypes("number")
-        values = frame.apply(cols.as_numeric).to_numpy(np.float64)
+        values = cols.numeric_matrix(frame)
     else:
         values = np.asarray(data, dtype=np.float64)
         values = values[:, None] if values.ndim == 1 else values
     if values.ndim != 2 or len(values) < lookback:
         raise DataError(
             f"need at least {lookback} rows of history (the model's lookback), got {len(values)}; "
-            "give a longer series"
+            "give a longer series",
+            path=path,
         )
     window = values[-lookback:].copy()
     window[~np.isfinite(window)] = np.nan
     if np.isnan(window).any():
         window = pd.DataFrame(window).interpolate(limit_direction="both").fillna(0.0).to_numpy(np.float64)
     return window[None].astype(np.float32)
+
+
+def last_window_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """The last `lookback` steps of a series file, ordered and imputed as in training.
+
+    Args:
+        file: A CSV/Parquet file with the training columns (and, ideally, the time column).
+        spec: The model's input_spec ("columns", "target", "lookback").
+
+    Returns:
+        [(a name saying after which time the forecast starts, float32 (lookback, F) window)].
+    """
+    file = Path(file)
+    frame = cols.read_frame(file)
+    time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
+    series = _select(prepare(frame, time_column, spec["target"], file), list(spec["columns"]), str(file))
+    window = windows_from_frame(series.values, int(spec["lookback"]), path=file)[0]
+    return [(f"{file} (after {series.times[-1]})", window)]

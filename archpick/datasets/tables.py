@@ -13,6 +13,7 @@ Decision, in order (each overridable with --kind):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from archpick.datasets.base import Bundle, DataOptions, is_hidden
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
-SOURCE_NAMES = frozenset({"table-csv", "long-csv"})
+SOURCE_NAMES = frozenset({"table-csv", "long-csv", "series-csv", "text-csv"})
+"""Every source a table can become; `load` hands text and series profiles to their modules."""
 
 FOREIGN_SUFFIXES = frozenset(
     {
@@ -321,7 +323,7 @@ def _profile_table(
     if task == "classification":
         _, _, (classes, *_) = cols.encode_labels(rows[target], [] if test_rows is None else test_rows[target])
         cols.check_classes(classes, f"target column {target!r}", file)
-    x = rows[features].apply(cols.as_numeric).to_numpy(np.float64)
+    x = cols.numeric_matrix(rows, features)
     facts: dict[str, Any] = {
         "files": files,
         "columns": features,
@@ -353,23 +355,31 @@ def _profile_table(
     )
 
 
+def _groups(
+    frame: pd.DataFrame, id_column: str, order_column: str | None, values: list[str]
+) -> Iterator[tuple[Any, pd.DataFrame, np.ndarray]]:
+    """(series id, its rows in order, its (T, F) values) per series id, in order of first appearance."""
+    for key, group in frame.groupby(id_column, sort=False, dropna=True):
+        if order_column is not None and order_column in group.columns:
+            order = group[order_column]
+            is_date = cols.classify_column(order).kind == "datetime"
+            keys = cols.as_datetime(order) if is_date else cols.as_numeric(order)
+            group = group.iloc[np.argsort(keys.to_numpy(), kind="stable")]
+        yield key, group, cols.numeric_matrix(group, values)
+
+
 def _long_cases(
     frame: pd.DataFrame, choice: Choice, values: list[str], file: str
 ) -> tuple[list[np.ndarray], list[Any], list[Skipped]]:
     """One (T, F) case per series id, ordered, with its label; series without one label are skipped."""
     cases, labels, skipped = [], [], []
-    for key, group in frame.groupby(choice.id_column, sort=False, dropna=True):
+    for key, group, case in _groups(frame, choice.id_column, choice.order_column, values):
         found = group[choice.label].dropna().unique()
         if len(found) != 1:
             why = "no label" if len(found) == 0 else f"{len(found)} different labels"
             skipped.append(Skipped(file, f"series {key!r}: {why} in {choice.label!r}"))
             continue
-        if choice.order_column is not None:
-            order = group[choice.order_column]
-            info = cols.classify_column(order)
-            keys = cols.as_datetime(order) if info.kind == "datetime" else cols.as_numeric(order)
-            group = group.iloc[np.argsort(keys.to_numpy(), kind="stable")]
-        cases.append(group[values].apply(cols.as_numeric).to_numpy(np.float64))
+        cases.append(case)
         labels.append(found[0])
     return cases, labels, skipped
 
@@ -457,11 +467,7 @@ def _file_list(files: dict[str, str]) -> list[str]:
 def _load_table(profile: DatasetProfile) -> Bundle:
     facts, target = profile.facts, profile.target
     frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in _file_list(facts["files"])]
-    xs = []
-    for frame in frames:
-        x = frame[facts["columns"]].apply(cols.as_numeric).to_numpy(np.float32)
-        x[~np.isfinite(x)] = np.nan
-        xs.append(x)
+    xs = [cols.numeric_matrix(frame, facts["columns"], np.float32) for frame in frames]
     ys, names = _targets(profile.task, *[f[target] for f in frames])
     spec = {
         "kind": "table",
@@ -501,6 +507,7 @@ def _load_long(profile: DatasetProfile) -> Bundle:
     ]
     ys, names = _targets(profile.task, *[labels for _, labels in sets])
     spec = tsfile.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length)
+    spec.update(columns=facts["columns"], id_column=facts["id_column"], order_column=facts["order_column"])
     return Bundle(
         x=xs[0],
         y=ys[0],
@@ -521,3 +528,54 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     if profile.source == "long-csv":
         return _load_long(profile)
     return _load_table(profile)
+
+
+def _predict_columns(frame: pd.DataFrame, spec: dict[str, Any], file: Path) -> list[str]:
+    columns = list(spec.get("columns") or [])
+    if not columns:
+        return [c for c, i in cols.classify_columns(frame).items() if i.kind == "numeric"]
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"columns {', '.join(absent[:6])} are missing; give the columns the model was trained on",
+            path=file,
+        )
+    return columns
+
+
+def sequences_in_table(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Sequences in a table for prediction: one per series id (long format), else the whole table.
+
+    Args:
+        file: A CSV/Parquet file.
+        spec: The model's input_spec ("columns", and "id_column"/"order_column" for long tables).
+    """
+    file = Path(file)
+    frame = cols.read_frame(file)
+    columns = _predict_columns(frame, spec, file)
+    id_column = spec.get("id_column")
+    if id_column in frame.columns:
+        groups = _groups(frame, id_column, spec.get("order_column"), columns)
+        return [(f"{file}:{key}", case) for key, _, case in groups]
+    return [(str(file), cols.numeric_matrix(frame, columns))]
+
+
+def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Feature rows to predict on, from a CSV/Parquet with the training columns or an .npz/.npy X.
+
+    Returns:
+        [("file:row", float32 (F,))] with 1-based data rows.
+    """
+    file = Path(file)
+    width = int(spec["shape"][0])
+    if file.suffix.lower() in (".npz", ".npy"):
+        from archpick.datasets.arrays import read_inputs
+
+        x, _ = read_inputs(file)
+        x = np.asarray(x, dtype=np.float32).reshape(len(x), -1) if x.ndim > 1 else x.astype(np.float32)[None]
+    else:
+        frame = cols.read_frame(file)
+        x = cols.numeric_matrix(frame, _predict_columns(frame, spec, file), np.float32)
+    if x.shape[1] != width:
+        raise DataError(f"{x.shape[1]} features per row, the model takes {width}", path=file)
+    return [(f"{file}:{i + 1}", row) for i, row in enumerate(x)]

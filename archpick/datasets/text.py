@@ -166,14 +166,17 @@ def text_structure(facts: dict[str, Any], where: str) -> Structure:
 
 
 def text_spec(facts: dict[str, Any]) -> dict[str, Any]:
-    """The input_spec for raw strings."""
-    return {
+    """The input_spec for raw strings (with the text column, for text read from a table)."""
+    spec = {
         "kind": "text",
         "shape": [],
         "dtype": "string",
         "vocabulary_size": facts["vocabulary_size"],
         "doc_length_p95": facts["doc_length_words"]["p95"],
     }
+    if facts.get("text_column"):
+        spec["text_column"] = facts["text_column"]
+    return spec
 
 
 def _read_docs(files: list[Path]) -> tuple[list[str | None], int]:
@@ -420,3 +423,31 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     if profile.source == "text-csv":
         return _load_frame(profile)
     return _load_folder(profile)
+
+
+def read_texts_for_predict(file: str | Path, spec: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """Documents to predict on: a text file is one document; a CSV/Parquet gives one per row.
+
+    Args:
+        file: A text file, or a table with the training text column (else its first free-text column).
+        spec: The model's input_spec, for "text_column".
+
+    Returns:
+        [(name, document)]: the file name, or "file:row" (1-based data rows) for tables.
+    """
+    file = Path(file)
+    if file.suffix.lower() not in cols.TABLE_SUFFIXES:
+        try:
+            return [(str(file), decode(file.read_bytes())[0])]
+        except OSError as exc:
+            raise DataError(f"cannot read the file ({exc.strerror})", path=file) from exc
+    frame = cols.read_frame(file)
+    column = (spec or {}).get("text_column")
+    if column not in frame.columns:
+        infos = cols.classify_columns(frame)
+        texts = [c for c, i in infos.items() if i.kind == "text"]
+        if not texts:
+            raise DataError("no free-text column; give a column of documents (e.g. 'text')", path=file)
+        column = texts[0]
+    values = frame[column]
+    return [(f"{file}:{i + 1}", str(v)) for i, v in enumerate(values) if pd.notna(v) and str(v).strip()]

@@ -297,9 +297,10 @@ def pad_sequences(cases: list[np.ndarray], length: int | None = None) -> np.ndar
     channels = cases[0].shape[1] if cases else 1
     length = max((len(c) for c in cases), default=0) if length is None else length
     out = np.full((len(cases), length, channels), np.nan, dtype=np.float32)
-    for i, case in enumerate(cases):
-        n = min(len(case), length)
-        out[i, :n] = case[:n]
+    with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 range become inf
+        for i, case in enumerate(cases):
+            n = min(len(case), length)
+            out[i, :n] = case[:n]
     return out
 
 
@@ -452,3 +453,52 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         split="stratified",
         skipped=skipped + test_skipped,
     )
+
+
+def read_sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Sequences to predict on, NaN-padded to the model's length.
+
+    Args:
+        file: A `.ts` file (labels optional), an `.npz`/`.npy` with X (N, T, F), (T, F) or ragged X +
+            lengths, or a CSV/Parquet (long format with the training id column, else one sequence).
+        spec: The model's input_spec ("shape", "max_length").
+
+    Returns:
+        [(name, float32 (max_length, F))].
+
+    Raises:
+        DataError: Wrong number of channels, or a length a fixed-length model cannot take.
+    """
+    file = Path(file)
+    suffix = file.suffix.lower()
+    if suffix == ".ts":
+        data = parse_ts(file)
+        cases = [
+            (f"{file}:{line}", c[: effective_length(c)])
+            for c, line in zip(data.series, data.lines, strict=True)
+        ]
+    elif suffix in (".npz", ".npy"):
+        from archpick.datasets.arrays import read_inputs, split_ragged
+
+        x, lengths = read_inputs(file)
+        if lengths is not None:
+            raw = split_ragged(x, lengths, str(file))
+        else:
+            raw = list(x.astype(np.float64)) if x.ndim == 3 else [x.reshape(len(x), -1).astype(np.float64)]
+        cases = [(f"{file}[{i}]", c[: effective_length(c)]) for i, c in enumerate(raw)]
+    elif suffix in cols.TABLE_SUFFIXES:
+        from archpick.datasets.tables import sequences_in_table
+
+        cases = sequences_in_table(file, spec)
+    else:
+        raise DataError("give a .ts, .npz/.npy or CSV/Parquet file of sequences", path=file)
+    channels, length = int(spec["shape"][-1]), int(spec["max_length"])
+    fixed = spec["shape"][0] is not None
+    out = []
+    for name, case in cases:
+        if case.shape[1] != channels:
+            raise DataError(f"{case.shape[1]} values per step, the model takes {channels}", path=name)
+        if fixed and len(case) != length:
+            raise DataError(f"{len(case)} steps, the model takes exactly {length}", path=name)
+        out.append((name, pad_sequences([case], length)[0]))
+    return out

@@ -14,6 +14,7 @@ from archpick.hypermodels.base import ArchHyperModel
 MIN_POOL_SIDE = 4  # never pool a feature map smaller than this (an 8x8 image keeps a 2x2 map)
 MAX_FLATTEN_FEATURES = 16_384  # beyond this, flatten would explode the head: use global pooling
 STEM_ABOVE = 64  # inputs larger than this get a strided stem convolution
+BN_MOMENTUM = 0.9  # Keras' 0.99 lags for hundreds of steps; small datasets see few steps per trial
 
 
 def conv_block(x, filters: int, kernel: int, kind: str, batch_norm: bool, dims: int = 2):
@@ -30,7 +31,7 @@ def conv_block(x, filters: int, kernel: int, kind: str, batch_norm: bool, dims: 
     for i in range(2):
         x = conv(filters, kernel, padding="same", use_bias=not batch_norm)(x)
         if batch_norm:
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         if kind != "residual" or i == 0:
             x = layers.Activation("relu")(x)
     if kind == "residual":

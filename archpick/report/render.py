@@ -65,16 +65,17 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     if rows:
         out.append(("h2", "Result on the test split"))
         out.append(("table", ["metric", "model", "best baseline", "gain"], rows))
+        split = report.get("split", {})
         out.append(("p", f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
-                         f"{_fmt(final.get('params'))} parameters). Test split: {report.get('split', {}).get('how', '')}, "
-                         f"{report.get('split', {}).get('test', '')} samples "
-                         f"({report.get('split', {}).get('test_source', '')})."))
+                         f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
+                         f"{split.get('test', '')} samples ({split.get('test_source', '')})."))
     out.append(("h2", "The data"))
     facts = [("path", report.get("path", "")), ("modality", prof.get("modality")), ("task", prof.get("task")),
              ("source", prof.get("source")), ("samples", prof.get("n_samples")),
              ("classes", prof.get("n_classes") or "–"), ("imbalance (max/min)", prof.get("imbalance")),
              ("skipped files", report.get("skipped", {}).get("count", prof.get("n_skipped", 0)))]
-    facts += [(k, v) for k, v in prof.get("facts", {}).items() if not isinstance(v, (dict, list)) or len(str(v)) < 160]
+    facts += [(k, v) for k, v in prof.get("facts", {}).items()
+              if not isinstance(v, (dict, list)) or len(str(v)) < 160]
     out.append(("table", ["fact", "value"], [(k, _fmt(v)) for k, v in facts]))
     if prof.get("classes") and len(prof["classes"]) <= 30:
         out.append(("table", ["class", "samples"], [(k, v) for k, v in prof["classes"].items()]))
@@ -109,7 +110,8 @@ def blocks(report: dict[str, Any]) -> list[Block]:
         out.append(("img", "trials", plots["leaderboard"]))
     if final:
         out.append(("h2", "The exported model"))
-        out.append(("table", ["hyperparameter", "value"], [(k, _fmt(v)) for k, v in final.get("hyperparameters", {}).items()]))
+        hps = final.get("hyperparameters", {})
+        out.append(("table", ["hyperparameter", "value"], [(k, _fmt(v)) for k, v in hps.items()]))
         if "learning_curves" in plots:
             out.append(("img", "learning curves of the winning trial", plots["learning_curves"]))
         per_class = final.get("metrics", {}).get("per_class")
@@ -140,7 +142,7 @@ def blocks(report: dict[str, Any]) -> list[Block]:
                          f"max |diff| = {_fmt(model.get('reload_max_abs_diff'))}), Keras: {model.get('keras')}, "
                          "labels: model/labels.json, trials: leaderboard.csv, keras-tuner state and TensorBoard logs: "
                          "tuner/."))
-        out.append(("p", f"Predict: archpick predict RUN_DIR FILE...   TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
+        out.append(("p", "Predict: archpick predict RUN_DIR FILE...   TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
     out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
     return out
 

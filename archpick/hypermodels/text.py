@@ -1,0 +1,135 @@
+"""Text families: raw strings in, TextVectorization (training vocabulary, fixed in the config) inside.
+
+- rnn: Embedding (masked) -> (Bi)LSTM/GRU, stacked 1-2.
+- hybrid: Embedding -> Conv1D -> MaxPooling1D -> LSTM/GRU (masked by the pooled token mask).
+- cnn: Embedding -> parallel Conv1D of several kernel sizes -> global max pooling over real tokens
+  (Kim 2014).
+
+The vocabulary and sequence length come from stats.text_stats, computed on the training texts only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import keras_tuner
+from keras import layers
+
+from archpick.hypermodels.base import ArchHyperModel
+from archpick.hypermodels.layers import MaskedGlobalPooling1D, TokenMask
+from archpick.hypermodels.rnn import recurrent_stack
+
+KERNEL_SETS = {"3-4-5": (3, 4, 5), "2-3-4": (2, 3, 4), "3": (3,), "5": (5,)}
+DEFAULT_LENGTH = 64
+
+
+class _TextHyperModel(ArchHyperModel):
+    """Shared input, vectoriser and embedding for the text families."""
+
+    mask_zero = False
+
+    def vocabulary(self) -> list[str]:
+        return list(self.spec.stats.get("vocabulary") or ["[empty]"])
+
+    def sequence_length(self) -> int:
+        return int(self.spec.stats.get("output_sequence_length") or DEFAULT_LENGTH)
+
+    def embed(self, hp: keras_tuner.HyperParameters):
+        """(inputs, token ids, embedded tokens): string input of shape (batch,) -> (batch, length, dim).
+
+        Registers "embedding_dim" and "embedding_dropout".
+        """
+        dim = hp.Choice("embedding_dim", [32, 64, 128], default=64)
+        dropout = hp.Float("embedding_dropout", 0.0, 0.5, step=0.1, default=0.2)
+        vocabulary = self.vocabulary()
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        tokens = layers.TextVectorization(
+            standardize="lower_and_strip_punctuation", split="whitespace", output_mode="int",
+            output_sequence_length=self.sequence_length(), vocabulary=vocabulary, name="vectorize",
+        )(inputs)
+        x = layers.Embedding(len(vocabulary) + 2, dim, mask_zero=self.mask_zero, name="embedding")(tokens)
+        if dropout:
+            x = layers.SpatialDropout1D(dropout)(x)
+        return inputs, tokens, x
+
+
+class TextRNNHyperModel(_TextHyperModel):
+    """Masked embedding -> (bidirectional) LSTM/GRU stack."""
+
+    family = "rnn"
+    variant = "LSTM/GRU with masking"
+    mask_zero = True
+
+    def build_body(self, hp: keras_tuner.HyperParameters):
+        inputs, _, x = self.embed(hp)
+        x = recurrent_stack(x, hp, bidirectional_allowed=True, max_layers=2)
+        return inputs, x
+
+    def initial_hps(self) -> list[dict[str, Any]]:
+        """A small BiGRU (64-d embeddings, 32 units, heavy dropout: few thousand short texts overfit fast),
+        then a BiLSTM with 128-d embeddings."""
+        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "cell": "gru", "rnn_layers": 1, "units": 32,
+                 "bidirectional": True, "rnn_dropout": 0.0, "recurrent_dropout": 0.0, "dense_units": 0,
+                 "dropout": 0.5, "learning_rate": 2e-3}
+        second = {"embedding_dim": 128, "embedding_dropout": 0.4, "cell": "lstm", "rnn_layers": 1, "units": 64,
+                  "bidirectional": True, "rnn_dropout": 0.2, "recurrent_dropout": 0.0, "dense_units": 0,
+                  "dropout": 0.5, "learning_rate": 1e-3}
+        return [first, second]
+
+
+class TextHybridHyperModel(_TextHyperModel):
+    """Embedding -> Conv1D (local n-grams) -> MaxPooling1D -> LSTM/GRU (long-range order)."""
+
+    family = "hybrid"
+    variant = "Conv1D -> LSTM/GRU"
+
+    def build_body(self, hp: keras_tuner.HyperParameters):
+        filters = hp.Choice("filters", [32, 64, 128], default=64)
+        kernel = hp.Choice("kernel", [3, 5], default=3)
+        pool = hp.Choice("pool", [2, 3], default=2)
+        inputs, tokens, x = self.embed(hp)
+        pool = max(1, min(pool, self.sequence_length() // 2))
+        x = layers.Conv1D(filters, kernel, padding="same", activation="relu")(x)
+        if pool > 1:
+            x = layers.MaxPooling1D(pool)(x)
+        mask = TokenMask(pool, name="token_mask")(tokens)
+        x = recurrent_stack(x, hp, bidirectional_allowed=True, mask=mask, max_layers=2)
+        return inputs, x
+
+    def initial_hps(self) -> list[dict[str, Any]]:
+        """64 trigram filters, pool 2, a BiGRU of 32 units; then wider filters and an LSTM."""
+        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "filters": 64, "kernel": 3, "pool": 2,
+                 "cell": "gru", "rnn_layers": 1, "units": 32, "bidirectional": True, "rnn_dropout": 0.0,
+                 "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3}
+        second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernel": 5, "pool": 2,
+                  "cell": "lstm", "rnn_layers": 1, "units": 32, "bidirectional": True, "rnn_dropout": 0.2,
+                  "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3}
+        return [first, second]
+
+
+class TextCNNHyperModel(_TextHyperModel):
+    """Embedding -> parallel Conv1D of several widths -> max over real tokens, concatenated."""
+
+    family = "cnn"
+    variant = "1-D CNN (multi-width, Kim 2014)"
+
+    def build_body(self, hp: keras_tuner.HyperParameters):
+        filters = hp.Choice("filters", [32, 64, 128], default=64)
+        kernels = KERNEL_SETS[hp.Choice("kernels", list(KERNEL_SETS), default="3-4-5")]
+        inputs, tokens, x = self.embed(hp)
+        mask = TokenMask(1, name="token_mask")(tokens)
+        branches = []
+        for kernel in kernels:
+            branch = layers.Conv1D(filters, kernel, padding="same", activation="relu")(x)
+            branches.append(MaskedGlobalPooling1D("max")([branch, mask]))
+        x = branches[0] if len(branches) == 1 else layers.Concatenate()(branches)
+        return inputs, x
+
+    def initial_hps(self) -> list[dict[str, Any]]:
+        """Kim's CNN-rand recipe scaled down: 3-4-5 kernels x 64 filters, dropout 0.5; then 2-3-4 x 128."""
+        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "filters": 64, "kernels": "3-4-5",
+                 "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3}
+        second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernels": "2-3-4",
+                  "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3}
+        return [first, second]

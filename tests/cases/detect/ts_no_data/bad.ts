@@ -1,0 +1,2 @@
+@problemName X
+@classLabel true a b

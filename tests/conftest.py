@@ -1,0 +1,29 @@
+"""Shared fixtures: small real subsets of data/, copied to tmp so the repo's data is never written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+
+
+def copy_class_subset(src: Path, dst: Path, per_class: int) -> Path:
+    """Copy the first `per_class` files of every class folder of `src` into `dst`."""
+    for class_dir in sorted(p for p in src.iterdir() if p.is_dir()):
+        target = dst / class_dir.name
+        target.mkdir(parents=True)
+        for f in sorted(class_dir.iterdir())[:per_class]:
+            shutil.copy2(f, target / f.name)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def digits_small(tmp_path_factory) -> Path:
+    """40 real digit PNGs per class (400 images)."""
+    return copy_class_subset(DATA / "digits", tmp_path_factory.mktemp("digits") / "digits", 40)

@@ -1,0 +1,123 @@
+"""Race and budget logic against a mock model whose fit replays canned histories (keras-tuner's
+engine/tuner_test.py style): no real training, real keras-tuner oracle and tuner."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import pytest
+
+from archpick.errors import OptionError
+from archpick.flowchart import Recommendation
+from archpick.hypermodels.base import ArchHyperModel, ModelSpec
+from archpick.options import parse_duration
+from archpick.race import choose_families, pick_winner, split_budget, verdict
+from archpick.search import search_family
+
+
+class ReplayHyperModel(ArchHyperModel):
+    """Builds a one-weight model; fit sleeps and returns a canned history per trial."""
+
+    family = "rnn"
+    variant = "LSTM/GRU with masking"
+
+    def __init__(self, scores: list[float], seconds: float = 0.2):
+        super().__init__(ModelSpec({"kind": "sequence"}, "classification", 2))
+        self.scores = list(scores)
+        self.seconds = seconds
+        self.calls = 0
+
+    def build(self, hp):
+        hp.Int("units", 1, 64, default=8)
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        time.sleep(self.seconds)
+        score = self.scores[self.calls % len(self.scores)]
+        self.calls += 1
+        return {"val_accuracy": score, "accuracy": score}
+
+    def initial_hps(self):
+        return [{"units": 32}]
+
+
+def test_budget_stops_new_trials(tmp_path: Path) -> None:
+    hm = ReplayHyperModel([0.5, 0.7, 0.6], seconds=0.5)
+    result = search_family(hm, None, None, directory=tmp_path, budget_seconds=5.0, max_trials=None, seed=1,
+                           tensorboard=False)
+    durations = result.tuner.oracle.durations
+    assert len(result.rows) >= 2
+    # no trial starts once the budget cannot cover one: the search ends within budget + one trial
+    assert result.seconds <= 5.0 + max(durations.values())
+    assert all(r["seconds"] >= 0.5 for r in result.rows)
+    assert result.rows[0]["hyperparameters"]["units"] == 32  # the hand-picked first trial
+    assert result.best_score == max(r["score"] for r in result.rows)
+
+
+def test_max_trials_is_respected(tmp_path: Path) -> None:
+    hm = ReplayHyperModel([0.1, 0.9], seconds=0.0)
+    result = search_family(hm, None, None, directory=tmp_path, budget_seconds=30, max_trials=2, seed=0,
+                           tensorboard=False)
+    assert len(result.rows) == 2 and result.best_score == 0.9 and result.best_trial == result.rows[1]["trial"]
+
+
+REC = Recommendation(family="rnn", runner_up="cnn", reason="RNN (LSTM/GRU) (ordered, variable length)",
+                     variant="LSTM/GRU with masking", runner_up_variant="1-D CNN")
+
+
+def test_budget_split_gives_two_thirds_to_the_recommendation() -> None:
+    legs = split_budget(90.0, choose_families(REC, "sequence", None))
+    assert [(leg.family, leg.role, round(leg.budget)) for leg in legs] == [("rnn", "recommended", 60),
+                                                                           ("cnn", "runner-up", 30)]
+    assert [leg.family for leg in split_budget(90.0, choose_families(REC, "sequence", "recommended"))] == ["rnn"]
+
+
+def test_families_option_is_checked() -> None:
+    assert choose_families(REC, "sequence", "cnn,rnn") == [("cnn", "requested"), ("rnn", "recommended")]
+    with pytest.raises(OptionError, match="unknown family"):
+        choose_families(REC, "sequence", "transformer")
+    with pytest.raises(OptionError, match="does not apply"):
+        choose_families(REC, "image", "rnn")
+
+
+def _results(rnn: list[float], cnn: list[float]):
+    return [{"family": "rnn", "variant": "LSTM/GRU with masking", "best_score": max(rnn), "scores": rnn},
+            {"family": "cnn", "variant": "1-D CNN", "best_score": max(cnn), "scores": cnn}]
+
+
+def test_verdict_when_the_runner_up_overturns_the_flowchart() -> None:
+    results = _results([0.90, 0.93], [0.961, 0.95])
+    win = pick_winner(results, "max")
+    text = verdict(REC, results, win, "val_accuracy", "max")
+    assert win["family"] == "cnn"
+    assert text.startswith("Flowchart: RNN (LSTM/GRU) (ordered, variable length).")
+    assert "overturned" in text and "beat the best LSTM/GRU with masking by 3.1 points" in text
+    assert "in 2 of 2 trials" in text and text.endswith("exported the 1-D CNN.")
+
+
+def test_verdict_when_the_flowchart_is_confirmed() -> None:
+    results = _results([0.97, 0.90], [0.91])
+    win = pick_winner(results, "max")
+    text = verdict(REC, results, win, "val_accuracy", "max")
+    assert win["family"] == "rnn" and "confirmed" in text and "1 of 2 trials" in text
+
+
+def test_ties_go_to_the_recommendation_and_loss_is_minimised() -> None:
+    assert pick_winner(_results([0.9], [0.9]), "max")["family"] == "rnn"
+    losses = [{"family": "rnn", "best_score": 2.0}, {"family": "cnn", "best_score": 1.5}]
+    assert pick_winner(losses, "min")["family"] == "cnn"
+
+
+@pytest.mark.parametrize("text, seconds", [("90s", 90), ("5m", 300), ("1h30m", 5400), ("45", 45), ("1.5m", 90)])
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-5m", "soon", "5 parsecs", "0s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(OptionError):
+        parse_duration(text)
