@@ -96,8 +96,8 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     if resume is not None:
         from archpick.run import load_run as _load
 
-        previous = _load(resume)
-        path = previous.report.get("path") or previous_path(resume) or path
+        _load(resume)  # raises a one-line error when it is not a run directory
+        path = previous_path(resume) or path
     profile = inspect(path, **data_options)
     if profile.modality == "collection":
         from archpick.collection import fit_collection
@@ -113,7 +113,10 @@ def previous_path(run_dir: str | Path) -> str | None:
     import json
 
     file = Path(run_dir) / "profile.json"
-    return json.loads(file.read_text()).get("path") if file.exists() else None
+    if not file.exists():
+        return None
+    data = json.loads(file.read_text())
+    return data.get("resolved_path") or data.get("path")
 
 
 def load_run(path: str | Path):

@@ -64,6 +64,69 @@ def _predict(model, dataset) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(preds), np.concatenate(ys)
 
 
+@dataclass
+class Prepared:
+    """Everything a search trains on: the bundle, the split, the spec and the tf.data pipelines."""
+
+    bundle: Any
+    split: Any
+    spec: Any
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    has_test: bool
+    batch_size: int
+    failures: Any
+    train_ds: Any
+    val_ds: Any
+    test_ds: Any
+
+
+def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Prepared:
+    """Load, split (stratified or chronological), fit training-only statistics and build the pipelines.
+
+    Benchmarks call this too, so a hand-written `model.fit` sees exactly archpick's pipeline.
+    """
+    from archpick import hypermodels
+    from archpick.hypermodels.base import ModelSpec
+    from archpick.pipeline import DecodeFailures, make_dataset
+    from archpick.splits import split_indices
+
+    bundle = datasets.load(profile, opts.data)
+    spec_in = bundle.input_spec
+    kind = spec_in["kind"]
+    task = profile.task
+    has_test = bundle.x_test is not None
+    gap = max(int(spec_in.get("horizon", 1)) - 1, 0) if bundle.split == "chronological" else 0
+    strat = np.asarray(bundle.y if bundle.y.ndim == 1 else bundle.y[:, 0])
+    split = split_indices(strat, bundle.split, opts.seed, has_test, gap=gap)
+    x_train, y_train = bundle.x[split.train], bundle.y[split.train]
+    x_val, y_val = bundle.x[split.val], bundle.y[split.val]
+    if has_test:
+        x_test, y_test = bundle.x_test, bundle.y_test
+    else:
+        x_test, y_test = bundle.x[split.test], bundle.y[split.test]
+    if len(x_train) < 2 or len(x_val) < 1 or len(x_test) < 1:
+        raise DataError("too few samples to hold out validation and test data; add more samples", profile.path)
+    n_out = len(bundle.class_names) if task == "classification" else int(np.prod(bundle.y.shape[1:]) or 1)
+    spec = ModelSpec(spec_in, task, n_out, stats=hypermodels.fit_stats(kind, x_train, spec_in),
+                     n_train=len(x_train))
+    batch = (opts.batch_size or batch_size_for(len(x_train), kind)) * replicas
+    failures = DecodeFailures()
+    common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,
+              "decode_train": bundle.extras.get("decode_train"), "failures": failures}
+    return Prepared(
+        bundle=bundle, split=split, spec=spec, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+        x_test=x_test, y_test=y_test, has_test=has_test, batch_size=batch, failures=failures,
+        train_ds=make_dataset(x_train, y_train, spec_in, training=True, **common),
+        val_ds=make_dataset(x_val, y_val, spec_in, training=False, **common),
+        test_ds=make_dataset(x_test, y_test, spec_in, training=False, **common),
+    )
+
+
 def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_dir: Path | None = None) -> run.Run:
     """Fit one (non-collection) dataset and write its run directory.
 
@@ -93,19 +156,15 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
             run_dir = Path(opts.resume)
         else:
             run_dir = run.create_run_dir(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root)
-    previous = run.load_run(run_dir).report if resuming and (run_dir / run.REPORT_FILE).exists() else {}
     run.mark(run_dir, "running", pid=__import__("os").getpid())
-    run.write_json(run_dir / "profile.json", profile.to_dict())
+    run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
     stage = getattr(progress, "stage", lambda text: None)
 
     stage("importing TensorFlow")
     from archpick import hardware, metrics
 
-    hardware.import_tensorflow(verbose=getattr(opts, "verbose", False))
-    from archpick.hypermodels.base import ModelSpec
-    from archpick.pipeline import DecodeFailures, make_dataset
+    hardware.import_tensorflow(verbose=opts.verbose)
     from archpick.search import search_family
-    from archpick.splits import split_indices
 
     hw = hardware.plan(opts.device, opts.mixed_precision)
     hardware.apply(hw)
@@ -113,48 +172,27 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
 
     stage("loading data")
     t = time.monotonic()
-    bundle = datasets.load(profile, opts.data)
-    spec_in = bundle.input_spec
-    kind = spec_in["kind"]
-    task = profile.task
-    has_test = bundle.x_test is not None
-    gap = max(int(spec_in.get("horizon", 1)) - 1, 0) if bundle.split == "chronological" else 0
-    split = split_indices(np.asarray(bundle.y if bundle.y.ndim == 1 else bundle.y[:, 0]), bundle.split,
-                          opts.seed, has_test, gap=gap)
-    x_train, y_train = bundle.x[split.train], bundle.y[split.train]
-    x_val, y_val = bundle.x[split.val], bundle.y[split.val]
-    if has_test:
-        x_test, y_test = bundle.x_test, bundle.y_test
-    else:
-        x_test, y_test = bundle.x[split.test], bundle.y[split.test]
-    if len(x_train) < 2 or len(x_test) < 1:
-        raise DataError("too few samples to hold out validation and test data; add more samples", profile.path)
-    n_out = len(bundle.class_names) if task == "classification" else int(np.prod(bundle.y.shape[1:]) or 1)
-    spec = ModelSpec(spec_in, task, n_out, stats=hypermodels.fit_stats(kind, x_train, spec_in), n_train=len(x_train))
-    batch = (opts.batch_size or batch_size_for(len(x_train), kind)) * hw.replicas
-    failures = DecodeFailures()
-    common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,
-              "decode_train": bundle.extras.get("decode_train"), "failures": failures}
-    train_ds = make_dataset(x_train, y_train, spec_in, training=True, **common)
-    val_ds = make_dataset(x_val, y_val, spec_in, training=False, **common)
-    test_ds = make_dataset(x_test, y_test, spec_in, training=False, **common)
+    prep = prepare(profile, opts, hw.replicas)
+    bundle, spec, split = prep.bundle, prep.spec, prep.split
+    spec_in, kind, task = bundle.input_spec, bundle.input_spec["kind"], profile.task
+    x_train, y_train, x_val, x_test, y_test = prep.x_train, prep.y_train, prep.x_val, prep.x_test, prep.y_test
+    has_test, batch, failures = prep.has_test, prep.batch_size, prep.failures
+    train_ds, val_ds, test_ds = prep.train_ds, prep.val_ds, prep.test_ds
     timings["load"] = round(time.monotonic() - t, 3)
 
     search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget), 1.0)
     plan = split_budget(search_budget, legs, opts.share)
     results = []
     carry = 0.0
-    spent_before = {r["family"]: r.get("seconds", 0.0) for r in previous.get("race", {}).get("families", [])}
     t = time.monotonic()
     for leg in plan:
         hm = hypermodels.make(profile.modality, leg.family, spec)
         stage(f"searching {hm.variant} ({leg.role})")
         leg_budget = leg.budget + carry
-        t_leg = time.monotonic()
         result = search_family(hm, train_ds, val_ds, directory=run_dir / "tuner", budget_seconds=leg_budget,
                                max_trials=opts.max_trials, seed=opts.seed, resume=resuming, progress=progress,
-                               tensorboard=opts.tensorboard, spent_before=spent_before.get(leg.family, 0.0))
-        carry = max(leg_budget - (time.monotonic() - t_leg), 0.0)
+                               tensorboard=opts.tensorboard)
+        carry = max(leg_budget - result.seconds, 0.0)
         result.role = leg.role
         results.append(result)
     timings["search"] = round(time.monotonic() - t, 3)
@@ -218,6 +256,10 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         season = int(spec_in.get("season") or 1)
         train_series = np.asarray(bundle.extras.get("series", []), float)
         cutoff = int(bundle.extras.get("train_end", len(train_series)))
+        if not has_test:  # scale MASE on the training period only: up to the last training target
+            cutoff = int(split.train[-1]) + int(spec_in["lookback"]) + int(spec_in["horizon"])
+        report["series"] = {"values": train_series.tolist(), "times": bundle.extras.get("times", []),
+                            "target": bundle.extras.get("target"), "train_end": cutoff}
         final["metrics"] = metrics.forecast(y_true, preds, train_series[:cutoff], season)
         naive = baselines.seasonal_naive(np.asarray(x_test), y_true.shape[1], season,
                                          int(spec_in.get("target_index", 0)))

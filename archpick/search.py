@@ -10,7 +10,9 @@ trials fit, which is the honest baseline for small budgets.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import json
 import math
 import time
@@ -31,6 +33,13 @@ PATIENCE = 6
 TRIAL_SHARE = 0.4  # one trial may use at most this share of its family's budget
 MIN_TRIAL_SECONDS = 15.0
 SIDECAR = "archpick_trial.json"
+SPENT_FILE = "archpick_spent.json"  # seconds of budget used so far, for --resume
+
+
+def spent_seconds(project_dir: Path) -> float:
+    """Budget seconds a family used in earlier sessions (0 when it never finished a trial)."""
+    file = project_dir / SPENT_FILE
+    return float(json.loads(file.read_text())["seconds"]) if file.exists() else 0.0
 
 
 class Clock:
@@ -89,6 +98,15 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
             values.update({k: v for k, v in self.initial_hps[used].items() if k in values})
             return {"status": trial_module.TrialStatus.RUNNING, "values": values}
         return super().populate_space(trial_id)
+
+    def create_trial(self, tuner_id):
+        # Trials interrupted in an earlier session are retried first (keras-tuner's reload); never past the budget.
+        if self._retry_queue and self.clock.remaining() <= 0:
+            self._retry_queue = []
+        trial = super().create_trial(tuner_id)
+        if trial.status == trial_module.TrialStatus.RUNNING:
+            self._started.setdefault(trial.trial_id, time.monotonic())
+        return trial
 
     def end_trial(self, trial):
         started = self._started.pop(trial.trial_id, None)
@@ -196,6 +214,8 @@ class ArchTuner(keras_tuner.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        spent = Path(self.project_dir) / SPENT_FILE
+        spent.write_text(json.dumps({"seconds": round(self.oracle.clock.elapsed(), 3)}))
         keras.backend.clear_session()
         gc.collect()
         if self.progress:
@@ -292,6 +312,8 @@ def search_family(
     Returns:
         The FamilyResult with leaderboard rows.
     """
+    if resume:
+        spent_before = max(spent_before, spent_seconds(directory / hypermodel.family))
     clock = Clock(budget_seconds, spent_before)
     trial_cap = max(budget_seconds * TRIAL_SHARE, MIN_TRIAL_SECONDS)
     objective = heads.objective(hypermodel.spec.task)
@@ -305,15 +327,9 @@ def search_family(
         seed=seed,
         max_consecutive_failed_trials=3,
     )
-    tuner = ArchTuner(
-        oracle,
-        hypermodel,
-        seed=seed,
-        progress=progress,
-        directory=str(directory),
-        project_name=hypermodel.family,
-        overwrite=not resume,
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner from ..."
+        tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
+                          project_name=hypermodel.family, overwrite=not resume)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction, patience=PATIENCE,
                                       restore_best_weights=False)

@@ -93,9 +93,12 @@ def op_truncate(root: Path, step: dict[str, Any]) -> None:
 
 
 def op_corrupt(root: Path, step: dict[str, Any]) -> None:
-    """{"op": "corrupt", "src", "path", "offset": 0, "length": 64}: copy a file, overwrite bytes with junk."""
+    """{"op": "corrupt", "src", "path", "offset": 0, "length": 64, "at": b"moov"}: copy a file and overwrite
+    `length` bytes with junk from `offset` (counted from the first occurrence of the marker `at`, if given)."""
     data = bytearray((root / step["src"]).read_bytes())
     offset, length = step.get("offset", 0), step.get("length", 64)
+    if "at" in step:
+        offset += data.index(step["at"].encode()) - 4  # a box starts 4 bytes before its type
     data[offset:offset + length] = bytes((37 * i + 11) % 256 for i in range(min(length, len(data) - offset)))
     _target(root, step).write_bytes(bytes(data))
 
@@ -244,6 +247,8 @@ def make_video(path: Path, frames: int, size: int = 32, fps: int = 10) -> Path:
         stream = container.add_stream("mpeg4", rate=fps)
         stream.width = stream.height = size
         stream.pix_fmt = "yuv420p"
+        if frames == 0:
+            container.start_encoding()  # write the header although no frame follows
         for i in range(frames):
             rgb = np.full((size, size, 3), (i * 37) % 200 + 20, np.uint8)
             for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):

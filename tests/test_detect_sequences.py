@@ -381,8 +381,8 @@ BINARY_CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Any]]] = {
         {"module": "arrays", "error": "X has 10 samples but y has 9"},
     ),
     "npz_ragged_bad_total": (
-        _npz("rb.npz", X=np.zeros((10, 2)), lengths=np.array([3, 3]), y=np.arange(2)),
-        {"module": "arrays", "error": "lengths add up to 6 but X has 10 steps"},
+        _npz("rb.npz", X=np.zeros((10, 2)), lengths=np.full(6, 3), y=np.arange(6) % 2),
+        {"module": "arrays", "error": "lengths add up to 18 but X has 10 steps"},
     ),
     "npz_six_dims": (
         _npz("6d.npz", X=np.zeros((2, 2, 2, 2, 2, 2)), y=np.arange(2)),

@@ -128,8 +128,9 @@ def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Pat
 
 def _check_usable(args: list[str], expect: dict[str, Any]) -> None:
     as_json = args if "--json" in args else args + ["--json"]
-    result, _ = _invoke(as_json)
+    result, shown = _invoke(as_json)
     assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
+    assert not shown, f"warnings a user would see on stderr: {shown}"
     payload = json.loads(result.stdout)
     profiles = _profiles(payload)
     skipped = [s for p in profiles for s in p["skipped"]] + payload.get("skipped", [])
@@ -156,7 +157,7 @@ def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
     assert result.exit_code != 0 and isinstance(result.exception, ArchpickError)
     assert "the folder is empty" in str(result.exception)
     quiet = CliRunner().invoke(main, ["inspect", str(tmp_path / "empty")])
-    assert quiet.exit_code == 2 and quiet.exception is None or isinstance(quiet.exception, SystemExit)
+    assert quiet.exit_code == 2 and "Traceback" not in quiet.output
     proc = subprocess.run([sys.executable, "-m", "archpick", "inspect", str(tmp_path / "empty"), "-v"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "DataError" in proc.stderr

@@ -87,7 +87,8 @@ def test_hypermodel_contract(cls, which: int, tiny_batch, tmp_path: Path) -> Non
     import tensorflow as tf
 
     model.export(str(tmp_path / "saved"), format="tf_saved_model", verbose=False)
-    served = np.asarray(tf.saved_model.load(str(tmp_path / "saved")).serve(tf.constant(x)))
+    loaded = tf.saved_model.load(str(tmp_path / "saved"))  # keep a reference: its variables die with it
+    served = np.asarray(loaded.serve(tf.constant(x)))
     np.testing.assert_allclose(served, probs, atol=1e-5)
 
 

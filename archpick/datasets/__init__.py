@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from archpick.datasets.base import Bundle, DataOptions, is_hidden
-from archpick.errors import DataError
+from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile
 
 # Tried in this order: video before images (GIF class folders and frame folders), text folders before
@@ -47,8 +47,16 @@ def _visible(path: Path) -> list[os.DirEntry]:
         raise DataError(f"cannot read this folder ({exc.strerror}); check the path", path) from exc
 
 
+def _is_file(entry: os.DirEntry) -> bool:
+    """entry.is_file(), False for links that loop or cannot be followed (is_file raises on ELOOP)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
 def _has_data_files(path: Path, suffixes: frozenset[str] = DATA_SUFFIXES) -> bool:
-    return any(e.is_file() and Path(e.name).suffix.lower() in suffixes for e in _visible(path))
+    return any(_is_file(e) and Path(e.name).suffix.lower() in suffixes for e in _visible(path))
 
 
 def looks_like_frame_folders(path: Path) -> bool:
@@ -64,7 +72,7 @@ def looks_like_frame_folders(path: Path) -> bool:
             return False
         leaves_per_mid.append(len(leaves))
         for leaf in leaves[:20]:
-            files_per_leaf.append(sum(1 for e in _visible(leaf) if e.is_file()))
+            files_per_leaf.append(sum(1 for e in _visible(leaf) if _is_file(e)))
     if len(leaves_per_mid) < 2 or not files_per_leaf:
         return False
     return (statistics.median(files_per_leaf) <= FRAME_FOLDER_MAX_FILES
@@ -114,8 +122,10 @@ def profile_path(path: str | Path, opts: DataOptions | None = None) -> DatasetPr
 
     Raises:
         DataError: The path is missing, empty, or not a dataset archpick understands.
+        OptionError: A count option (size, frames, horizon, lookback) below 1.
     """
     opts = opts or DataOptions()
+    _check_counts(opts)
     path = Path(path)
     if not path.exists():
         if path.is_symlink():
@@ -129,6 +139,14 @@ def profile_path(path: str | Path, opts: DataOptions | None = None) -> DatasetPr
             return _collection(path, members, opts)
     module = _pick(path, opts)
     return module.profile(path, opts)
+
+
+def _check_counts(opts: DataOptions) -> None:
+    """--size, --frames, --horizon and --lookback are counts: refuse zero and negative values up front."""
+    for name in ("size", "frames", "horizon", "lookback"):
+        value = getattr(opts, name)
+        if value is not None and value < 1:
+            raise OptionError(f"--{name} must be at least 1, got {value}")
 
 
 def _pick(path: Path, opts: DataOptions) -> ModuleType:

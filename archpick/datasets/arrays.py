@@ -89,8 +89,17 @@ def sniff(path: Path) -> bool:
 
 def _load_file(path: str) -> dict[str, np.ndarray]:
     """Every array in an .npz (or the one in an .npy, as "X"), without pickles."""
+    is_npy = path.lower().endswith(".npy")
     try:
-        if path.lower().endswith(".npy"):
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror}); check that it exists", path=path) from exc
+    if not (magic == b"\x93NUMPY" if is_npy else magic[:4] == b"PK\x03\x04"):
+        what = "an .npy file" if is_npy else "an .npz (zip) archive"
+        raise DataError(f"is not {what}; save the arrays with numpy.savez(file, X=X, y=y)", path=path)
+    try:
+        if is_npy:
             return {"X": np.load(path, allow_pickle=False)}
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
@@ -126,9 +135,7 @@ def read_arrays(path: Path) -> tuple[dict[str, np.ndarray], str]:
     """
     layout = _layout(Path(path))
     if not layout:
-        raise DataError(
-            "expected an .npz file, a train/test pair of .npz files, or X.npy and y.npy", path=path
-        )
+        raise DataError("expected an .npz file, a train/test pair of .npz files, or X.npy and y.npy", path=path)
     found: dict[str, np.ndarray] = {}
     if "npy" in layout:
         file = layout["npy"].get("X", str(path))
@@ -183,9 +190,7 @@ def _labels(y: np.ndarray, n: int, file: str, key: str) -> tuple[np.ndarray, lis
         y = y.argmax(axis=1)
         notes.append(f"{key} was one-hot: turned into class indices")
     if y.ndim != 1:
-        raise DataError(
-            f"{key} has shape {tuple(y.shape)}; give one label per sample, shape ({n},)", path=file
-        )
+        raise DataError(f"{key} has shape {tuple(y.shape)}; give one label per sample, shape ({n},)", path=file)
     if len(y) != n:
         raise DataError(f"X has {n} samples but {key} has {len(y)}; give one label per sample", path=file)
     if y.dtype.kind == "f" and not np.isfinite(y).all():
@@ -200,17 +205,14 @@ def split_ragged(x: np.ndarray, lengths: np.ndarray, file: str) -> list[np.ndarr
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
         raise DataError(
-            f"lengths must be non-negative whole numbers, shape (N,); got {lengths.dtype} "
-            f"{tuple(lengths.shape)}",
+            f"lengths must be non-negative whole numbers, shape (N,); got {lengths.dtype} {tuple(lengths.shape)}",
             path=file,
         )
     x = x[:, None] if x.ndim == 1 else x
     if x.ndim != 2:
         raise DataError(f"with lengths, X must be (total_steps, features); got {tuple(x.shape)}", path=file)
     if int(lengths.sum()) != len(x):
-        raise DataError(
-            f"lengths add up to {int(lengths.sum())} but X has {len(x)} steps; make them agree", path=file
-        )
+        raise DataError(f"lengths add up to {int(lengths.sum())} but X has {len(x)} steps; make them agree", path=file)
     bounds = np.cumsum(lengths)[:-1]
     return [c.astype(np.float64) for c in np.split(x, bounds)]
 
@@ -258,9 +260,7 @@ def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
         )
     if ndim <= 2:
         if kind == "sequence":
-            return Shape(
-                "sequence", (rest[0], 1), {"temporal": f"{desc}: columns taken as time steps (--kind)"}
-            )
+            return Shape("sequence", (rest[0], 1), {"temporal": f"{desc}: columns taken as time steps (--kind)"})
         width = rest[0] if rest else 1
         notes = [] if rest else ["X is 1-D: taken as one feature per sample"]
         return Shape("table", (width,), {"tabular": f"{desc}: rows of {width} unordered features"}, notes)
@@ -298,14 +298,18 @@ def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
     return Shape("video", rest, {"spatial": evidence, "temporal": evidence})
 
 
-def _cases(x: np.ndarray, lengths: np.ndarray | None, shape: Shape, file: str) -> list[np.ndarray]:
-    """Sequence cases trimmed of trailing all-NaN steps."""
+def _cases(
+    x: np.ndarray, lengths: np.ndarray | None, y: np.ndarray, shape: Shape, file: str, key: str
+) -> tuple[list[np.ndarray], np.ndarray, list[Skipped]]:
+    """Sequence cases trimmed of trailing all-NaN steps, their labels, and the all-NaN cases skipped."""
     if lengths is not None:
         raw = split_ragged(x, lengths, file)
     else:
-        arr = x.reshape(len(x), *shape.sample_shape).astype(np.float64)
-        raw = list(arr)
-    return [c[: tsfile.effective_length(c)] for c in raw]
+        raw = list(x.reshape(len(x), *shape.sample_shape).astype(np.float64))
+    trimmed = [c[: tsfile.effective_length(c)] for c in raw]
+    keep = [i for i, c in enumerate(trimmed) if len(c)]
+    skipped = [Skipped(f"{file}:{key}[{i}]", "all values missing") for i, c in enumerate(trimmed) if not len(c)]
+    return [trimmed[i] for i in keep], y[keep], skipped
 
 
 def _task(y: np.ndarray, y_test: np.ndarray | None) -> tuple[str, str, dict[str, int]]:
@@ -370,6 +374,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     state = _prepare(path, opts)
     x, y, y_test, shape, file = state["x"], state["y"], state["y_test"], state["shape"], state["file"]
     found = state["found"]
+    cols.check_samples(len(y), "samples", file)
     task, reason, classes = _task(y, y_test)
     if task == "classification":
         cols.check_classes(classes, "y", file)
@@ -384,22 +389,22 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     n_samples = len(y)
     n_test = len(y_test) if y_test is not None else None
     if shape.modality == "sequence":
-        cases = _cases(x, state["lengths"], shape, file)
-        test_cases = (
-            _cases(found["X_test"], found.get("lengths_test"), shape, file) if y_test is not None else []
-        )
-        empty = [i for i, c in enumerate(cases) if len(c) == 0]
-        skipped = [Skipped(f"{file}:X[{i}]", "all values missing") for i in empty]
-        usable = [len(c) for c in cases + test_cases if len(c)]
-        if not usable:
+        cases, _, skipped = _cases(x, state["lengths"], y, shape, file, "X")
+        test_cases: list[np.ndarray] = []
+        if y_test is not None:
+            test_cases, _, test_skipped = _cases(
+                found["X_test"], found.get("lengths_test"), y_test, shape, file, "X_test"
+            )
+            skipped += test_skipped
+            n_test = len(test_cases)
+        if not cases:
             raise DataError("every sequence is all NaN; fill in values", path=file)
-        seq_facts, seq_structure = tsfile.describe_lengths(usable, shape.sample_shape[-1], f"X ({file})")
-        seq_structure.evidence["temporal"] = shape.evidence.get(
-            "temporal", seq_structure.evidence["temporal"]
-        )
+        lengths = [len(c) for c in cases + test_cases]
+        seq_facts, seq_structure = tsfile.describe_lengths(lengths, shape.sample_shape[-1], f"X ({file})")
+        seq_structure.evidence["temporal"] = shape.evidence.get("temporal", seq_structure.evidence["temporal"])
         facts.update(seq_facts)
         structure = seq_structure
-        n_samples -= len(empty)
+        n_samples = len(cases)
     elif shape.modality == "table":
         structure.tabular = True
         facts["n_features"] = int(shape.sample_shape[0])
@@ -420,7 +425,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
             facts["frames"] = sample[0]
     return DatasetProfile(
         path=str(path),
-        name=path.stem if path.is_file() else path.name,
+        name=cols.dataset_name(path),
         modality=shape.modality,
         task=task,
         source="npz",
@@ -435,16 +440,6 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     )
 
 
-def _targets(
-    task: str, y: np.ndarray, y_test: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    if task == "classification":
-        sets = [list(y)] + ([list(y_test)] if y_test is not None else [])
-        encoded, names, _ = cols.encode_labels(*sets)
-        return encoded[0], encoded[1] if y_test is not None else None, names
-    return y.astype(np.float32), None if y_test is None else y_test.astype(np.float32), []
-
-
 def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     """The arrays, shaped for the model: images (N,H,W,C), video (N,T,H,W,C), NaN-padded sequences, tables."""
     state = _prepare(Path(profile.path), opts)
@@ -452,10 +447,10 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     task = profile.task
     x_test = found.get("X_test")
     if shape.modality == "sequence":
-        cases = _cases(x, state["lengths"], shape, file)
-        keep = [i for i, c in enumerate(cases) if len(c)]
-        cases, y = [cases[i] for i in keep], y[keep]
-        test_cases = _cases(x_test, found.get("lengths_test"), shape, file) if x_test is not None else []
+        cases, y, _ = _cases(x, state["lengths"], y, shape, file, "X")
+        test_cases: list[np.ndarray] = []
+        if y_test is not None:
+            test_cases, y_test, _ = _cases(x_test, found.get("lengths_test"), y_test, shape, file, "X_test")
         length = max(len(c) for c in cases + test_cases)
         xs = tsfile.pad_sequences(cases, length)
         xt = tsfile.pad_sequences(test_cases, length) if x_test is not None else None
@@ -466,9 +461,13 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         xt = x_test.reshape(len(x_test), *shape.sample_shape).astype(dtype) if x_test is not None else None
         spec = {"kind": shape.modality, "shape": list(shape.sample_shape), "dtype": np.dtype(dtype).name}
         if shape.modality in ("image", "video"):
-            spec["value_range"] = profile.facts.get("value_range")
+            spec.update(channels=shape.sample_shape[-1], value_range=profile.facts.get("value_range"))
+        if shape.modality == "video":
+            spec["frames"] = shape.sample_shape[0]
         if shape.modality == "table":
             spec["columns"] = [f"x{i}" for i in range(shape.sample_shape[0])]
-            xs[~np.isfinite(xs)] = np.nan
-    yy, yt, names = _targets(task, y, y_test)
+            for arr in (xs, xt) if xt is not None else (xs,):
+                arr[~np.isfinite(arr)] = np.nan
+    ys, names = cols.encode_targets(task, y, *([] if y_test is None else [y_test]))
+    yy, yt = ys[0], ys[1] if y_test is not None else None
     return Bundle(x=xs, y=yy, class_names=names, x_test=xt, y_test=yt, input_spec=spec, split="stratified")

@@ -23,45 +23,14 @@ TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".pq"})
 LABEL_NAMES = frozenset({"label", "labels", "target", "class", "y", "category"})
 """Column names taken as the label when no --target is given."""
 
-TIME_WORDS = frozenset(
-    {
-        "date",
-        "time",
-        "timestamp",
-        "datetime",
-        "ds",
-        "dt",
-        "month",
-        "year",
-        "week",
-        "day",
-        "hour",
-        "minute",
-        "period",
-        "quarter",
-    }
-)
-ID_WORDS = frozenset(
-    {
-        "id",
-        "series",
-        "sample",
-        "instance",
-        "case",
-        "subject",
-        "sequence",
-        "seq",
-        "group",
-        "key",
-        "uid",
-        "uuid",
-        "recording",
-        "session",
-    }
-)
-ORDER_WORDS = (
-    frozenset({"t", "step", "order", "index", "idx", "position", "pos", "frame", "tick"}) | TIME_WORDS
-)
+TIME_WORDS = frozenset("date time timestamp datetime ds dt month year week day hour minute period quarter".split())
+"""Words that make a column name a time name (month, order_date, ds...)."""
+
+ID_WORDS = frozenset("id series sample instance case subject sequence seq group key uid uuid recording session".split())
+"""Words that make a column name an id name (id, series_id, sample...)."""
+
+ORDER_WORDS = frozenset("t step order index idx position pos frame tick".split()) | TIME_WORDS
+"""Words that make a column name an order name (t, step, frame, and the time words)."""
 
 TEXT_MIN_WORDS = 5
 """A string column whose mean length is at least this many words is free text."""
@@ -69,13 +38,14 @@ TEXT_MIN_WORDS = 5
 CLASSIFY_SAMPLE = 2000
 """String columns are classified from their first this many non-blank values."""
 
+MIN_SAMPLES = 5
+"""Fewest usable samples (rows, documents, series) a dataset needs for train, validation and test."""
+
 MAX_CLASSES = 20
 """Integer targets with at most this many distinct values (and < half the rows) are classes."""
 
 _DELIMITERS = (",", ";", "\t", "|")
-_DATE_HINT = re.compile(
-    r"\d{1,4}[-/.:T ]\d{1,2}|\d{4}$|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.IGNORECASE
-)
+_DATE_HINT = re.compile(r"\d{1,4}[-/.:T ]\d{1,2}|\d{4}$|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.IGNORECASE)
 
 
 @dataclass
@@ -97,25 +67,41 @@ class ColumnInfo:
     detail: str
 
 
-def words(name: str) -> set[str]:
-    """Lowercase word tokens of a column name ("orderDate" -> {"order", "date"})."""
+def dataset_name(path: Path | str) -> str:
+    """A short dataset name: a file's stem or a folder's name ("." resolved to the real folder)."""
+    path = Path(path)
+    return path.stem if path.is_file() else path.resolve().name
+
+
+def tokens(name: str) -> list[str]:
+    """Lowercase word tokens of a name, in order ("orderDate" -> ["order", "date"])."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
-    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
+def words(name: str) -> set[str]:
+    """The set of tokens of a name."""
+    return set(tokens(name))
+
+
+def _ends_with(name: str, vocabulary: frozenset[str]) -> bool:
+    parts = tokens(name)
+    return bool(parts) and parts[-1] in vocabulary
 
 
 def is_time_name(name: str) -> bool:
-    """True for names such as date, Month, order_time, ds."""
-    return bool(words(name) & TIME_WORDS)
+    """True for names ending in a time word: date, Month, order_time, ds (not time_spent)."""
+    return _ends_with(name, TIME_WORDS)
 
 
 def is_id_name(name: str) -> bool:
-    """True for names such as id, series_id, sample."""
-    return bool(words(name) & ID_WORDS)
+    """True for names ending in an id word: id, series_id, SampleID (not case_count)."""
+    return _ends_with(name, ID_WORDS)
 
 
 def is_order_name(name: str) -> bool:
-    """True for names such as t, step, timestamp, frame."""
-    return bool(words(name) & ORDER_WORDS)
+    """True for names ending in an order word: t, step, frame_index, timestamp."""
+    return _ends_with(name, ORDER_WORDS)
 
 
 def _delimiter(path: Path) -> str:
@@ -134,12 +120,14 @@ def _delimiter(path: Path) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_frame(path: Path, nrows: int | None = None) -> pd.DataFrame:
-    """Read a CSV/TSV/Parquet file into a DataFrame with clean column names.
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read a whole CSV/TSV/Parquet file into a DataFrame with clean column names.
+
+    The delimiter is the one splitting the header most often (, ; tab |); bytes that are not UTF-8 are
+    replaced. Whole files are read: counts must be exact, and pandas reads a few MB in milliseconds.
 
     Args:
         path: The file.
-        nrows: Read at most this many rows (CSV only); all when None.
 
     Returns:
         The frame, with at least one row and one column; column names are stripped strings.
@@ -155,7 +143,6 @@ def read_frame(path: Path, nrows: int | None = None) -> pd.DataFrame:
             frame = pd.read_csv(
                 path,
                 sep=_delimiter(path),
-                nrows=nrows,
                 encoding="utf-8",
                 encoding_errors="replace",
                 skipinitialspace=True,
@@ -165,14 +152,10 @@ def read_frame(path: Path, nrows: int | None = None) -> pd.DataFrame:
         raise DataError("the file is empty; write a header row and data rows", path=path) from exc
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
-        raise DataError(
-            f"cannot parse the table ({first}); check the delimiter and quoting", path=path
-        ) from exc
+        raise DataError(f"cannot parse the table ({first}); check the delimiter and quoting", path=path) from exc
     except (OSError, ValueError, ImportError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"cannot read the table ({first}); save it as UTF-8 CSV or Parquet", path=path
-        ) from exc
+        raise DataError(f"cannot read the table ({first}); save it as UTF-8 CSV or Parquet", path=path) from exc
     frame.columns = [str(c).strip() or f"column_{i}" for i, c in enumerate(frame.columns)]
     if frame.columns.duplicated().any():
         seen: dict[str, int] = {}
@@ -197,9 +180,7 @@ def as_numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype("float64")
 
 
-def numeric_matrix(
-    frame: pd.DataFrame, names: list[str] | None = None, dtype: type = np.float64
-) -> np.ndarray:
+def numeric_matrix(frame: pd.DataFrame, names: list[str] | None = None, dtype: type = np.float64) -> np.ndarray:
     """Columns as a writable (rows, columns) float array; unparseable and infinite values become NaN."""
     part = frame if names is None else frame[list(names)]
     out = np.empty((len(frame), part.shape[1]), dtype=dtype)
@@ -402,6 +383,18 @@ def encode_labels(*label_sets: Iterable[object]) -> tuple[list[np.ndarray], list
     return encoded, names, counts
 
 
+def encode_targets(task: str, *label_sets: Iterable[object]) -> tuple[list[np.ndarray], list[str]]:
+    """Bundle targets: int64 indices into one shared sorted class list, or float32 values for regression.
+
+    Returns:
+        (one array per label set, class names or [] for regression).
+    """
+    if task == "classification":
+        encoded, names, _ = encode_labels(*label_sets)
+        return encoded, names
+    return [as_numeric(pd.Series(list(s), dtype=object)).to_numpy(np.float32) for s in label_sets], []
+
+
 def check_kind(kind: str | None, allowed: Iterable[str], what: str) -> None:
     """Refuse a --kind that this source cannot produce.
 
@@ -410,17 +403,34 @@ def check_kind(kind: str | None, allowed: Iterable[str], what: str) -> None:
     """
     allowed = list(allowed)
     if kind is not None and kind not in allowed:
-        raise OptionError(
-            f"--kind {kind} does not fit {what}; use --kind {' or '.join(allowed)} or leave it out"
+        raise OptionError(f"--kind {kind} does not fit {what}; use --kind {' or '.join(allowed)} or leave it out")
+
+
+def check_samples(n: int, what: str, path: Path | str) -> None:
+    """Refuse a dataset with fewer than MIN_SAMPLES usable samples.
+
+    Raises:
+        DataError: Saying how many there are and how many are needed.
+    """
+    if n < MIN_SAMPLES:
+        raise DataError(
+            f"only {n} {what}; archpick needs at least {MIN_SAMPLES} to train, validate and test", path=path
         )
 
 
 def check_classes(classes: dict[str, int], what: str, path: Path | str) -> None:
-    """Refuse a classification target with fewer than two classes.
+    """Refuse a classification target with fewer than two classes, or a distinct label in most rows.
 
     Raises:
-        DataError: Naming the single class.
+        DataError: Naming the single class, or saying that the column looks like an id.
     """
     if len(classes) < 2:
         only = next(iter(classes), "none")
         raise DataError(f"{what} has only one class ({only!r}); a classifier needs at least two", path=path)
+    rows = sum(classes.values())
+    if rows > 20 and len(classes) > rows / 2:
+        raise DataError(
+            f"{what} has {len(classes)} distinct labels in {rows} rows, not classes; "
+            "pass the label column with --target",
+            path=path,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -34,12 +35,20 @@ def _subdirs(path: Path) -> list[Path]:
     return [Path(e.path) for e in entries if not is_hidden(e.name) and e.is_dir(follow_symlinks=False)]
 
 
+def _is_file(entry: os.DirEntry) -> bool:
+    """entry.is_file(), False for links that loop or cannot be followed (is_file raises on ELOOP)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
 def _files(path: Path) -> list[Path]:
     try:
         entries = sorted(os.scandir(path), key=lambda e: e.name)
     except OSError:
         return []
-    return [Path(e.path) for e in entries if not is_hidden(e.name) and e.is_file()]
+    return [Path(e.path) for e in entries if not is_hidden(e.name) and _is_file(e)]
 
 
 def _split_roots(path: Path) -> tuple[Path, Path | None]:
@@ -65,15 +74,24 @@ def sniff(path: Path) -> bool:
 
 def _open_header(path: Path) -> tuple[int, int, str, int]:
     """Width, height, mode and frame count from the header; raises on unreadable files."""
-    from PIL import Image
-
     if path.stat().st_size == 0:
         raise ValueError("empty file (0 bytes)")
-    with Image.open(path) as img:
-        width, height = img.size
-        if width * height > MAX_PIXELS:
-            raise ValueError(f"declared size {width}x{height} exceeds {MAX_PIXELS} pixels (decompression bomb)")
-        return width, height, img.mode, getattr(img, "n_frames", 1)
+    with _open_checked(path) as img:
+        return img.size[0], img.size[1], img.mode, getattr(img, "n_frames", 1)
+
+
+def _open_checked(path: Path):
+    """Image.open, refusing declared sizes over MAX_PIXELS with our own message instead of Pillow's warning."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = Image.open(path)
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        img.close()
+        raise ValueError(f"declared size {width}x{height} exceeds {MAX_PIXELS} pixels (decompression bomb)")
+    return img
 
 
 def _verify(path: Path) -> None:
@@ -223,7 +241,7 @@ def decode_image(path: str | Path, channels: int, size: tuple[int, int] | None =
     """
     from PIL import Image
 
-    with Image.open(path) as img:
+    with _open_checked(Path(path)) as img:
         img.load()
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):
             arr = np.asarray(img, dtype=np.float64)

@@ -90,8 +90,8 @@ class PreparedSeries:
 def detect_time_column(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo]) -> tuple[str | None, str]:
     """The column that orders the rows in time, with the reason, or (None, why not).
 
-    A datetime column wins; else a numeric column named like time (month, year, timestamp...); else a
-    strictly increasing numeric index named like an order (t, step, index...) or holding whole years
+    A datetime column wins; else a monotone numeric column named like time (month, year, timestamp...);
+    else a strictly increasing numeric index named like an order (t, step, index...) or holding whole years
     (1000-2300). Most values must be distinct (at most 10% duplicates); id-named columns never count.
     """
     n = len(frame)
@@ -104,8 +104,8 @@ def detect_time_column(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo]) -
             if len(values) < 3:
                 continue
             increasing = values.is_monotonic_increasing and values.is_unique
-            if cols.is_time_name(name):
-                candidates.append((1, name, f"numeric column {name!r} named like time"))
+            if cols.is_time_name(name) and (increasing or values.is_monotonic_decreasing):
+                candidates.append((1, name, f"monotone numeric column {name!r} named like time"))
             elif increasing and cols.is_order_name(name):
                 candidates.append((2, name, f"increasing numeric index {name!r}"))
             elif increasing and cols.is_integral(values) and values.between(1000, 2300).all():
@@ -166,9 +166,79 @@ def _grid_times(
     return [str(int(t)) if float(t).is_integer() else repr(float(t)) for t in grid]
 
 
-def prepare(
-    frame: pd.DataFrame, time_column: str | None, target: str | None, path: Path | str
-) -> PreparedSeries:
+@dataclass
+class _Grid:
+    values: np.ndarray
+    times: list[str]
+    frequency: str
+    prior: int | None
+    gaps: int
+    notes: list[str]
+
+
+def _is_regular(offsets: np.ndarray, step: float) -> bool:
+    """True when at least 95% of the steps are whole multiples of `step` (within 5% of it)."""
+    diffs = np.diff(offsets)
+    off = np.abs(diffs - np.maximum(np.rint(diffs / step), 1) * step)
+    return bool(np.mean(off <= 0.05 * step) >= 0.95)
+
+
+def _regularise(stamps: pd.Series, values: np.ndarray, is_datetime: bool, time_column: str, path: Path | str) -> _Grid:
+    """Put sorted, distinct time stamps on a regular grid.
+
+    Regular data (calendar months/quarters/years, or steps that are whole multiples of the median step)
+    keeps its rows; missing steps are inserted as NaN (refused when they are over half the grid).
+    Irregular data is resampled onto a grid of the median step by linear interpolation in time.
+    """
+    frequency, alias, step, prior = _frequency(stamps, is_datetime)
+    offsets = _offsets(stamps, is_datetime)
+    if alias is None and not _is_regular(offsets, step):
+        if offsets[-1] / step > 4 * len(offsets):  # bursts of close stamps: use the mean step instead
+            step = offsets[-1] / (len(offsets) - 1)
+            frequency = f"every {pd.Timedelta(int(step), unit='ns')}" if is_datetime else f"step {step:g}"
+            prior = None
+        grid = np.arange(0.0, offsets[-1] + step / 2, step)
+        out = np.full((len(grid), values.shape[1]), np.nan)
+        for j in range(values.shape[1]):
+            ok = np.isfinite(values[:, j])
+            if ok.any():
+                out[:, j] = np.interp(grid, offsets[ok], values[ok, j])
+        first = stamps.iloc[0]
+        if is_datetime:
+            times = [t.isoformat() for t in first + pd.to_timedelta(np.rint(grid), unit="ns")]
+        else:
+            times = [f"{float(first) + g:g}" for g in grid]
+        steps = np.diff(offsets)
+        lo, hi = (pd.Timedelta(int(v), unit="ns") if is_datetime else f"{v:g}" for v in (steps.min(), steps.max()))
+        note = (
+            f"irregular sampling in {time_column!r} (steps from {lo} to {hi}): resampled {len(offsets)} rows "
+            f"to {len(grid)} regular steps ({frequency}) by linear interpolation"
+        )
+        return _Grid(out, times, frequency, prior, 0, [note])
+    notes = []
+    positions = _positions(stamps, is_datetime, alias, step)
+    keep = np.r_[positions[1:] != positions[:-1], True]
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} rows fall on the same {frequency} step: kept the last of each")
+        stamps, values, positions = stamps[keep].reset_index(drop=True), values[keep], positions[keep]
+    length = int(positions[-1]) + 1
+    gaps = length - len(positions)
+    if gaps > len(positions):
+        raise DataError(
+            f"{gaps} of {length} {frequency} steps are missing in {time_column!r} (over 50%); "
+            "fill the gaps or pass --kind table",
+            path=path,
+        )
+    times = _grid_times(stamps, positions, length, is_datetime, alias, step)
+    if gaps:
+        grid_values = np.full((length, values.shape[1]), np.nan)
+        grid_values[positions] = values
+        values = grid_values
+        notes.append(f"{gaps} missing {frequency} steps inserted")
+    return _Grid(values, times, frequency, prior, gaps, notes)
+
+
+def prepare(frame: pd.DataFrame, time_column: str | None, target: str | None, path: Path | str) -> PreparedSeries:
     """Order, de-duplicate, regularise and impute a series table.
 
     Args:
@@ -223,9 +293,7 @@ def prepare(
                 f"target column {target!r} is the time column; pass a value column with --target", path=path
             )
         if target not in value_columns:
-            raise DataError(
-                f"target column {target!r} is not numeric; pass a numeric column with --target", path=path
-            )
+            raise DataError(f"target column {target!r} is not numeric; pass a numeric column with --target", path=path)
     if not value_columns:
         raise DataError("no numeric column to forecast; add one or pass --kind table", path=path)
     if target is None:
@@ -242,28 +310,9 @@ def prepare(
             order = np.argsort(stamps.to_numpy(), kind="stable")
             stamps, values = stamps.iloc[order].reset_index(drop=True), values[order]
             notes.append(f"rows were not in time order: sorted by {time_column!r}")
-        frequency, alias, step, prior = _frequency(stamps, is_datetime)
-        positions = _positions(stamps, is_datetime, alias, step)
-        keep = np.r_[positions[1:] != positions[:-1], True]
-        if not keep.all():
-            notes.append(
-                f"{int((~keep).sum())} rows fall on the same {frequency} step: kept the last of each"
-            )
-            stamps, values, positions = stamps[keep].reset_index(drop=True), values[keep], positions[keep]
-        length = int(positions[-1]) + 1
-        gaps = length - len(positions)
-        if gaps > len(positions):
-            raise DataError(
-                f"{gaps} of {length} {frequency} steps are missing in {time_column!r} (over 50%); "
-                "fill the gaps or pass --kind table",
-                path=path,
-            )
-        times = _grid_times(stamps, positions, length, is_datetime, alias, step)
-        if gaps:
-            grid = np.full((length, values.shape[1]), np.nan)
-            grid[positions] = values
-            values = grid
-            notes.append(f"{gaps} missing {frequency} steps inserted")
+        grid = _regularise(stamps, values, is_datetime, time_column, path)
+        values, times, frequency, prior, gaps = grid.values, grid.times, grid.frequency, grid.prior, grid.gaps
+        notes += grid.notes
     else:
         frequency, prior, gaps = "row order", None, 0
         times = [str(i) for i in range(len(values))]
@@ -273,13 +322,10 @@ def prepare(
     share = float(missing[:, target_index].mean())
     if share > MAX_MISSING:
         raise DataError(
-            f"{share:.0%} of target column {target!r} is missing (over 50%); fill it or choose "
-            "another --target",
+            f"{share:.0%} of target column {target!r} is missing (over 50%); fill it or choose another --target",
             path=path,
         )
-    sparse = [
-        c for i, c in enumerate(value_columns) if i != target_index and missing[:, i].mean() > MAX_MISSING
-    ]
+    sparse = [c for i, c in enumerate(value_columns) if i != target_index and missing[:, i].mean() > MAX_MISSING]
     if sparse:
         keep_cols = [i for i, c in enumerate(value_columns) if c not in sparse]
         values, missing = values[:, keep_cols], missing[:, keep_cols]
@@ -287,9 +333,7 @@ def prepare(
         notes.append(f"columns over 50% missing not used: {', '.join(sparse[:10])}")
     n_missing = int(missing.sum())
     if n_missing:
-        values = (
-            pd.DataFrame(values).interpolate(method="linear", limit_direction="both").to_numpy(np.float64)
-        )
+        values = pd.DataFrame(values).interpolate(method="linear", limit_direction="both").to_numpy(np.float64)
         notes.append(f"{n_missing} missing values filled by linear interpolation")
     return PreparedSeries(
         values=values,
@@ -508,7 +552,7 @@ def profile_series(
     structure = Structure(temporal=True, evidence={"temporal": temporal, "season": plan.season_reason})
     return DatasetProfile(
         path=str(path),
-        name=_name(path),
+        name=cols.dataset_name(path),
         modality="timeseries",
         task="forecasting",
         source="series-csv",
@@ -522,11 +566,6 @@ def profile_series(
     )
 
 
-def _name(path: Path) -> str:
-    path = Path(path)
-    return path.stem if path.is_file() else path.name
-
-
 def _check_same_columns(train: PreparedSeries, test: PreparedSeries, path: str) -> None:
     if test.columns != train.columns:
         raise DataError(
@@ -536,9 +575,7 @@ def _check_same_columns(train: PreparedSeries, test: PreparedSeries, path: str) 
         )
 
 
-def _windows(
-    values: np.ndarray, target: np.ndarray, lookback: int, horizon: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _windows(values: np.ndarray, target: np.ndarray, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """All (lookback, F) input windows and their (horizon,) targets, in time order."""
     count = len(values) - lookback - horizon + 1
     if count < 1:
@@ -568,9 +605,7 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     x_test = y_test = None
     all_values, times = series.values, list(series.times)
     if "test" in files:
-        test = prepare(
-            cols.read_frame(Path(files["test"])), facts["time_column"], facts["target"], files["test"]
-        )
+        test = prepare(cols.read_frame(Path(files["test"])), facts["time_column"], facts["target"], files["test"])
         test = _select(test, facts["columns"], files["test"])
         joined = np.concatenate([series.values[-lookback:], test.values])
         x_test, y_test = _windows(joined, joined[:, series.columns.index(series.target)], lookback, horizon)
@@ -594,18 +629,14 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         "columns": list(series.columns),
         "train_end": len(series.values),
     }
-    return Bundle(
-        x=x, y=y, x_test=x_test, y_test=y_test, input_spec=spec, split="chronological", extras=extras
-    )
+    return Bundle(x=x, y=y, x_test=x_test, y_test=y_test, input_spec=spec, split="chronological", extras=extras)
 
 
 def _select(series: PreparedSeries, names: list[str], path: str) -> PreparedSeries:
     """Keep the profiled value columns, in the profiled order."""
     missing = [c for c in names if c not in series.columns]
     if missing:
-        raise DataError(
-            f"columns {missing} are missing or not numeric; give the columns {', '.join(names)}", path=path
-        )
+        raise DataError(f"columns {missing} are missing or not numeric; give the columns {', '.join(names)}", path=path)
     index = [series.columns.index(c) for c in names]
     series.values, series.columns = series.values[:, index], list(names)
     return series
@@ -637,8 +668,7 @@ def windows_from_frame(
             absent = [c for c in columns if c not in data.columns]
             if absent:
                 raise DataError(
-                    f"columns {absent} are missing; give the columns the model was trained on: "
-                    f"{', '.join(columns)}",
+                    f"columns {absent} are missing; give the columns the model was trained on: {', '.join(columns)}",
                     path=path,
                 )
             frame = data[list(columns)]
@@ -650,8 +680,7 @@ def windows_from_frame(
         values = values[:, None] if values.ndim == 1 else values
     if values.ndim != 2 or len(values) < lookback:
         raise DataError(
-            f"need at least {lookback} rows of history (the model's lookback), got {len(values)}; "
-            "give a longer series",
+            f"need at least {lookback} rows of history (the model's lookback), got {len(values)}; give a longer series",
             path=path,
         )
     window = values[-lookback:].copy()

@@ -115,9 +115,7 @@ def locate(path: Path) -> dict[str, str]:
     files = split_files(tables)
     if files is None:
         names = ", ".join(t.name for t in tables[:6]) or "none"
-        raise DataError(
-            f"expected one CSV/Parquet file or a train/test pair, found {names}; keep one table", path=path
-        )
+        raise DataError(f"expected one CSV/Parquet file or a train/test pair, found {names}; keep one table", path=path)
     return files
 
 
@@ -149,9 +147,7 @@ def _text_choice(
     if label is None:
         others = [c for c in frame.columns if c != text_column]
         if not others:
-            raise DataError(
-                f"only a text column ({text_column!r}) and no label column; add a label column", path=file
-            )
+            raise DataError(f"only a text column ({text_column!r}) and no label column; add a label column", path=file)
         label = others[-1]
     return Choice(
         "text",
@@ -161,15 +157,11 @@ def _text_choice(
     )
 
 
-def _long_choice(
-    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str, forced: bool
-) -> Choice | None:
+def _long_choice(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str, forced: bool) -> Choice | None:
     """An id column, an order column and a label constant within each id, or None."""
     n = len(frame)
     ids = [
-        c
-        for c in frame.columns
-        if c != label and (cols.is_id_name(c) or forced) and 2 <= frame[c].nunique() <= n / 2
+        c for c in frame.columns if c != label and (cols.is_id_name(c) or forced) and 2 <= frame[c].nunique() <= n / 2
     ]
     for id_col in ids:
         if not forced and frame.groupby(id_col, sort=False)[label].nunique(dropna=False).max() > 1:
@@ -177,8 +169,7 @@ def _long_choice(
         orders = [
             c
             for c, i in infos.items()
-            if c not in (label, id_col)
-            and (i.kind == "datetime" or i.kind == "numeric" and cols.is_order_name(c))
+            if c not in (label, id_col) and (i.kind == "datetime" or i.kind == "numeric" and cols.is_order_name(c))
         ]
         orders = [c for c in orders if not frame.duplicated([id_col, c]).any()]
         if not orders and not forced:
@@ -231,8 +222,7 @@ def choose(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], opts: DataOpt
             return choice
     if kind == "sequence":
         raise DataError(
-            "--kind sequence needs a long table: a series id column, an order column, numeric "
-            "values and a label",
+            "--kind sequence needs a long table: a series id column, an order column, numeric values and a label",
             path=file,
         )
     if kind in (None, "timeseries"):
@@ -257,10 +247,6 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     if choice.kind == "sequence":
         return _profile_long(path, frame, infos, choice, files)
     return _profile_table(path, frame, infos, choice, files)
-
-
-def _name(path: Path) -> str:
-    return path.stem if path.is_file() else path.name
 
 
 def _features(infos: dict[str, cols.ColumnInfo], target: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -304,6 +290,7 @@ def _profile_table(
         skipped.append(Skipped(file, f"{len(frame) - len(rows)} rows without a value in target {target!r}"))
     if rows.empty:
         raise DataError(f"target column {target!r} is empty; fill it or pass another --target", path=file)
+    cols.check_samples(len(rows), f"row(s) with a value in target {target!r}", file)
     task, task_reason = cols.target_task(rows[target])
     notes = [
         f"{kind} columns not used (the dense network takes numeric columns): {', '.join(names[:10])}"
@@ -324,12 +311,17 @@ def _profile_table(
         _, _, (classes, *_) = cols.encode_labels(rows[target], [] if test_rows is None else test_rows[target])
         cols.check_classes(classes, f"target column {target!r}", file)
     x = cols.numeric_matrix(rows, features)
+    n_missing = int(np.isnan(x).sum())
+    if n_missing:
+        notes.append(
+            f"{n_missing} missing or infinite feature values (NaN, inf, blanks) left as NaN: the model imputes them"
+        )
     facts: dict[str, Any] = {
         "files": files,
         "columns": features,
         "n_features": len(features),
         "dropped_columns": dropped,
-        "missing_values": int((~np.isfinite(x)).sum()),
+        "missing_values": n_missing,
         "target_reason": task_reason,
         "column_kinds": {name: info.kind for name, info in infos.items()},
     }
@@ -339,7 +331,7 @@ def _profile_table(
     )
     return DatasetProfile(
         path=str(path),
-        name=_name(path),
+        name=cols.dataset_name(path),
         modality="table",
         task=task,
         source="table-csv",
@@ -399,9 +391,7 @@ def _profile_long(
     values = _long_values(infos, choice)
     cases, labels, skipped = _long_cases(frame, choice, values, file)
     if not cases:
-        raise DataError(
-            f"no series in {choice.id_column!r} has a single label; check the label column", path=file
-        )
+        raise DataError(f"no series in {choice.id_column!r} has a single label; check the label column", path=file)
     test_cases: list[np.ndarray] = []
     test_labels: list[Any] = []
     if "test" in files:
@@ -411,15 +401,14 @@ def _profile_long(
             raise DataError(f"the test file lacks columns {', '.join(absent[:6])}", path=files["test"])
         test_cases, test_labels, test_skipped = _long_cases(test, choice, values, files["test"])
         skipped += test_skipped
+    cols.check_samples(len(cases), f"labelled series in {choice.id_column!r}", file)
     task, task_reason = cols.target_task(pd.Series(labels))
     classes: dict[str, int] = {}
     if task == "classification":
         _, _, (classes, *_) = cols.encode_labels(labels, test_labels)
         cols.check_classes(classes, f"label column {choice.label!r}", file)
     lengths = [len(c) for c in cases + test_cases]
-    facts, structure = tsfile.describe_lengths(
-        lengths, len(values), f"long table {Path(file).name} ({choice.reason})"
-    )
+    facts, structure = tsfile.describe_lengths(lengths, len(values), f"long table {Path(file).name} ({choice.reason})")
     facts.update(
         {
             "files": files,
@@ -430,13 +419,11 @@ def _profile_long(
             "target_reason": task_reason,
         }
     )
-    dropped = [
-        c for c in frame.columns if c not in (choice.label, choice.id_column, choice.order_column, *values)
-    ]
+    dropped = [c for c in frame.columns if c not in (choice.label, choice.id_column, choice.order_column, *values)]
     notes = [f"columns not used (not numeric): {', '.join(dropped[:10])}"] if dropped else []
     return DatasetProfile(
         path=str(path),
-        name=_name(path),
+        name=cols.dataset_name(path),
         modality="sequence",
         task=task,
         source="long-csv",
@@ -452,13 +439,6 @@ def _profile_long(
     )
 
 
-def _targets(task: str, *label_sets: Any) -> tuple[list[np.ndarray], list[str]]:
-    if task == "classification":
-        encoded, names, _ = cols.encode_labels(*label_sets)
-        return encoded, names
-    return [cols.as_numeric(pd.Series(list(s))).to_numpy(np.float32) for s in label_sets], []
-
-
 def _file_list(files: dict[str, str]) -> list[str]:
     """The training file, then the test file if there is one."""
     return [files["train"]] + ([files["test"]] if "test" in files else [])
@@ -468,7 +448,7 @@ def _load_table(profile: DatasetProfile) -> Bundle:
     facts, target = profile.facts, profile.target
     frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in _file_list(facts["files"])]
     xs = [cols.numeric_matrix(frame, facts["columns"], np.float32) for frame in frames]
-    ys, names = _targets(profile.task, *[f[target] for f in frames])
+    ys, names = cols.encode_targets(profile.task, *[f[target] for f in frames])
     spec = {
         "kind": "table",
         "shape": [len(facts["columns"])],
@@ -494,18 +474,13 @@ def _load_long(profile: DatasetProfile) -> Bundle:
         id_column=facts["id_column"],
         order_column=facts["order_column"],
     )
-    sets = [
-        _long_cases(cols.read_frame(Path(f)), choice, facts["columns"], f)[:2]
-        for f in _file_list(facts["files"])
-    ]
+    sets = [_long_cases(cols.read_frame(Path(f)), choice, facts["columns"], f)[:2] for f in _file_list(facts["files"])]
     length = max(len(c) for cases, _ in sets for c in cases)
     xs = [
-        tsfile.pad_sequences(cases, length)
-        if cases
-        else np.zeros((0, length, len(facts["columns"])), np.float32)
+        tsfile.pad_sequences(cases, length) if cases else np.zeros((0, length, len(facts["columns"])), np.float32)
         for cases, _ in sets
     ]
-    ys, names = _targets(profile.task, *[labels for _, labels in sets])
+    ys, names = cols.encode_targets(profile.task, *[labels for _, labels in sets])
     spec = tsfile.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length)
     spec.update(columns=facts["columns"], id_column=facts["id_column"], order_column=facts["order_column"])
     return Bundle(

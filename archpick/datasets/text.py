@@ -86,13 +86,15 @@ def sniff(path: Path) -> bool:
 
 
 def _folder_files(folder: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
-    """Class name -> `.txt` files (sorted), and the files that are not `.txt` or are empty."""
+    """Class name -> `.txt` files (sorted), and the entries skipped (not `.txt`, empty, broken links)."""
     out: dict[str, list[Path]] = {}
     skipped: list[Skipped] = []
     for class_dir in _class_layout(folder) or []:
         files = []
         for p in _entries(class_dir):
             if not p.is_file():
+                if p.is_symlink() and not p.is_dir():
+                    skipped.append(Skipped(str(p), "broken or looping symbolic link"))
                 continue
             if p.suffix.lower() not in TEXT_SUFFIXES:
                 skipped.append(Skipped(str(p), "not a .txt file"))
@@ -224,11 +226,13 @@ def profile_folder(path: Path, opts: DataOptions) -> DatasetProfile:
     notes = []
     if non_utf8:
         notes.append(
-            f"{non_utf8} of {len(sample_files)} sampled documents are not UTF-8: "
-            "decoded with replacement characters"
+            f"{non_utf8} of {len(sample_files)} sampled documents are not UTF-8: decoded with replacement characters"
         )
     blank_set = set(blank)
     classes = {name: sum(f not in blank_set for f in files) for name, files in sorted(train.items())}
+    cols.check_samples(sum(classes.values()), "non-empty documents", path)
+    if len(classes) < 2:
+        raise DataError(f"only one class folder ({next(iter(classes))}); add a folder per class", path=path)
     unknown = sorted(set(test) - set(train))
     if unknown:
         raise DataError(
@@ -238,7 +242,7 @@ def profile_folder(path: Path, opts: DataOptions) -> DatasetProfile:
     n_test = sum(len(v) for v in test.values()) if "test" in parts else None
     return DatasetProfile(
         path=str(path),
-        name=path.name,
+        name=cols.dataset_name(path),
         modality="text",
         source="text-folder",
         task="classification",
@@ -258,9 +262,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     return profile_folder(path, opts)
 
 
-def _clean_rows(
-    frame: pd.DataFrame, text_column: str, label_column: str
-) -> tuple[pd.Series, pd.Series, int, int]:
+def _clean_rows(frame: pd.DataFrame, text_column: str, label_column: str) -> tuple[pd.Series, pd.Series, int, int]:
     """Rows with text and a label: (texts, labels, n_empty_text, n_missing_label)."""
     text = frame[text_column]
     has_text = text.notna() & (text.astype("string").str.strip().fillna("") != "")
@@ -294,6 +296,7 @@ def profile_frame(
         raise DataError(
             f"no row has both text in {text_column!r} and a label in {label_column!r}; fill them", path=file
         )
+    cols.check_samples(len(texts), "row(s) with text and a label", file)
     skipped = []
     if n_empty:
         skipped.append(Skipped(file, f"{n_empty} rows with empty text in {text_column!r}"))
@@ -331,10 +334,11 @@ def profile_frame(
     classes: dict[str, int] = {}
     if task == "classification":
         _, _, (classes, *_) = cols.encode_labels(list(labels), test_labels)
+        cols.check_classes(classes, f"label column {label_column!r}", file)
     structure = text_structure(facts, f"in column {text_column!r}")
     return DatasetProfile(
         path=str(path),
-        name=_name(path),
+        name=cols.dataset_name(path),
         modality="text",
         task=task,
         source="text-csv",
@@ -350,29 +354,15 @@ def profile_frame(
     )
 
 
-def _name(path: Path) -> str:
-    path = Path(path)
-    return path.stem if path.is_file() else path.name
-
-
-def _targets(task: str, *label_sets: list[Any]) -> tuple[list[np.ndarray], list[str]]:
-    if task == "classification":
-        encoded, names, _ = cols.encode_labels(*label_sets)
-        return encoded, names
-    return [cols.as_numeric(pd.Series(list(s))).to_numpy(np.float32) for s in label_sets], []
-
-
 def _load_frame(profile: DatasetProfile) -> Bundle:
     facts = profile.facts
     files, text_column, label_column = facts["files"], facts["text_column"], facts["label_column"]
     texts, labels, _, _ = _clean_rows(cols.read_frame(Path(files["train"])), text_column, label_column)
     sets = [(texts, labels)]
     if "test" in files:
-        test_texts, test_labels, _, _ = _clean_rows(
-            cols.read_frame(Path(files["test"])), text_column, label_column
-        )
+        test_texts, test_labels, _, _ = _clean_rows(cols.read_frame(Path(files["test"])), text_column, label_column)
         sets.append((test_texts, test_labels))
-    ys, names = _targets(profile.task, *[list(lab) for _, lab in sets])
+    ys, names = cols.encode_targets(profile.task, *[list(lab) for _, lab in sets])
     xs = [np.asarray(list(t), dtype=object) for t, _ in sets]
     return Bundle(
         x=xs[0],
@@ -405,7 +395,7 @@ def _load_folder(profile: DatasetProfile) -> Bundle:
                     labels_part.append(name)
         xs.append(np.asarray(docs_part, dtype=object))
         labels.append(labels_part)
-    ys, names = _targets("classification", *labels)
+    ys, names = cols.encode_targets("classification", *labels)
     return Bundle(
         x=xs[0],
         y=ys[0],

@@ -149,11 +149,7 @@ def parse_ts(path: Path) -> TsData:
                     data.declared = _declared(header)
                     labelled = _flag(header.get("classlabel", "")) or _flag(header.get("targetlabel", ""))
                     data.task = (
-                        "classification"
-                        if _flag(header.get("classlabel", ""))
-                        else "regression"
-                        if labelled
-                        else None
+                        "classification" if _flag(header.get("classlabel", "")) else "regression" if labelled else None
                     )
                     data.labels = [] if labelled else None
                 else:
@@ -165,13 +161,9 @@ def parse_ts(path: Path) -> TsData:
                 dims = n_fields - int(labelled)
                 declared_dims = header.get("dimensions")
                 if dims < 1:
-                    raise DataError(
-                        f"line {lineno}: no values before the label; write dim1:dim2:...:label", path=path
-                    )
+                    raise DataError(f"line {lineno}: no values before the label; write dim1:dim2:...:label", path=path)
                 if declared_dims and declared_dims.isdigit() and int(declared_dims) != dims:
-                    raise DataError(
-                        f"line {lineno}: {dims} dimensions but @dimensions says {declared_dims}", path=path
-                    )
+                    raise DataError(f"line {lineno}: {dims} dimensions but @dimensions says {declared_dims}", path=path)
             elif len(fields) != n_fields:
                 raise DataError(
                     f"line {lineno}: {len(fields) - int(labelled)} dimensions, earlier rows have "
@@ -197,9 +189,7 @@ def parse_ts(path: Path) -> TsData:
                     try:
                         float(label)
                     except ValueError:
-                        raise DataError(
-                            f"line {lineno}: target {label[:30]!r} is not a number", path=path
-                        ) from None
+                        raise DataError(f"line {lineno}: target {label[:30]!r} is not a number", path=path) from None
                 data.labels.append(label)
             data.series.append(case)
             data.lines.append(lineno)
@@ -226,9 +216,7 @@ def looks_like_ts(path: Path) -> bool:
 
 
 def _ts_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and not is_hidden(p.name) and p.suffix.lower() == ".ts"
-    )
+    return sorted(p for p in folder.iterdir() if p.is_file() and not is_hidden(p.name) and p.suffix.lower() == ".ts")
 
 
 def sniff(path: Path) -> bool:
@@ -304,9 +292,7 @@ def pad_sequences(cases: list[np.ndarray], length: int | None = None) -> np.ndar
     return out
 
 
-def describe_lengths(
-    lengths: list[int] | np.ndarray, channels: int, what: str
-) -> tuple[dict[str, Any], Structure]:
+def describe_lengths(lengths: list[int] | np.ndarray, channels: int, what: str) -> tuple[dict[str, Any], Structure]:
     """Length facts and the temporal/variable-length flags for a set of sequences.
 
     Args:
@@ -324,9 +310,7 @@ def describe_lengths(
     structure.evidence["temporal"] = f"ordered steps of {channels} value(s) each in {what}"
     if lo != hi:
         structure.variable_length = True
-        structure.evidence["variable_length"] = (
-            f"lengths {lo}-{hi} (median {med:g}) across {len(lengths)} series"
-        )
+        structure.evidence["variable_length"] = f"lengths {lo}-{hi} (median {med:g}) across {len(lengths)} series"
     else:
         structure.evidence["variable_length"] = f"every series has {hi} steps"
     return facts, structure
@@ -387,14 +371,14 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     train, test = _parse_all(files)
     cases, labels, skipped = _usable(train)
     test_cases, test_labels, test_skipped = _usable(test) if test is not None else ([], [], [])
-    if not cases:
-        raise DataError("every series is empty; add values", path=files["train"])
+    cols.check_samples(len(cases), "non-empty series", files["train"])
     problem = train.header.get("problemname", Path(files["train"]).stem)
     lengths = [len(c) for c in cases + test_cases]
     facts, structure = describe_lengths(lengths, train.channels, f"{problem} .ts files")
     classes: dict[str, int] = {}
     if train.task == "classification":
         _, _, (classes, *_) = cols.encode_labels(labels, test_labels)
+        cols.check_classes(classes, "the class labels", files["train"])
     n_missing = int(sum(np.isnan(c).sum() for c in cases + test_cases))
     facts.update(
         {
@@ -414,7 +398,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         notes.append("time stamps ignored: values are taken in file order")
     return DatasetProfile(
         path=str(path),
-        name=Path(path).stem if Path(path).is_file() else Path(path).name,
+        name=cols.dataset_name(path),
         modality="sequence",
         task=train.task,
         source="ts-files",
@@ -437,11 +421,7 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     length = max(len(c) for c in cases + test_cases)
     x = pad_sequences(cases, length)
     x_test = pad_sequences(test_cases, length) if test is not None else None
-    names: list[str] = []
-    if train.task == "classification":
-        (y, y_test), names, _ = cols.encode_labels(labels, test_labels)
-    else:
-        y, y_test = np.asarray(labels, np.float32), np.asarray(test_labels, np.float32)
+    (y, y_test), names = cols.encode_targets(train.task, labels, test_labels)
     variable = bool(profile.structure.variable_length)
     return Bundle(
         x=x,
@@ -473,10 +453,7 @@ def read_sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[t
     suffix = file.suffix.lower()
     if suffix == ".ts":
         data = parse_ts(file)
-        cases = [
-            (f"{file}:{line}", c[: effective_length(c)])
-            for c, line in zip(data.series, data.lines, strict=True)
-        ]
+        cases = [(f"{file}:{line}", c[: effective_length(c)]) for c, line in zip(data.series, data.lines, strict=True)]
     elif suffix in (".npz", ".npy"):
         from archpick.datasets.arrays import read_inputs, split_ragged
 
