@@ -100,25 +100,34 @@ def _gpus_jax() -> list[dict[str, Any]]:
     return out
 
 
-def plan(device: str = "auto", mixed_precision: str = "auto") -> HardwarePlan:
+def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[str, Any]] | None = None,
+         backend: str | None = None) -> HardwarePlan:
     """Decide devices, strategy and precision for this machine.
 
     Args:
         device: "auto", "cpu" or "gpu".
         mixed_precision: "auto", "on" or "off".
+        gpus: The GPUs to plan for (default: detected through the backend).
+        backend: The Keras backend (default: the active one).
 
     Returns:
         The HardwarePlan (not yet applied).
     """
-    import keras
+    if backend is None:
+        import keras
 
-    backend = keras.backend.backend()
+        backend = keras.backend.backend()
     result = HardwarePlan(backend=backend, cpus=os.cpu_count() or 1)
-    try:
-        gpus = _gpus_jax() if backend == "jax" else _gpus_tensorflow() if backend == "tensorflow" else []
-    except Exception:  # noqa: BLE001 - a broken driver means no usable GPU
-        gpus = []
+    if gpus is None:
+        try:
+            gpus = _gpus_jax() if backend == "jax" else _gpus_tensorflow() if backend == "tensorflow" else []
+        except Exception:  # noqa: BLE001 - a broken driver means no usable GPU
+            gpus = []
     result.gpus = gpus
+    if device == "gpu" and not gpus:
+        from archpick.errors import OptionError
+
+        raise OptionError(f"--device gpu, but the {backend} backend sees no GPU; use --device auto or cpu")
     if device == "cpu" or not gpus:
         result.device = "cpu"
         result.reasons.append("no GPU visible; training on the CPU" if not gpus and device != "cpu"

@@ -167,7 +167,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     from archpick.search import search_family
 
     hw = hardware.plan(opts.device, opts.mixed_precision)
-    hardware.apply(hw)
+    strategy = hardware.apply(hw)
     timings: dict[str, float] = {"inspect": profile.facts.get("inspect_seconds", 0.0)}
 
     stage("loading data")
@@ -191,7 +191,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         leg_budget = leg.budget + carry
         result = search_family(hm, train_ds, val_ds, directory=run_dir / "tuner", budget_seconds=leg_budget,
                                max_trials=opts.max_trials, seed=opts.seed, resume=resuming, progress=progress,
-                               tensorboard=opts.tensorboard)
+                               tensorboard=opts.tensorboard, distribution_strategy=strategy)
         carry = max(leg_budget - result.seconds, 0.0)
         result.role = leg.role
         results.append(result)

@@ -293,6 +293,7 @@ def search_family(
     progress: Progress | None = None,
     tensorboard: bool = True,
     spent_before: float = 0.0,
+    distribution_strategy=None,
 ) -> FamilyResult:
     """Tune one family within a budget.
 
@@ -308,6 +309,7 @@ def search_family(
         progress: Optional progress receiver.
         tensorboard: Write a TensorBoard log per trial under `directory/<family>/logs`.
         spent_before: Seconds already spent on this family in an earlier, interrupted session.
+        distribution_strategy: A tf.distribute strategy (several GPUs), passed to keras-tuner.
 
     Returns:
         The FamilyResult with leaderboard rows.
@@ -329,7 +331,8 @@ def search_family(
     )
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner from ..."
         tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
-                          project_name=hypermodel.family, overwrite=not resume)
+                          project_name=hypermodel.family, overwrite=not resume,
+                          distribution_strategy=distribution_strategy)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction, patience=PATIENCE,
                                       restore_best_weights=False)

@@ -265,7 +265,7 @@ def op_video(root: Path, step: dict[str, Any]) -> None:
 
 def op_videos(root: Path, step: dict[str, Any]) -> None:
     """{"op": "videos", "classes": {"wave": 3}, "frames": 8, "size": 24, "ext": "mp4"}"""
-    for c, (name, n) in enumerate(step["classes"].items()):
+    for name, n in step["classes"].items():
         for i in range(n):
             make_video(root / name / f"clip{i}.{step.get('ext', 'mp4')}", step.get("frames", 8),
                        step.get("size", 24))

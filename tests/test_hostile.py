@@ -7,10 +7,12 @@ Each case file declares
     args    the command line ({in}: the built folder, {tmp}: the test's tmp_path),
     expect  one of
               {"exit": 2, "contains": [...]}  one non-empty output line holding every string (the file or
-                                              column it names, and the hint), no traceback;
+                                              column it names, and the hint), none of "absent": [...],
+                                              no traceback, no warning;
               {"exit": 0, ...}                 the run goes on; `inspect --json` is checked for
                                               "skipped_at_least": N, "skipped_names": [file names],
-                                              "notes_contain": "text", "profile": {"dotted.key": value};
+                                              "notes_contain": "text", "profile": {"dotted.key": value},
+                                              and the plain output for "rendered_contains": [...];
     xfail   (optional) the exact cause and the suggested fix, for bugs in modules this test does not own;
     needs   (optional) "non-root": skipped with a reason when permissions do not stop the current user.
 A case with expect.exit 0 is also run without --json, so the rich tables are rendered once.
@@ -30,11 +32,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, copy_class_subset
+from hostile_builders import build, make_image, restore_permissions
 
 from archpick.cli import main
 from archpick.errors import ArchpickError
-from conftest import DATA, copy_class_subset
-from hostile_builders import build, make_image, restore_permissions
 
 CASES = Path(__file__).parent / "cases" / "hostile"
 CASE_FILES = sorted(CASES.glob("*.json"))
@@ -124,6 +126,8 @@ def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Pat
     assert len(lines) == 1, "expected one line, got:\n" + "\n".join(lines)
     for needle in expect["contains"]:
         assert _fill(needle, root, tmp) in lines[0], f"{needle!r} not in {lines[0]!r}"
+    for needle in expect.get("absent", []):
+        assert _fill(needle, root, tmp) not in lines[0], f"{needle!r} should not be in {lines[0]!r}"
 
 
 def _check_usable(args: list[str], expect: dict[str, Any]) -> None:
@@ -148,6 +152,8 @@ def _check_usable(args: list[str], expect: dict[str, Any]) -> None:
     rendered, _ = _invoke(plain)
     assert rendered.exit_code == 0, rendered.output
     assert "Traceback" not in rendered.output
+    for needle in expect.get("rendered_contains", []):
+        assert needle in rendered.output, f"{needle!r} not in the inspect output:\n{rendered.output}"
 
 
 def test_verbose_shows_the_traceback(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import statistics
@@ -90,14 +91,38 @@ def collection_members(path: Path) -> list[Path]:
         return []
     entries = _visible(path)
     subdirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    readable = [d for d in subdirs if _readable(d)]
     names = {d.name for d in subdirs}
-    if {"train", "test"} <= names or any(_has_data_files(d, CLASS_FILE_SUFFIXES) for d in subdirs):
+    if {"train", "test"} <= names or any(_has_data_files(d, CLASS_FILE_SUFFIXES) for d in readable):
         return []
+    if len(readable) < len(subdirs):
+        # An unreadable sub-folder: a class folder of this dataset (the source module skips and counts it)
+        # when a detector recognises the folder without it, else a member the collection skips and counts.
+        if _sniff(path) is not None:
+            return []
+        members = [d for d in readable if _sniff(d) is not None or collection_members(d)]
+        return members + [d for d in subdirs if d not in readable] if members else []
     if looks_like_frame_folders(path):
         return []
     if _sniff(path, exclude=("images", "video", "text")) is not None:
         return []
     return [d for d in subdirs if _sniff(d) is not None or collection_members(d)]
+
+
+def _loops(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _readable(folder: Path) -> bool:
+    try:
+        with os.scandir(folder):
+            return True
+    except OSError:
+        return False
 
 
 def _sniff(path: Path, exclude: tuple[str, ...] = ()) -> ModuleType | None:
@@ -129,6 +154,8 @@ def profile_path(path: str | Path, opts: DataOptions | None = None) -> DatasetPr
     path = Path(path)
     if not path.exists():
         if path.is_symlink():
+            if _loops(path):
+                raise DataError("is a symbolic link that loops back on itself; point it at a real folder", path)
             raise DataError("is a broken symbolic link; point it at a real folder", path)
         raise DataError("does not exist; check the path", path)
     if path.is_dir() and not _visible(path):
@@ -156,6 +183,11 @@ def _pick(path: Path, opts: DataOptions) -> ModuleType:
         if module.sniff(path):
             return module
     what = f"as {opts.kind} data" if opts.kind else "as a dataset"
+    if path.is_dir() and not path.is_file():
+        subdirs = [Path(e.path) for e in _visible(path) if e.is_dir(follow_symlinks=False)]
+        if subdirs and all(_readable(d) and not _visible(d) for d in subdirs) and not _has_data_files(path):
+            names = ", ".join(d.name for d in subdirs[:5])
+            raise DataError(f"its sub-folders ({names}) are empty; put the files of each class in its folder", path)
     if path.is_file():
         raise DataError(
             f"cannot read this file {what}; give a CSV/Parquet, .ts, .npz/.npy file or a folder of class "

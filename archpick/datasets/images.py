@@ -59,6 +59,18 @@ def _split_roots(path: Path) -> tuple[Path, Path | None]:
     return path, None
 
 
+def _unreadable(folders: list[Path]) -> list[Skipped]:
+    """Folders that cannot be listed (permissions, I/O errors), as skipped entries."""
+    out = []
+    for folder in folders:
+        try:
+            with os.scandir(folder):
+                pass
+        except OSError as exc:
+            out.append(Skipped(str(folder), f"cannot read this class folder ({exc.strerror}); check its permissions"))
+    return out
+
+
 def class_files(root: Path) -> dict[str, list[Path]]:
     """Class name -> image files directly inside that class folder."""
     return {d.name: [f for f in _files(d) if is_image_file(f)] for d in _subdirs(root)}
@@ -116,14 +128,16 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         DataError: No classes, one class, or no readable image.
     """
     root, test_root = _split_roots(path)
+    locked = _unreadable(_subdirs(root))
     classes = class_files(root)
     classes = {name: files for name, files in classes.items() if files}
     if not classes:
         raise DataError("no image files in class sub-folders; put images in one folder per class", path)
     if len(classes) < 2:
         only = next(iter(classes))
+        also = f" ({len(locked)} class folder(s) could not be read, first: {locked[0].file})" if locked else ""
         raise DataError(
-            f"only one class ({only!r}); add a folder per class with at least two classes", path
+            f"only one class ({only!r}){also}; add a folder per class with at least two classes", path
         )
     test_classes = class_files(test_root) if test_root else {}
     all_files = [f for files in classes.values() for f in files]
@@ -196,6 +210,9 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         notes.append(f"classes with no readable image were dropped: {', '.join(empty)}")
     if not verify_all:
         notes.append("large folder: headers were sampled; unreadable files found while training are skipped")
+    if locked:
+        names = ", ".join(Path(s.file).name for s in locked)
+        notes.append(f"class folders that could not be read were skipped: {names}")
     return DatasetProfile(
         path=str(path),
         name=path.resolve().name,
@@ -208,7 +225,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         n_test=n_test,
         facts=facts,
         structure=structure,
-        skipped=skipped,
+        skipped=locked + skipped,
         notes=notes,
     )
 

@@ -1,0 +1,44 @@
+"""Hardware plan on this machine (CPU only here): what is chosen, why, and the --device override."""
+
+from __future__ import annotations
+
+import pytest
+
+from archpick import hardware
+from archpick.errors import OptionError
+
+
+def test_cpu_plan_records_why() -> None:
+    plan = hardware.plan("auto")
+    assert plan.backend == "tensorflow" and plan.cpus >= 1
+    if not plan.gpus:
+        assert plan.device == "cpu" and plan.strategy == "default" and plan.precision == "float32"
+        assert any("CPU" in r for r in plan.reasons)
+    assert hardware.apply(hardware.plan("cpu")) is None
+    assert set(plan.to_dict()) >= {"device", "strategy", "precision", "reasons", "gpus"}
+
+
+def test_gpu_request_without_gpu_is_a_clear_error() -> None:
+    if hardware.plan("auto").gpus:
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(OptionError, match="no GPU"):
+        hardware.plan("gpu")
+
+
+H100 = {"name": "H100", "compute_capability": [9, 0]}
+P100 = {"name": "P100", "compute_capability": [6, 0]}
+
+
+def test_several_gpus_mirror_and_use_mixed_precision() -> None:
+    plan = hardware.plan("auto", gpus=[H100, H100, H100, H100], backend="tensorflow")
+    assert (plan.device, plan.strategy, plan.replicas, plan.precision) == ("gpu", "mirrored", 4, "mixed_float16")
+    assert any("MirroredStrategy" in r for r in plan.reasons) and any("float32" in r for r in plan.reasons)
+
+
+def test_old_gpu_keeps_float32_and_device_cpu_hides_gpus() -> None:
+    old = hardware.plan("auto", gpus=[P100], backend="tensorflow")
+    assert (old.device, old.strategy, old.precision) == ("gpu", "default", "float32")
+    assert hardware.plan("cpu", gpus=[H100], backend="tensorflow").device == "cpu"
+    assert hardware.plan("auto", "off", gpus=[H100], backend="tensorflow").precision == "float32"
+    jax_plan = hardware.plan("auto", gpus=[H100, H100], backend="jax")
+    assert jax_plan.strategy == "default"  # MirroredStrategy is TensorFlow's; JAX runs one device per trial
