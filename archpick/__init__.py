@@ -65,7 +65,8 @@ def recommend(path_or_profile: Any, **data_options: Any):
 def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None, seed: int = 0,
         out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
         resume: str | Path | None = None, device: str = "auto", runs_root: str | Path = "runs",
-        progress: Any = None, verbose: bool = False, **data_options: Any):
+        progress: Any = None, verbose: bool = False, chief_port: int | None = None, workers: int = 0,
+        **data_options: Any):
     """Inspect, recommend, race the families within a wall-clock budget, export and report.
 
     Args:
@@ -81,6 +82,8 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
         runs_root: Parent folder of default run directories.
         progress: Optional progress receiver (see archpick.search.Progress).
         verbose: Let TensorFlow's start-up logs through.
+        chief_port: Serve the search to `archpick worker` processes on this port (family i on port + i).
+        workers: Start this many local worker processes for parallel trials.
         **data_options: kind, target, horizon, lookback, frames, size.
 
     Returns:
@@ -92,7 +95,7 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     budget = parse_duration(time_budget) if time_budget is not None else None
     opts = FitOptions(time_budget=budget, max_trials=max_trials, seed=seed, out=out, families=families,
                       overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
-                      verbose=verbose, data=_data_options(**data_options))
+                      verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options))
     if resume is not None:
         from archpick.run import load_run as _load
 

@@ -16,6 +16,7 @@ from archpick.errors import ArchpickError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+PATH = click.Path(path_type=Path, readable=False)  # archpick reports unreadable paths itself, in one line
 KINDS = click.Choice(["image", "video", "text", "sequence", "timeseries", "table"])
 
 
@@ -123,7 +124,7 @@ def _flowchart_table(rec) -> Table:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the profile and recommendation as JSON.")
 @data_options
 @verbosity
@@ -137,8 +138,9 @@ def inspect(path: Path, as_json: bool, verbose: bool, quiet: bool, **kwargs: Any
     recs = [archpick.recommend(m) for m in members]
     if as_json:
         payload = [{"profile": m.to_dict(), "recommendation": r.to_dict()} for m, r in zip(members, recs)]
+        skipped = [{"file": s.file, "reason": s.reason} for s in profile.skipped]
         click.echo(json.dumps(payload[0] if profile.modality != "collection" else
-                              {"collection": profile.name, "datasets": payload}, indent=2))
+                              {"collection": profile.name, "datasets": payload, "skipped": skipped}, indent=2))
         return
     if profile.modality == "collection":
         out.print(f"[bold]{profile.path}[/bold] is a folder of {len(members)} datasets")
@@ -178,15 +180,19 @@ class RichProgress:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=PATH)
 @click.option("--time", "time_budget", help="Wall-clock budget, e.g. 90s, 3m, 1h (default 5m; 8m for a folder).")
 @click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", type=click.Path(path_type=Path), help="Run directory (default runs/<dataset>-<time>).")
+@click.option("--out", type=PATH, help="Run directory (default runs/<dataset>-<time>).")
 @click.option("--families", help="'recommended', or a list such as cnn,rnn (default: recommended + runner-up).")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
-@click.option("--resume", type=click.Path(path_type=Path), help="Continue an interrupted run directory.")
+@click.option("--resume", type=PATH, help="Continue an interrupted run directory.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
+@click.option("--chief-port", type=click.IntRange(1, 65535),
+              help="Serve the search to `archpick worker` processes (family i on PORT+i) instead of training here.")
+@click.option("--workers", type=click.IntRange(min=0), default=0,
+              help="Start N local workers (one GPU each when GPUs exist) for parallel trials.")
 @data_options
 @verbosity
 @handle_errors
@@ -236,10 +242,42 @@ def _num(value: Any, metric: str) -> str:
 
 
 @main.command()
-@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
+@click.argument("path", type=PATH)
+@click.option("--chief", required=True, help="HOST:PORT of `archpick fit DATA --chief-port PORT`.")
+@click.option("--time", "time_budget", help="The chief's --time (sizes each trial's limit).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The chief's --seed (same split).")
+@click.option("--families", help="The chief's --families.")
+@click.option("--max-trials", type=click.IntRange(min=1), help="The chief's --max-trials.")
+@click.option("--run-dir", type=PATH, help="The chief's run directory, when shared.")
+@click.option("--tuner-id", default=None, help="This worker's name in the leaderboard (default worker-<pid>).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
+@data_options
+@verbosity
+@handle_errors
+def worker(path: Path, chief: str, time_budget: str | None, seed: int, families: str | None,
+           max_trials: int | None, run_dir: Path | None, tuner_id: str | None, device: str, verbose: bool,
+           quiet: bool, **kwargs: Any) -> None:
+    """Join a distributed search as a keras-tuner worker (PATH: the same data the chief fits)."""
+    import os
+
+    from archpick import _data_options
+    from archpick.options import parse_duration
+    from archpick.runner import FitOptions
+    from archpick.worker import run_worker
+
+    opts = FitOptions(time_budget=parse_duration(time_budget) if time_budget else None, seed=seed,
+                      families=families, max_trials=max_trials, device=device, verbose=verbose,
+                      data=_data_options(**_data_kwargs(kwargs)))
+    tuner_id = tuner_id or f"worker-{os.getpid()}"
+    n = run_worker(path, chief, opts, tuner_id, run_dir, RichProgress(err, quiet))
+    out.print(f"{tuner_id}: done, worked on {n} family searches")
+
+
+@main.command()
+@click.argument("run_dir", required=False, type=PATH)
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "html", "json"]), default="text",
               show_default=True, help="Print this form of the report.")
-@click.option("--runs", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
+@click.option("--runs", type=PATH, default=Path("runs"), show_default=True,
               help="Where to look for the latest run.")
 @verbosity
 @handle_errors
@@ -267,8 +305,8 @@ def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: boo
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("run_dir", type=PATH)
+@click.argument("files", nargs=-1, required=True, type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON lines.")
 @verbosity
 @handle_errors

@@ -39,6 +39,8 @@ class FitOptions:
     share: float = 2 / 3
     tensorboard: bool = True
     verbose: bool = False
+    chief_port: int | None = None
+    workers: int = 0
     data: DataOptions = field(default_factory=DataOptions)
 
 
@@ -62,6 +64,34 @@ def _predict(model, dataset) -> tuple[np.ndarray, np.ndarray]:
         preds.append(np.asarray(model(xb, training=False)))
         ys.append(np.asarray(yb))
     return np.concatenate(preds), np.concatenate(ys)
+
+
+def plan_families(profile: DatasetProfile, opts: FitOptions):
+    """The recommendation, the families to search with their roles, and requested ones not trainable here."""
+    from archpick import hypermodels
+
+    rec = recommend(profile)
+    legs = choose_families(rec, profile.modality, opts.families)
+    skipped = [f for f, _ in legs if not hypermodels.available(profile.modality, f)]
+    legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
+    if not legs:
+        raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped)} yet",
+                          profile.path)
+    return rec, legs, skipped
+
+
+def worker_args(opts: FitOptions) -> list[str]:
+    """The CLI options a worker needs to rebuild exactly the chief's data, split and families."""
+    args = ["--seed", str(opts.seed), "--time", str(opts.time_budget or DEFAULT_BUDGET)]
+    if opts.families:
+        args += ["--families", opts.families]
+    if opts.max_trials:
+        args += ["--max-trials", str(opts.max_trials)]
+    for key in ("kind", "target", "horizon", "lookback", "frames", "size"):
+        value = getattr(opts.data, key)
+        if value is not None:
+            args += [f"--{key}", str(value)]
+    return args
 
 
 @dataclass
@@ -127,6 +157,28 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     )
 
 
+def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port):
+    """Search each family in turn; unused budget carries over to the next one."""
+    from archpick import hypermodels
+    from archpick.search import search_family
+
+    results, carry = [], 0.0
+    for index, leg in enumerate(plan):
+        hm = hypermodels.make(profile.modality, leg.family, spec)
+        stage(f"searching {hm.variant} ({leg.role})" + (f", serving workers on port {base_port + index}"
+                                                          if base_port else ""))
+        leg_budget = leg.budget + carry
+        result = search_family(hm, prep.train_ds, prep.val_ds, directory=run_dir / "tuner",
+                               budget_seconds=leg_budget, max_trials=opts.max_trials, seed=opts.seed,
+                               resume=resuming, progress=progress, tensorboard=opts.tensorboard,
+                               distribution_strategy=strategy,
+                               chief_port=base_port + index if base_port else None)
+        carry = max(leg_budget - result.seconds, 0.0)
+        result.role = leg.role
+        results.append(result)
+    return results
+
+
 def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_dir: Path | None = None) -> run.Run:
     """Fit one (non-collection) dataset and write its run directory.
 
@@ -141,15 +193,8 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     """
     started = time.monotonic()
     budget = opts.time_budget or DEFAULT_BUDGET
-    rec = recommend(profile)
-    legs = choose_families(rec, profile.modality, opts.families)
-    from archpick import hypermodels
+    rec, legs, skipped_families = plan_families(profile, opts)
 
-    skipped_families = [f for f, _ in legs if not hypermodels.available(profile.modality, f)]
-    legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
-    if not legs:
-        raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped_families)} yet",
-                          profile.path)
     resuming = opts.resume is not None
     if run_dir is None:
         if resuming:
@@ -164,11 +209,18 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     from archpick import hardware, metrics
 
     hardware.import_tensorflow(verbose=opts.verbose)
-    from archpick.search import search_family
 
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     timings: dict[str, float] = {"inspect": profile.facts.get("inspect_seconds", 0.0)}
+    base_port = opts.chief_port
+    workers = []
+    if opts.workers:  # started before the chief loads data, so their start-up overlaps with it
+        from archpick.distributed import free_port, spawn_local_workers
+
+        base_port = base_port or free_port()
+        workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, worker_args(opts),
+                                      gpus=len(hw.gpus))
 
     stage("loading data")
     t = time.monotonic()
@@ -177,24 +229,23 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     spec_in, kind, task = bundle.input_spec, bundle.input_spec["kind"], profile.task
     x_train, y_train, x_val, x_test, y_test = prep.x_train, prep.y_train, prep.x_val, prep.x_test, prep.y_test
     has_test, batch, failures = prep.has_test, prep.batch_size, prep.failures
-    train_ds, val_ds, test_ds = prep.train_ds, prep.val_ds, prep.test_ds
+    test_ds = prep.test_ds
     timings["load"] = round(time.monotonic() - t, 3)
 
     search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget), 1.0)
     plan = split_budget(search_budget, legs, opts.share)
     results = []
-    carry = 0.0
     t = time.monotonic()
-    for leg in plan:
-        hm = hypermodels.make(profile.modality, leg.family, spec)
-        stage(f"searching {hm.variant} ({leg.role})")
-        leg_budget = leg.budget + carry
-        result = search_family(hm, train_ds, val_ds, directory=run_dir / "tuner", budget_seconds=leg_budget,
-                               max_trials=opts.max_trials, seed=opts.seed, resume=resuming, progress=progress,
-                               tensorboard=opts.tensorboard, distribution_strategy=strategy)
-        carry = max(leg_budget - result.seconds, 0.0)
-        result.role = leg.role
-        results.append(result)
+    try:
+        results = _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port)
+    finally:
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            try:
+                proc.wait(timeout=30)
+            except Exception:  # noqa: BLE001 - a stuck worker is killed
+                proc.kill()
     timings["search"] = round(time.monotonic() - t, 3)
 
     from archpick.hypermodels import heads

@@ -80,6 +80,7 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
         self.initial_hps = list(initial_hps)
         self.trial_cap = trial_cap
         self.durations: dict[str, float] = {}
+        self.workers: dict[str, str] = {}
         self._started: dict[str, float] = {}
 
     def expected_trial_seconds(self) -> float:
@@ -106,6 +107,7 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
         trial = super().create_trial(tuner_id)
         if trial.status == trial_module.TrialStatus.RUNNING:
             self._started.setdefault(trial.trial_id, time.monotonic())
+            self.workers[trial.trial_id] = tuner_id
         return trial
 
     def end_trial(self, trial):
@@ -116,12 +118,14 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
-        state["archpick"] = {"durations": self.durations, "initial": len(self.initial_hps)}
+        state["archpick"] = {"durations": self.durations, "workers": self.workers,
+                             "initial": len(self.initial_hps)}
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.durations = dict(state.get("archpick", {}).get("durations", {}))
+        self.workers = dict(state.get("archpick", {}).get("workers", {}))
 
 
 class TrialRecorder(keras.callbacks.Callback):
@@ -176,6 +180,9 @@ class ArchTuner(keras_tuner.Tuner):
 
     def __init__(self, oracle: BudgetOracle, hypermodel: ArchHyperModel, seed: int = 0,
                  progress: Progress | None = None, **kwargs):
+        # Kept before keras-tuner may wrap the oracle in an OracleClient (distributed workers).
+        self.budget_clock = oracle.clock
+        self.trial_cap = oracle.trial_cap
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.seed = seed
         self.progress = progress
@@ -185,13 +192,12 @@ class ArchTuner(keras_tuner.Tuner):
         super().on_trial_begin(trial)
         keras.utils.set_random_seed(self.seed + int(trial.trial_id))
         if self.progress:
-            self.progress.trial_started(self.family, trial.trial_id, self.oracle.clock.remaining())
+            self.progress.trial_started(self.family, trial.trial_id, self.budget_clock.remaining())
 
     def _build_and_fit_model(self, trial, *args, **kwargs):
-        clock: Clock = self.oracle.clock
         now = time.monotonic()
-        hard = now + max(clock.remaining(), 0.0)
-        recorder = TrialRecorder(stop_at=min(hard, now + self.oracle.trial_cap), hard_stop_at=hard)
+        hard = now + max(self.budget_clock.remaining(), 0.0)
+        recorder = TrialRecorder(stop_at=min(hard, now + self.trial_cap), hard_stop_at=hard)
         kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [recorder]
         started = time.perf_counter()
         try:
@@ -215,13 +221,15 @@ class ArchTuner(keras_tuner.Tuner):
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         spent = Path(self.project_dir) / SPENT_FILE
-        spent.write_text(json.dumps({"seconds": round(self.oracle.clock.elapsed(), 3)}))
+        if isinstance(self.oracle, BudgetOracle):
+            spent.write_text(json.dumps({"seconds": round(self.budget_clock.elapsed(), 3)}))
         keras.backend.clear_session()
         gc.collect()
         if self.progress:
-            row = trial_row(self, self.oracle.trials[trial.trial_id])
-            best = self.best_score()
-            self.progress.trial_ended(self.family, row, best, self.oracle.clock.remaining())
+            local = isinstance(self.oracle, BudgetOracle)
+            row = trial_row(self, self.oracle.trials[trial.trial_id] if local else trial)
+            self.progress.trial_ended(self.family, row, self.best_score() if local else None,
+                                      self.budget_clock.remaining())
 
     def best_score(self) -> float | None:
         """The best objective value so far, or None."""
@@ -248,7 +256,7 @@ def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:
         "params": extra.get("params"),
         "epochs": extra.get("epochs"),
         "stopped_by_budget": extra.get("stopped_by_budget"),
-        "worker": extra.get("worker"),
+        "worker": extra.get("worker") or getattr(tuner.oracle, "workers", {}).get(trial.trial_id),
         "hyperparameters": dict(trial.hyperparameters.values),
         "history": extra.get("history", {}),
         "epoch_seconds": extra.get("epoch_seconds", []),
@@ -268,10 +276,21 @@ class FamilyResult:
     seconds: float = 0.0
     budget: float = 0.0
     tuner: Any = None
+    data: tuple[Any, Any] | None = None
 
     def best_model(self) -> keras.Model:
-        """The best trial's model, restored from its checkpoint (no retraining)."""
-        return self.tuner.get_best_models(1)[0]
+        """The best trial's model, restored from its checkpoint; retrained when the checkpoint is elsewhere
+        (a worker on another machine without a shared run directory)."""
+        try:
+            return self.tuner.get_best_models(1)[0]
+        except (OSError, ValueError, FileNotFoundError):
+            if self.data is None:
+                raise
+        trial = self.tuner.oracle.get_best_trials(1)[0]
+        model = self.tuner.hypermodel.build(trial.hyperparameters)
+        train_ds, val_ds = self.data
+        model.fit(train_ds, validation_data=val_ds, epochs=max(int(trial.best_step or 0) + 1, 1), verbose=0)
+        return model
 
     def best_row(self) -> dict[str, Any] | None:
         for row in self.rows:
@@ -294,6 +313,8 @@ def search_family(
     tensorboard: bool = True,
     spent_before: float = 0.0,
     distribution_strategy=None,
+    chief_port: int | None = None,
+    worker: tuple[str, int, str] | None = None,
 ) -> FamilyResult:
     """Tune one family within a budget.
 
@@ -310,6 +331,8 @@ def search_family(
         tensorboard: Write a TensorBoard log per trial under `directory/<family>/logs`.
         spent_before: Seconds already spent on this family in an earlier, interrupted session.
         distribution_strategy: A tf.distribute strategy (several GPUs), passed to keras-tuner.
+        chief_port: Serve this family's oracle to workers on this port instead of training here.
+        worker: (host, port, tuner_id): run trials for the chief at host:port instead of a local oracle.
 
     Returns:
         The FamilyResult with leaderboard rows.
@@ -329,10 +352,6 @@ def search_family(
         seed=seed,
         max_consecutive_failed_trials=3,
     )
-    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner from ..."
-        tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
-                          project_name=hypermodel.family, overwrite=not resume,
-                          distribution_strategy=distribution_strategy)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction, patience=PATIENCE,
                                       restore_best_weights=False)
@@ -341,7 +360,26 @@ def search_family(
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(directory / hypermodel.family / "logs"),
                                                      write_graph=False, profile_batch=0))
     started = time.monotonic()
-    if clock.remaining() > 0:
+    if worker is not None:
+        from archpick.distributed import worker_env
+
+        host, port, tuner_id = worker
+        with worker_env(host, port, tuner_id), contextlib.redirect_stdout(io.StringIO()):
+            tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
+                              project_name=hypermodel.family, overwrite=False,
+                              distribution_strategy=distribution_strategy)
+            tuner.search(train_ds, validation_data=val_ds, epochs=MAX_EPOCHS, callbacks=callbacks, verbose=0)
+        return FamilyResult(family=hypermodel.family, variant=hypermodel.variant, budget=budget_seconds,
+                            seconds=round(time.monotonic() - started, 2), tuner=tuner)
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner from ..."
+        tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
+                          project_name=hypermodel.family, overwrite=not resume,
+                          distribution_strategy=distribution_strategy)
+    if chief_port is not None:
+        from archpick.distributed import serve_oracle
+
+        serve_oracle(oracle, chief_port)
+    elif clock.remaining() > 0:
         tuner.search(train_ds, validation_data=val_ds, epochs=MAX_EPOCHS, callbacks=callbacks, verbose=0)
     rows = [trial_row(tuner, t) for t in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)]
     best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
@@ -354,4 +392,5 @@ def search_family(
         seconds=round(time.monotonic() - started + spent_before, 2),
         budget=budget_seconds,
         tuner=tuner,
+        data=(train_ds, val_ds),
     )

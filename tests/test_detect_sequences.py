@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archpick.datasets import arrays, series, tables, text, tsfile
+from archpick.datasets import arrays, columns, series, tables, text, tsfile
 from archpick.datasets.base import Bundle, DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile
@@ -206,6 +206,33 @@ def _hidden_table_folder(tmp: Path) -> Path:
     (folder / ".DS_Store").write_bytes(b"\0")
     (folder / "notes.txt").write_text("about the data")
     return folder
+
+
+def _parquet_series(tmp: Path) -> Path:
+    t = np.arange(96)
+    frame = pd.DataFrame(
+        {"ds": pd.date_range("2020-01-01", periods=96, freq="h"), "load": 50 + 10 * np.sin(2 * np.pi * t / 24)}
+    )
+    frame.sample(frac=1.0, random_state=0).to_parquet(tmp / "load.parquet")
+    return tmp / "load.parquet"
+
+
+def _parquet_table(tmp: Path) -> Path:
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20) % 4, "label": ["u", "v"] * 10})
+    frame.to_parquet(tmp / "t.parquet")
+    return tmp / "t.parquet"
+
+
+def _png_named_csv(tmp: Path) -> Path:
+    (tmp / "t.csv").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)))
+    return tmp / "t.csv"
+
+
+def _empty_documents(tmp: Path) -> Path:
+    for cls in ("a", "b"):
+        (tmp / "docs" / cls).mkdir(parents=True)
+        (tmp / "docs" / cls / "0.txt").write_bytes(b"")
+    return tmp / "docs"
 
 
 def _hidden_ts_folder(tmp: Path) -> Path:
@@ -414,6 +441,20 @@ BINARY_CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Any]]] = {
         _hidden_table_folder,
         {"module": "tables", "expect": {"modality": "table", "n_samples": 12, "split": "holdout"}},
     ),
+    "parquet_series_unsorted": (
+        _parquet_series,
+        {
+            "module": "tables",
+            "expect": {"modality": "timeseries", "facts": {"frequency": "hourly", "season": 24}},
+            "notes_contain": ["sorted by 'ds'"],
+        },
+    ),
+    "parquet_table": (
+        _parquet_table,
+        {"module": "tables", "expect": {"modality": "table", "classes": {"u": 10, "v": 10}}},
+    ),
+    "csv_with_binary_bytes": (_png_named_csv, {"module": "tables", "error": "holds binary data"}),
+    "text_every_document_empty": (_empty_documents, {"module": "text", "error": "every .txt document is empty"}),
     "ts_folder_hidden_files": (
         _hidden_ts_folder,
         {"module": "tsfile", "expect": {"n_samples": 10, "n_test": 4}},
@@ -446,6 +487,36 @@ def test_every_source_name_is_routed() -> None:
     assert names == {"table-csv", "long-csv", "series-csv", "text-csv", "text-folder", "ts-files", "npz"}
     for name in names:
         assert any(name in m.SOURCE_NAMES for m in ROUTE_ORDER)
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (["1", "2.5", " 3 ", "-4e3"], "numeric"),
+        (["2020-01-01", "2020-02-01", "2020-03-01"], "datetime"),
+        (["1991 Jul", "1991 Aug", "1991 Sep"], "datetime"),
+        (["a fine film with a great plot", "dull and slow and far too long"], "text"),
+        (["red", "blue", "red"], "categorical"),
+        ([f"u{i:03d}" for i in range(30)], "id"),
+        ([None, " ", ""], "empty"),
+    ],
+)
+def test_classify_column(values: list, kind: str) -> None:
+    assert columns.classify_column(pd.Series(values, dtype=object), "c").kind == kind
+
+
+def test_column_name_rules() -> None:
+    assert columns.is_id_name("series_id") and columns.is_id_name("SampleID") and not columns.is_id_name("case_count")
+    assert (
+        columns.is_time_name("order_date") and columns.is_time_name("Month") and not columns.is_time_name("time_spent")
+    )
+    assert columns.is_order_name("t") and columns.is_order_name("frame_index")
+
+
+def test_semicolon_csv_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "euro.csv"
+    path.write_text("a;b;label\n" + "".join(f"{i};{i * 2};{'xy'[i % 2]}\n" for i in range(10)))
+    assert list(columns.read_frame(path).columns) == ["a", "b", "label"]
 
 
 def test_ts_parse_error_names_file_and_line(tmp_path: Path) -> None:
@@ -516,9 +587,7 @@ def test_windows_from_frame_and_predict_helpers(tmp_path: Path) -> None:
     )
     assert len(rows) == 30 and rows[0][1].shape == (2,)
     with pytest.raises(DataError, match="columns nope are missing"):
-        tables.rows_for_predict(
-            CASES / "table_classification" / "flowers.csv", {"shape": [1], "columns": ["nope"]}
-        )
+        tables.rows_for_predict(CASES / "table_classification" / "flowers.csv", {"shape": [1], "columns": ["nope"]})
 
     ts_spec = {"kind": "sequence", "shape": [None, 2], "max_length": 6, "pad": "nan"}
     seqs = tsfile.read_sequences_for_predict(CASES / "ts_folder_pair" / "Toy" / "Toy_TEST.ts", ts_spec)

@@ -17,9 +17,7 @@ from archpick.errors import ArchpickError
 from archpick.profile import DatasetProfile
 
 NAMES = st.one_of(
-    st.sampled_from(
-        ["date", "month", "t", "id", "series_id", "step", "label", "y", "text", "value", "x", ""]
-    ),
+    st.sampled_from(["date", "month", "t", "id", "series_id", "step", "label", "y", "text", "value", "x", ""]),
     st.text(min_size=0, max_size=8),
 )
 CELLS = {
@@ -90,9 +88,7 @@ def _profile_or_error(tmp_path: Path, frame: pd.DataFrame, opts: DataOptions) ->
 
 @SETTINGS
 @given(frame=frames(), kind=KINDS, use_target=st.booleans())
-def test_any_table_profiles_or_raises_archpick_error(
-    tmp_path: Path, frame: pd.DataFrame, kind, use_target
-) -> None:
+def test_any_table_profiles_or_raises_archpick_error(tmp_path: Path, frame: pd.DataFrame, kind, use_target) -> None:
     target = str(frame.columns[-1]) if use_target and len(frame.columns) else None
     _profile_or_error(tmp_path, frame, DataOptions(kind=kind, target=target))
 
@@ -103,9 +99,7 @@ def test_any_table_profiles_or_raises_archpick_error(
     horizon=st.one_of(st.none(), st.integers(-1, 30)),
     lookback=st.none() | st.integers(0, 40),
 )
-def test_any_series_profiles_or_raises_archpick_error(
-    tmp_path: Path, frame: pd.DataFrame, horizon, lookback
-) -> None:
+def test_any_series_profiles_or_raises_archpick_error(tmp_path: Path, frame: pd.DataFrame, horizon, lookback) -> None:
     profile = _profile_or_error(tmp_path, frame, DataOptions(horizon=horizon, lookback=lookback))
     if profile is not None:
         assert profile.modality == "timeseries"

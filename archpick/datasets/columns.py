@@ -11,10 +11,12 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from archpick.datasets.base import Bundle
 from archpick.errors import DataError, OptionError
 
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".pq"})
@@ -105,16 +107,19 @@ def is_order_name(name: str) -> bool:
 
 
 def _delimiter(path: Path) -> str:
-    """The delimiter that splits the header line most often (comma by default)."""
-    if path.suffix.lower() == ".tsv":
-        return "\t"
+    """The delimiter that splits the header line most often (comma by default); binary files are refused."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            header = fh.readline()
+        with open(path, "rb") as fh:
+            raw = fh.read(4096)
     except OSError as exc:
         raise DataError(
             f"cannot read the file ({exc.strerror}); check that it exists and is readable", path=path
         ) from exc
+    if b"\0" in raw:
+        raise DataError("holds binary data, not a text table; export it as CSV (UTF-8) or Parquet", path=path)
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = (raw.decode("utf-8", errors="replace").splitlines() or [""])[0]
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
@@ -393,6 +398,22 @@ def encode_targets(task: str, *label_sets: Iterable[object]) -> tuple[list[np.nd
         encoded, names, _ = encode_labels(*label_sets)
         return encoded, names
     return [as_numeric(pd.Series(list(s), dtype=object)).to_numpy(np.float32) for s in label_sets], []
+
+
+def bundle_from_sets(
+    xs: list[np.ndarray], ys: list[np.ndarray], class_names: list[str], input_spec: dict[str, Any], **extra: Any
+) -> Bundle:
+    """A shuffled-split Bundle from [train] or [train, test] inputs and targets."""
+    return Bundle(
+        x=xs[0],
+        y=ys[0],
+        class_names=class_names,
+        x_test=xs[1] if len(xs) > 1 else None,
+        y_test=ys[1] if len(ys) > 1 else None,
+        input_spec=input_spec,
+        split="stratified",
+        **extra,
+    )
 
 
 def check_kind(kind: str | None, allowed: Iterable[str], what: str) -> None:

@@ -115,6 +115,14 @@ class ClipInfo:
     codec: str
 
 
+
+def _safe(check) -> bool:
+    """A DirEntry type check that treats a symlink loop (OSError ELOOP) as neither file nor folder."""
+    try:
+        return bool(check())
+    except OSError:
+        return False
+
 def clip_kind(path: str | Path) -> str | None:
     """"video", "gif" or "frames" by name and type, or None when `path` cannot be a clip."""
     path = Path(path)
@@ -141,7 +149,7 @@ def frame_files(folder: str | Path) -> list[Path]:
         return []
     names = [
         e.name for e in entries
-        if not is_hidden(e.name) and Path(e.name).suffix.lower() in FRAME_SUFFIXES and e.is_file()
+        if not is_hidden(e.name) and Path(e.name).suffix.lower() in FRAME_SUFFIXES and _safe(e.is_file)
     ]
     return [Path(folder) / n for n in sorted(names, key=natural_key)]
 

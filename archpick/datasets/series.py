@@ -455,6 +455,8 @@ def plan_windows(series: PreparedSeries, opts: DataOptions, path: Path | str) ->
         horizon = opts.horizon
     else:
         horizon = season if season is not None and season <= n // 8 else 1
+    if horizon >= n and opts.horizon is None:
+        raise DataError(f"the series has {n} steps, too few to forecast and test on; use a longer series", path=path)
     if horizon >= n:
         raise DataError(
             f"--horizon {horizon} is not shorter than the series ({n} steps); use a smaller --horizon",

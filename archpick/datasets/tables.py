@@ -455,15 +455,7 @@ def _load_table(profile: DatasetProfile) -> Bundle:
         "dtype": "float32",
         "columns": facts["columns"],
     }
-    return Bundle(
-        x=xs[0],
-        y=ys[0],
-        class_names=names,
-        x_test=xs[1] if len(xs) > 1 else None,
-        y_test=ys[1] if len(ys) > 1 else None,
-        input_spec=spec,
-        split="stratified",
-    )
+    return cols.bundle_from_sets(xs, ys, names, spec)
 
 
 def _load_long(profile: DatasetProfile) -> Bundle:
@@ -483,15 +475,7 @@ def _load_long(profile: DatasetProfile) -> Bundle:
     ys, names = cols.encode_targets(profile.task, *[labels for _, labels in sets])
     spec = tsfile.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length)
     spec.update(columns=facts["columns"], id_column=facts["id_column"], order_column=facts["order_column"])
-    return Bundle(
-        x=xs[0],
-        y=ys[0],
-        class_names=names,
-        x_test=xs[1] if len(xs) > 1 else None,
-        y_test=ys[1] if len(ys) > 1 else None,
-        input_spec=spec,
-        split="stratified",
-    )
+    return cols.bundle_from_sets(xs, ys, names, spec)
 
 
 def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:

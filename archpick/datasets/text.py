@@ -208,6 +208,8 @@ def profile_folder(path: Path, opts: DataOptions) -> DatasetProfile:
     parts = _layout(path)
     by_part = {part: _folder_files(folder) for part, folder in parts.items()}
     train, skipped = by_part["train"]
+    if not train and any(s.reason == "empty document" for s in skipped):
+        raise DataError("every .txt document is empty; put each document's text in its file", path=path)
     if not train:
         raise DataError("no class folder holds .txt files; put documents in one folder per class", path=path)
     test, test_skipped = by_part.get("test", ({}, []))
@@ -364,15 +366,7 @@ def _load_frame(profile: DatasetProfile) -> Bundle:
         sets.append((test_texts, test_labels))
     ys, names = cols.encode_targets(profile.task, *[list(lab) for _, lab in sets])
     xs = [np.asarray(list(t), dtype=object) for t, _ in sets]
-    return Bundle(
-        x=xs[0],
-        y=ys[0],
-        class_names=names,
-        x_test=xs[1] if len(xs) > 1 else None,
-        y_test=ys[1] if len(ys) > 1 else None,
-        input_spec=text_spec(facts),
-        split="stratified",
-    )
+    return cols.bundle_from_sets(xs, ys, names, text_spec(facts))
 
 
 def _load_folder(profile: DatasetProfile) -> Bundle:
@@ -396,16 +390,7 @@ def _load_folder(profile: DatasetProfile) -> Bundle:
         xs.append(np.asarray(docs_part, dtype=object))
         labels.append(labels_part)
     ys, names = cols.encode_targets("classification", *labels)
-    return Bundle(
-        x=xs[0],
-        y=ys[0],
-        class_names=names,
-        x_test=xs[1] if len(xs) > 1 else None,
-        y_test=ys[1] if len(ys) > 1 else None,
-        input_spec=text_spec(profile.facts),
-        split="stratified",
-        skipped=skipped,
-    )
+    return cols.bundle_from_sets(xs, ys, names, text_spec(profile.facts), skipped=skipped)
 
 
 def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:

@@ -74,6 +74,14 @@ class _Layout:
     frame_folders: int = 0
 
 
+
+def _safe(check) -> bool:
+    """A DirEntry type check that treats a symlink loop (OSError ELOOP) as neither file nor folder."""
+    try:
+        return bool(check())
+    except OSError:
+        return False
+
 def _entries(path: Path) -> list[os.DirEntry]:
     try:
         return [e for e in sorted(os.scandir(path), key=lambda e: e.name) if not is_hidden(e.name)]
@@ -82,7 +90,7 @@ def _entries(path: Path) -> list[os.DirEntry]:
 
 
 def _subdirs(path: Path) -> list[Path]:
-    return [Path(e.path) for e in _entries(path) if e.is_dir()]
+    return [Path(e.path) for e in _entries(path) if _safe(e.is_dir)]
 
 
 def _split_roots(path: Path) -> tuple[Path, Path | None]:
@@ -96,11 +104,11 @@ def _split_roots(path: Path) -> tuple[Path, Path | None]:
 def _class_kind(folder: Path) -> str:
     """What a class folder holds, by names only: video, gif, frames, images, other or empty."""
     entries = _entries(folder)
-    suffixes = {Path(e.name).suffix.lower() for e in entries if e.is_file()}
+    suffixes = {Path(e.name).suffix.lower() for e in entries if _safe(e.is_file)}
     if suffixes & (VIDEO_SUFFIXES - {".gif"}):
         return "video"
     loose_frames = bool(suffixes & FRAME_SUFFIXES)
-    dirs = [Path(e.path) for e in entries if e.is_dir()]
+    dirs = [Path(e.path) for e in entries if _safe(e.is_dir)]
     if dirs and not loose_frames and any(frame_files(d) for d in dirs[:FRAME_SNIFF_FOLDERS]):
         return "frames"
     if ".gif" in suffixes:
@@ -124,7 +132,7 @@ def _gifs_are_clips(root: Path, classes: list[str]) -> bool:
     sampled = animated = 0
     for name in classes[:GIF_SNIFF_CLASSES]:
         entries = _entries(root / name)
-        gifs = [Path(e.path) for e in entries if e.is_file() and e.name.lower().endswith(".gif")]
+        gifs = [Path(e.path) for e in entries if _safe(e.is_file) and e.name.lower().endswith(".gif")]
         if gifs:
             sampled += 1
             animated += is_animated_gif(gifs[0])
@@ -154,7 +162,7 @@ def _class_clips(folder: Path) -> tuple[list[Path], int, int]:
     """Clip paths in a class folder (video files and frame folders), frame folders and other files."""
     clips, dirs, ignored = [], 0, 0
     for entry in _entries(folder):
-        if entry.is_dir():
+        if _safe(entry.is_dir):
             clips.append(Path(entry.path))
             dirs += 1
         elif Path(entry.name).suffix.lower() in VIDEO_SUFFIXES:

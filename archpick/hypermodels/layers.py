@@ -191,6 +191,35 @@ class FixLength(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class ResizeImages(keras.layers.Layer):
+    """Bilinear resize of (batch, H, W, C) images of any size to (height, width), as float32.
+
+    Used instead of `keras.layers.Resizing`, whose `call(training=True)` default makes a model called
+    without `training` (as a SavedModel's `serve` is) run every later layer, batch norm included, in
+    training mode.
+
+    Args:
+        height: Output height.
+        width: Output width.
+    """
+
+    def __init__(self, height: int, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.height = int(height)
+        self.width = int(width)
+
+    def call(self, inputs):
+        return ops.image.resize(ops.cast(inputs, "float32"), (self.height, self.width),
+                                interpolation="bilinear")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.height, self.width, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class Impute(keras.layers.Layer):
     """Replace NaN (and infinities) in (batch, features) by per-feature training values (the median).
 

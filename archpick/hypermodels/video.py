@@ -27,7 +27,6 @@ import keras_tuner
 from keras import layers
 
 from archpick.hypermodels.base import ArchHyperModel
-from archpick.hypermodels.cnn import conv_block
 
 MIN_MAP_SIDE = 4  # the frame CNN never pools a feature map below this side
 MAX_FLATTEN_FEATURES = 4_096  # per-frame features kept when the frame CNN's map is flattened
@@ -77,16 +76,21 @@ def frame_inputs(hp: keras_tuner.HyperParameters, spec_in: dict[str, Any], motio
     return inputs, x
 
 
-def frame_cnn(hp: keras_tuner.HyperParameters, size: int, channels: int) -> tuple[keras.Model, int]:
-    """The per-frame CNN as a small functional model (to wrap in TimeDistributed).
+def frame_cnn(hp: keras_tuner.HyperParameters, x, size: int):
+    """The per-frame CNN, each convolution and pooling under TimeDistributed (weights shared over frames).
+
+    Layers are wrapped one by one rather than as a nested model: a nested model with BatchNormalization
+    under TimeDistributed gave different outputs in graph mode (fit/predict) than eagerly and in the
+    exported SavedModel (TF 2.21, Keras 3.15). BatchNormalization and activations act on (batch, T, h, w, c)
+    directly.
 
     Args:
-        hp: Hyperparameters: block, blocks, filters, kernel, batch_norm.
+        hp: Hyperparameters: downsample, block, blocks, filters, kernel, batch_norm.
+        x: Frames, shape (batch, T, S, S, C).
         size: Frame side S.
-        channels: Channels per frame (6 with frame differences).
 
     Returns:
-        (model mapping (S, S, C) to a feature map, the map's side).
+        (feature maps of shape (batch, T, s, s, c), the maps' side s).
     """
     kind = hp.Choice("block", ["plain", "residual"], default="plain")
     blocks = hp.Int("blocks", 1, max_blocks(size), default=min(2, max_blocks(size)))
@@ -94,17 +98,28 @@ def frame_cnn(hp: keras_tuner.HyperParameters, size: int, channels: int) -> tupl
     kernel = hp.Choice("kernel", [3, 5], default=3)
     batch_norm = hp.Boolean("batch_norm", default=True)
     downsample = hp.Choice("downsample", [1, 2, 4], default=default_downsample(size))
-    frame = keras.Input(shape=(size, size, channels), name="frame")
-    x, side = frame, size
+    side = size
     if downsample > 1 and size // downsample >= MIN_MAP_SIDE:
-        x = layers.AveragePooling2D(downsample, name="downsample")(x)
+        x = layers.TimeDistributed(layers.AveragePooling2D(downsample), name="downsample")(x)
         side //= downsample
     for i in range(blocks):
-        x = conv_block(x, min(filters * 2**i, 256), kernel, kind, batch_norm)
+        width = min(filters * 2**i, 256)
+        shortcut = x
+        for j in range(2):
+            x = layers.TimeDistributed(layers.Conv2D(width, kernel, padding="same", use_bias=not batch_norm),
+                                       name=f"frame_conv{i + 1}_{j + 1}")(x)
+            if batch_norm:
+                x = layers.BatchNormalization(name=f"frame_bn{i + 1}_{j + 1}")(x)
+            if kind != "residual" or j == 0:
+                x = layers.Activation("relu")(x)
+        if kind == "residual":
+            if shortcut.shape[-1] != width:
+                shortcut = layers.TimeDistributed(layers.Conv2D(width, 1), name=f"frame_proj{i + 1}")(shortcut)
+            x = layers.Activation("relu")(layers.Add()([x, shortcut]))
         if side // 2 >= MIN_MAP_SIDE:
-            x = layers.MaxPooling2D(2)(x)
+            x = layers.TimeDistributed(layers.MaxPooling2D(2), name=f"frame_pool{i + 1}")(x)
             side //= 2
-    return keras.Model(frame, x, name="frame_cnn"), side
+    return x, side
 
 
 def pool_frames(hp: keras_tuner.HyperParameters, x, features: int):
@@ -124,8 +139,7 @@ class VideoHybridHyperModel(ArchHyperModel):
     def build_body(self, hp: keras_tuner.HyperParameters):
         _, size, _ = _clip_shape(self.spec.input_spec)
         inputs, x = frame_inputs(hp, self.spec.input_spec, motion_choice=True)
-        cnn, side = frame_cnn(hp, size, int(x.shape[-1]))
-        x = layers.TimeDistributed(cnn, name="per_frame_cnn")(x)
+        x, side = frame_cnn(hp, x, size)
         temporal = hp.Choice("temporal", ["rnn", "convlstm"], default="rnn")
         if temporal == "convlstm":
             filters = hp.Choice("convlstm_filters", [16, 32, 64], default=32)
@@ -164,10 +178,9 @@ class FrameCNNHyperModel(ArchHyperModel):
     variant = "per-frame CNN with temporal average pooling (ignores order)"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        _, size, channels = _clip_shape(self.spec.input_spec)
+        _, size, _ = _clip_shape(self.spec.input_spec)
         inputs, x = frame_inputs(hp, self.spec.input_spec, motion_choice=False)
-        cnn, side = frame_cnn(hp, size, channels)
-        x = layers.TimeDistributed(cnn, name="per_frame_cnn")(x)
+        x, side = frame_cnn(hp, x, size)
         x = pool_frames(hp, x, side * side * int(x.shape[-1]))
         return inputs, layers.GlobalAveragePooling1D(name="time_mean")(x)
 

@@ -1,0 +1,51 @@
+"""`archpick worker`: run trials for a chief's keras-tuner oracle, family after family."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from archpick.distributed import parse_address, wait_for_chief
+from archpick.race import split_budget
+from archpick.runner import FitOptions, plan_families, prepare, reserve_seconds
+
+
+def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, run_dir: Path | None = None,
+               progress=None) -> int:
+    """Join a distributed search: rebuild the chief's data and families, then run trials until each
+    family's oracle stops.
+
+    Args:
+        path: The same dataset the chief fits (a shared or identical copy).
+        chief: HOST:PORT of the chief (family i is served on PORT + i).
+        opts: The chief's fit options (seed, time budget, families, data options) so splits and spec match.
+        tuner_id: This worker's keras-tuner id (shown in the leaderboard).
+        run_dir: The chief's run directory when shared (checkpoints land there); a temporary one otherwise.
+        progress: Optional progress receiver.
+
+    Returns:
+        Number of families worked on.
+    """
+    import archpick
+    from archpick import hardware, hypermodels
+    from archpick.search import search_family
+
+    host, port = parse_address(chief)
+    wait_for_chief(host, port)
+    profile = archpick.inspect(path, **{k: v for k, v in vars(opts.data).items() if v is not None
+                                        and k != "sample_limit"})
+    rec, legs, _ = plan_families(profile, opts)
+    hardware.import_tensorflow(opts.verbose)
+    hw = hardware.plan(opts.device)
+    strategy = hardware.apply(hw)
+    prep = prepare(profile, opts, hw.replicas)
+    budget = opts.time_budget or 300.0
+    plan = split_budget(budget - reserve_seconds(budget), legs, opts.share)
+    directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
+    for index, leg in enumerate(plan):
+        wait_for_chief(host, port + index)
+        hm = hypermodels.make(profile.modality, leg.family, prep.spec)
+        search_family(hm, prep.train_ds, prep.val_ds, directory=directory, budget_seconds=leg.budget,
+                      max_trials=opts.max_trials, seed=opts.seed, progress=progress, tensorboard=False,
+                      distribution_strategy=strategy, worker=(host, port + index, tuner_id))
+    return len(plan)

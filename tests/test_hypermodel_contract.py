@@ -1,0 +1,244 @@
+"""One contract check over every HyperModel in the REGISTRY that archpick provides (in the style of
+scikit-learn's estimator_checks), plus masking-invariance and no-leakage checks.
+
+For each (modality, family), at two input shapes, with the default hyperparameters and each hand-picked
+first trial: it builds, trains one step on tiny real-shaped data through archpick's tf.data pipeline, gives
+outputs of the right shape (probabilities summing to 1), and rebuilds deterministically (what keras-tuner's
+`get_best_models` relies on). For the first hand-picked trial it also exports a SavedModel that reproduces
+the predictions from raw inputs after `tf.saved_model.load`, and round-trips through `.keras`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import string
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+keras_tuner = pytest.importorskip("keras_tuner")
+
+from archpick import hypermodels  # noqa: E402
+from archpick.export import as_tensor  # noqa: E402
+from archpick.hypermodels.base import ModelSpec  # noqa: E402
+from archpick.hypermodels.stats import STATS_HOOKS, tokenize  # noqa: E402
+from archpick.pipeline import make_dataset  # noqa: E402
+
+CHECKED_MODULES = {"rnn", "cnn1d", "text", "forecast", "dense"}  # add "cnn" (images) when time allows
+MODALITY_KIND = {"sequence": "sequence", "text": "text", "timeseries": "window", "table": "table", "image": "image"}
+N = 12
+WORDS = ["good", "bad", "great", "awful", "film", "plot", "acting", "boring", "fun", "the", "a", "was"]
+
+
+def _sequences(rng: np.random.Generator, steps: int, features: int) -> np.ndarray:
+    x = rng.normal(size=(N, steps, features)).astype(np.float32)
+    for i in range(N):
+        x[i, rng.integers(2, steps + 1):] = np.nan
+    return x
+
+
+def make_data(modality: str, variant: int, task: str = "classification") -> tuple[np.ndarray, np.ndarray, dict]:
+    """Tiny (x, y, input_spec) shaped like the Bundles the data modules produce; `variant` picks a shape."""
+    rng = np.random.default_rng(variant)
+    y_cls = np.arange(N) % 3
+    if modality == "sequence":
+        steps, features = (9, 3) if variant == 0 else (5, 1)
+        x = _sequences(rng, steps, features)
+        return x, y_cls, {"kind": "sequence", "shape": [None, features], "dtype": "float32",
+                          "max_length": steps, "pad": "nan"}
+    if modality == "text":
+        length = 6 if variant == 0 else 30
+        x = np.array([" ".join(rng.choice(WORDS, rng.integers(1, length))) + "!" for _ in range(N)], dtype=object)
+        x[0] = "Über-good, GREAT film... naïve"
+        return x, y_cls % 2, {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": 20,
+                              "doc_length_p95": float(length)}
+    if modality == "timeseries":
+        lookback, features, horizon = (8, 1, 3) if variant == 0 else (6, 2, 2)
+        t = np.arange(N + lookback + horizon)
+        series = 100 + 2 * t + 10 * np.sin(t * 2 * np.pi / 4)
+        values = np.stack([series * (1 + 0.1 * f) for f in range(features)], axis=1).astype(np.float32)
+        x = np.stack([values[i:i + lookback] for i in range(N)])
+        y = np.stack([values[i + lookback:i + lookback + horizon, 0] for i in range(N)])
+        return x, y, {"kind": "window", "shape": [lookback, features], "dtype": "float32", "lookback": lookback,
+                      "horizon": horizon, "season": 4, "columns": [f"c{f}" for f in range(features)],
+                      "target": "c0"}
+    if modality == "table":
+        features = 4 if variant == 0 else 1
+        x = rng.normal(size=(N, features)).astype(np.float32) * 50 + 10
+        x[::4, 0] = np.nan
+        y = y_cls if task == "classification" else rng.normal(size=N).astype(np.float32)
+        return x, y, {"kind": "table", "shape": [features], "dtype": "float32",
+                      "columns": [f"x{i}" for i in range(features)]}
+    if modality == "image":
+        side, channels = (8, 1) if variant == 0 else (10, 3)
+        x = rng.integers(0, 256, size=(N, side, side, channels), dtype=np.uint8)
+        return x, y_cls, {"kind": "image", "shape": [side, side, channels], "dtype": "uint8",
+                          "channels": channels}
+    raise AssertionError(modality)
+
+
+def provided() -> list[tuple[str, str]]:
+    """REGISTRY entries served by CHECKED_MODULES whose module exists and whose modality has data here."""
+    out = []
+    for (modality, family), target in sorted(hypermodels.REGISTRY.items()):
+        module = target.split(":")[0]
+        if (module in CHECKED_MODULES and modality in MODALITY_KIND
+                and importlib.util.find_spec(f"archpick.hypermodels.{module}")):
+            out.append((modality, family))
+    return out
+
+
+def make_spec(modality: str, variant: int, task: str = "classification"):
+    x, y, spec_in = make_data(modality, variant, task)
+    if modality == "timeseries":
+        task = "forecasting"
+    n_out = 3 if modality != "text" else 2
+    if task != "classification":
+        n_out = int(y.shape[1]) if y.ndim == 2 else 1
+    stats = hypermodels.fit_stats(spec_in["kind"], x, spec_in)
+    return x, y, ModelSpec(spec_in, task, n_out, stats=stats, n_train=len(x))
+
+
+def fixed_hp(values: dict) -> keras_tuner.HyperParameters:
+    hp = keras_tuner.HyperParameters()
+    for name, value in values.items():
+        hp.Fixed(name, value)
+    return hp
+
+
+def small(values: dict) -> dict:
+    """Hand-picked values with widths cut down so the check stays fast (the structure is what is tested)."""
+    out = dict(values)
+    for key, cap in (("units", 8), ("filters", 8), ("embedding_dim", 8), ("width", 16), ("dense_units", 8)):
+        if key in out and out[key]:
+            out[key] = min(out[key], cap)
+    return out
+
+
+def predict(model, x, spec_in) -> np.ndarray:
+    return np.asarray(model(as_tensor(x, spec_in), training=False))
+
+
+CASES = [(m, f, v) for m, f in provided() for v in (0, 1)]
+
+
+@pytest.mark.parametrize(("modality", "family", "variant"), CASES, ids=[f"{m}-{f}-{v}" for m, f, v in CASES])
+def test_hypermodel_contract(modality, family, variant, tmp_path):
+    x, y, spec = make_spec(modality, variant)
+    hm = hypermodels.make(modality, family, spec)
+    assert hm.family == family and hm.variant
+    trials = hm.initial_hps()
+    assert 1 <= len(trials) <= 3, "give one to three hand-picked first trials"
+    data = make_dataset(x, y, spec.input_spec, training=True, batch_size=N, seed=0)
+    default_hp = keras_tuner.HyperParameters()
+    hm.build(default_hp)  # registers the whole space with its defaults
+    for name in set().union(*trials):
+        assert name in default_hp.values, f"initial_hps names {name!r}, which build never registers"
+    for i, values in enumerate([None, *trials]):
+        hp = default_hp if values is None else fixed_hp(small(values))
+        model = hm.build(hp)
+        model.fit(data, epochs=1, verbose=0)
+        out = predict(model, x, spec.input_spec)
+        assert out.shape == (N, spec.n_outputs)
+        assert np.isfinite(out).all()
+        if spec.task == "classification":
+            np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
+        rebuilt = hm.build(hp)  # keras-tuner rebuilds, then loads weights
+        rebuilt.set_weights(model.get_weights())
+        np.testing.assert_allclose(predict(rebuilt, x, spec.input_spec), out, atol=1e-5)
+        if i == 1 and variant == 0:
+            _check_export(model, x, spec.input_spec, out, tmp_path)
+
+
+def _check_export(model, x, spec_in, expected, tmp_path):
+    model.export(str(tmp_path / "saved"), format="tf_saved_model", verbose=False)
+    reloaded = tf.saved_model.load(str(tmp_path / "saved"))  # keep a reference: its variables die with it
+    served = np.asarray(reloaded.serve(as_tensor(x, spec_in)))
+    np.testing.assert_allclose(served, expected, atol=1e-5)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(predict(loaded, x, spec_in), expected, atol=1e-5)
+
+
+def test_table_regression_head():
+    x, y, spec = make_spec("table", 0, task="regression")
+    model = hypermodels.make("table", "dense", spec).build(keras_tuner.HyperParameters())
+    assert predict(model, x, spec.input_spec).shape == (N, 1)
+
+
+@pytest.mark.parametrize("family", ["rnn", "cnn"])
+def test_padding_does_not_change_predictions(family):
+    x, y, spec = make_spec("sequence", 0)
+    hm = hypermodels.make("sequence", family, spec)
+    for values in [None, *hm.initial_hps()]:
+        model = hm.build(keras_tuner.HyperParameters() if values is None else fixed_hp(small(values)))
+        model.fit(x, y, epochs=1, verbose=0, batch_size=N)  # moves batch-norm statistics off their init
+        base = predict(model, x, spec.input_spec)
+        padded = np.concatenate([x, np.full((N, 11, x.shape[2]), np.nan, np.float32)], axis=1)
+        np.testing.assert_allclose(predict(model, padded, spec.input_spec), base, atol=1e-5)
+        for i in range(3):
+            length = int(np.isfinite(x[i]).any(axis=1).sum())
+            alone = predict(model, x[i:i + 1, :length], spec.input_spec)
+            np.testing.assert_allclose(alone, base[i:i + 1], atol=1e-5)
+
+
+def test_forecaster_starts_at_the_seasonal_naive_forecast():
+    x, y, spec = make_spec("timeseries", 0)
+    for family in ("rnn", "cnn"):
+        hm = hypermodels.make("timeseries", family, spec)
+        model = hm.build(fixed_hp(small(hm.initial_hps()[0])))
+        season = spec.input_spec["season"]
+        naive = x[:, -season:, 0][:, [h % season for h in range(y.shape[1])]]
+        np.testing.assert_allclose(predict(model, x, spec.input_spec), naive, rtol=1e-4)
+
+
+# --- statistics: training rows only --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("modality", ["sequence", "text", "timeseries", "table"])
+def test_stats_come_from_training_rows_only(modality):
+    x, y, spec = make_spec(modality, 0)
+    kind = spec.input_spec["kind"]
+    train, test = np.arange(8), np.arange(8, N)
+    before = hypermodels.fit_stats(kind, x[train], spec.input_spec)
+    changed = x.copy()
+    if modality == "text":
+        changed[test] = "zebra unseen words only in test"
+    else:
+        changed[test] = changed[test] * 1000 + 7
+    after = hypermodels.fit_stats(kind, changed[train], spec.input_spec)
+    assert before == after
+    assert set(STATS_HOOKS) >= {"sequence", "text", "window", "table"}
+    if modality == "text":
+        assert "zebra" not in after["vocabulary"]
+    else:  # the hook does use the training rows
+        moved = changed.copy()
+        moved[train] = moved[train] * 3 + 1
+        assert hypermodels.fit_stats(kind, moved[train], spec.input_spec) != before
+
+
+def test_sequence_stats_ignore_padding():
+    x, _, spec = make_spec("sequence", 0)
+    stats = STATS_HOOKS["sequence"](x, spec.input_spec)
+    valid = x[np.isfinite(x).all(axis=2)]
+    np.testing.assert_allclose(stats["mean"], valid.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(stats["std"], valid.std(axis=0), rtol=1e-5)
+
+
+def test_window_stats_find_the_target_column():
+    _, _, spec = make_spec("timeseries", 1)
+    spec_in = dict(spec.input_spec, target="c1")
+    spec_in.pop("target_index", None)
+    x, _, _ = make_data("timeseries", 1)
+    assert STATS_HOOKS["window"](x, spec_in)["target_index"] == 1
+
+
+def test_tokenize_matches_text_vectorization():
+    texts = ["Hello, World!  It's  GREAT...", "Über naïve café — déjà-vu", "tabs\tand\nnewlines", "",
+             string.punctuation + " word"]
+    layer = keras.layers.TextVectorization(output_mode="int", vocabulary=["placeholder"])
+    standardized = layer._preprocess(tf.constant(texts))  # the layer's own standardise + split
+    expected = [[t.decode("utf-8") for t in row] for row in standardized.to_list()]
+    assert [tokenize(t) for t in texts] == expected
