@@ -10,6 +10,7 @@ import numpy as np
 from archpick import metrics
 
 MAX_BASELINE_TRAIN = 5000  # samples decoded for the baseline at most (files are decoded for it)
+MAX_BASELINE_CLIPS = 400  # clips decoded for the video baseline at most
 BASELINE_SIDE = 32  # images are shrunk to at most this side for the pixel baseline
 
 
@@ -85,8 +86,9 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
             "accuracy": float(np.mean(np.asarray(y_test) == majority)), "macro_f1": None}]
     rng = np.random.default_rng(seed)
     idx = np.arange(len(x_train))
-    if len(idx) > MAX_BASELINE_TRAIN:
-        idx = rng.choice(idx, MAX_BASELINE_TRAIN, replace=False)
+    cap = MAX_BASELINE_CLIPS if kind == "video" else MAX_BASELINE_TRAIN
+    if len(idx) > cap:
+        idx = rng.choice(idx, cap, replace=False)
     try:
         f_train, f_test, name = _features(kind, np.asarray(x_train, dtype=object)[idx] if decode or kind == "text"
                                           else np.asarray(x_train)[idx], x_test, decode)

@@ -27,7 +27,7 @@ def _raw_inputs(file: Path, spec: dict[str, Any], facts: dict[str, Any]) -> list
     if kind == "text":
         from archpick.datasets.text import read_texts_for_predict
 
-        return read_texts_for_predict(file)
+        return read_texts_for_predict(file, spec)
     if kind == "sequence":
         from archpick.datasets.tsfile import read_sequences_for_predict
 

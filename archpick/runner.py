@@ -53,8 +53,14 @@ def batch_size_for(n_train: int, kind: str) -> int:
     return 64 if n_train < 20_000 else 128
 
 
-def reserve_seconds(budget: float) -> float:
-    """Time kept back from the search for restoring, testing, exporting and reporting."""
+def reserve_seconds(budget: float, kind: str = "") -> float:
+    """Time kept back from the search for restoring, testing, baselines, exporting and reporting.
+
+    Video pays more after the search (clips are decoded for the test split and the baseline, and the
+    SavedModel export traces a larger graph).
+    """
+    if kind == "video":
+        return min(max(30.0, 0.2 * budget), 90.0)
     return min(max(15.0, 0.1 * budget), 60.0)
 
 
@@ -232,7 +238,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     test_ds = prep.test_ds
     timings["load"] = round(time.monotonic() - t, 3)
 
-    search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget), 1.0)
+    search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget, kind), 1.0)
     plan = split_budget(search_budget, legs, opts.share)
     results = []
     t = time.monotonic()
