@@ -15,6 +15,7 @@ import gc
 import io
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,16 @@ def spent_seconds(project_dir: Path) -> float:
     """Budget seconds a family used in earlier sessions (0 when it never finished a trial)."""
     file = project_dir / SPENT_FILE
     return float(json.loads(file.read_text())["seconds"]) if file.exists() else 0.0
+
+
+def current_rss_mb() -> float | None:
+    """Resident memory of this process now (MB), from /proc; None where /proc is absent."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError):
+        return None
 
 
 class Clock:
@@ -210,6 +221,7 @@ class ArchTuner(keras_tuner.Tuner):
                 "epoch_seconds": [round(s, 4) for s in recorder.epoch_seconds],
                 "history": recorder.history,
                 "stopped_by_budget": recorder.stopped_by_budget,
+                "rss_mb": current_rss_mb(),
                 "worker": self.tuner_id,
                 "family": self.family,
                 "variant": self.hypermodel.variant,
@@ -256,6 +268,7 @@ def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:
         "params": extra.get("params"),
         "epochs": extra.get("epochs"),
         "stopped_by_budget": extra.get("stopped_by_budget"),
+        "rss_mb": extra.get("rss_mb"),
         "worker": extra.get("worker") or getattr(tuner.oracle, "workers", {}).get(trial.trial_id),
         "hyperparameters": dict(trial.hyperparameters.values),
         "history": extra.get("history", {}),

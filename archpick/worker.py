@@ -40,7 +40,7 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
     budget = opts.time_budget or 300.0
-    plan = split_budget(budget - reserve_seconds(budget), legs, opts.share)
+    plan = split_budget(budget - reserve_seconds(budget, prep.spec.input_spec["kind"]), legs, opts.share)
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)
