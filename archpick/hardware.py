@@ -52,6 +52,7 @@ def quiet_tensorflow(verbose: bool) -> None:
     warnings.filterwarnings("ignore", module=r"keras(\..*)?")
     warnings.filterwarnings("ignore", module=r"keras_tuner(\..*)?")
     warnings.filterwarnings("ignore", module=r"tensorflow(\..*)?")
+    warnings.filterwarnings("ignore", module=r"sklearn(\..*)?")  # the GP oracle's convergence notes
 
 
 def import_tensorflow(verbose: bool = False):

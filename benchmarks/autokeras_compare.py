@@ -171,10 +171,14 @@ def _make_tuner(base: type, auto_model_ref: list, x_test: Any, y_test: Any) -> t
                      "hp": {k.split("/")[-1]: v for k, v in trial.hyperparameters.values.items()
                             if k.split("/")[-1] in HP_SHOWN}}
             _STATE["cut"] = False
-            _STATE["durations"][trial.trial_id] = seconds
+            done = max(_STATE.get("epochs_done", 0), 1)
+            point["epochs_done"] = _STATE.get("epochs_done", 0)
+            # the refit trains all the epochs: scale up a trial cut short (by the deadline or by early stopping)
+            full = seconds * max(_STATE["epochs"] / done, 1.0)
+            _STATE["durations"][trial.trial_id] = full
             if best:
                 best_id = best[0].trial_id
-                _STATE["refit_estimate"] = _STATE["durations"].get(best_id, seconds)
+                _STATE["refit_estimate"] = _STATE["durations"].get(best_id, full)
                 point["best_trial_id"] = best_id
                 point["refit_estimate_s"] = round(_STATE["refit_estimate"], 2)
                 if best_id != _STATE.get("scored_id"):
@@ -221,7 +225,7 @@ def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float
     Returns:
         Process exit code.
     """
-    _STATE.update({"t0": t0, "paused": 0.0, "budget": budget, "refit_estimate": 0.0, "points": [],
+    _STATE.update({"t0": t0, "paused": 0.0, "budget": budget, "epochs": epochs, "refit_estimate": 0.0, "points": [],
                    "durations": {}, "searching": True, "cut": False})
     result: dict[str, Any] = {"dataset": name, "budget_s": budget, "epochs": epochs, "seed": seed}
 
@@ -254,6 +258,12 @@ def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float
 
         class Deadline(keras.callbacks.Callback):
             """Stops a trial's training at the search deadline (AutoKeras itself has no time budget)."""
+
+            def on_train_begin(self, logs=None):
+                _STATE["epochs_done"] = 0
+
+            def on_epoch_end(self, epoch, logs=None):
+                _STATE["epochs_done"] = _STATE.get("epochs_done", 0) + 1
 
             def on_train_batch_end(self, batch, logs=None):
                 if _STATE["searching"] and _clock() >= _search_deadline():
@@ -535,7 +545,8 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         " budget comes from its curve.",
         "- The curve: after each AutoKeras trial, the best trial so far (by val_loss, AutoKeras's objective) is"
         " restored from its checkpoint and scored on the test split, with the clock paused. \"Delivered\" times add"
-        " that best trial's own seconds as the estimate of AutoKeras's final refit, and the prediction time.",
+        " that best trial's own seconds as the estimate of AutoKeras's final refit (scaled by epochs / epochs"
+        " trained when the deadline or early stopping cut that trial short), and the prediction time.",
         "- archpick's time to the target is estimated from its single budget-long run: its measured wall time minus"
         " the seconds of the trials after the one that reached the target (the exported trial when the target is"
         " archpick's own accuracy, otherwise the first trial whose validation accuracy reaches the target).",
