@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
 
 from archpick.cli import main
+
+from conftest import DATA
 
 
 def test_inspect_digits_shows_profile_and_flowchart() -> None:

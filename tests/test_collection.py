@@ -12,6 +12,7 @@ from PIL import Image
 
 from archpick import fit, inspect
 from archpick.datasets import collection_members
+
 from conftest import DATA
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
 
 from archpick.cli import main
+
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 import archpick
 from archpick.cli import main
+
 from conftest import DATA, REPO
 
 pytestmark = pytest.mark.slow

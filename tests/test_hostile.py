@@ -32,11 +32,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, copy_class_subset
-from hostile_builders import build, make_image, restore_permissions
 
 from archpick.cli import main
 from archpick.errors import ArchpickError
+
+from conftest import DATA, copy_class_subset
+from hostile_builders import build, make_image, restore_permissions
 
 CASES = Path(__file__).parent / "cases" / "hostile"
 CASE_FILES = sorted(CASES.glob("*.json"))

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA
 from PIL import Image
 
 from archpick import inspect, recommend
 from archpick.datasets.images import decode_image
 from archpick.errors import DataError
+
+from conftest import DATA
 
 
 def _png(path: Path, size=(8, 8), mode="L", value=128) -> Path:

@@ -14,11 +14,12 @@ import keras_tuner
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, REPO, copy_class_subset
 
 from archpick.datasets.video import ClipDecoder, decode_clip
 from archpick.hypermodels.base import ModelSpec
 from archpick.hypermodels.video import FrameCNNHyperModel, VideoHybridHyperModel
+
+from conftest import DATA, REPO, copy_class_subset
 
 CLIPS = DATA / "clips"
 CLASSES = ["down", "left", "right", "up"]
