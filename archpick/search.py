@@ -92,6 +92,7 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
         self.trial_cap = trial_cap
         self.durations: dict[str, float] = {}
         self.workers: dict[str, str] = {}
+        self.start_offsets: dict[str, float] = {}  # seconds into the budget at which each trial started
         self._started: dict[str, float] = {}
 
     def expected_trial_seconds(self) -> float:
@@ -118,6 +119,7 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
         trial = super().create_trial(tuner_id)
         if trial.status == trial_module.TrialStatus.RUNNING:
             self._started.setdefault(trial.trial_id, time.monotonic())
+            self.start_offsets.setdefault(trial.trial_id, round(self.clock.elapsed(), 3))
             self.workers[trial.trial_id] = tuner_id
         return trial
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_local_workers_run_the_trials(digits_small: Path, tmp_path: Path) -> None:
-    run = archpick.fit(digits_small, "80s", families="recommended", workers=2, out=tmp_path / "run", seed=2)
+    run = archpick.fit(digits_small, "50s", families="recommended", workers=2, out=tmp_path / "run", seed=2)
     assert run.complete
     rows = run.report["leaderboard"]
     workers = {r["worker"] for r in rows if r["status"] == "COMPLETED"}
@@ -37,7 +37,7 @@ def _trial_files(run_dir: Path) -> list[Path]:
 
 def test_killed_worker_does_not_stop_the_search(digits_small: Path, tmp_path: Path) -> None:
     run_dir, port = tmp_path / "run", free_port()
-    common = ["--time", "60s", "--families", "recommended", "--seed", "4"]
+    common = ["--time", "45s", "--families", "recommended", "--seed", "4"]
     chief = subprocess.Popen([sys.executable, "-m", "archpick", "fit", str(digits_small), "--chief-port", str(port),
                               "--out", str(run_dir), "-q", *common], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     workers = [subprocess.Popen([sys.executable, "-m", "archpick", "worker", str(digits_small), "--chief",

@@ -19,7 +19,8 @@ def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: b
                     max_layers: int = 3):
     """1-`max_layers` stacked LSTM/GRU layers; the last returns its final state.
 
-    Registers "cell", "rnn_layers", "units", "rnn_dropout", "recurrent_dropout" and "bidirectional".
+    Registers "cell", "rnn_layers", "units", "rnn_dropout", "recurrent_dropout" and, when a backward pass
+    is allowed, "bidirectional".
 
     Args:
         x: (batch, steps, features) tensor (with a Keras mask attached, or `mask`).
@@ -33,7 +34,7 @@ def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: b
     units = hp.Choice("units", [16, 32, 64, 128], default=64)
     dropout = hp.Float("rnn_dropout", 0.0, 0.4, step=0.1, default=0.0)
     recurrent_dropout = hp.Float("recurrent_dropout", 0.0, 0.3, step=0.1, default=0.0)
-    bidirectional = hp.Boolean("bidirectional", default=bidirectional_allowed) and bidirectional_allowed
+    bidirectional = bidirectional_allowed and hp.Boolean("bidirectional", default=True)
     for i in range(depth):
         last = i == depth - 1
         rnn = cell(units, return_sequences=not last, dropout=dropout, recurrent_dropout=recurrent_dropout)

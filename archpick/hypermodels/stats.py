@@ -64,27 +64,23 @@ def tokenize(text: str) -> list[str]:
 
 
 def text_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
-    """Vocabulary (most frequent training words first), document frequencies and sequence length.
+    """Vocabulary (most frequent training words first) and sequence length, from training texts only.
 
     Returns:
-        {"vocabulary": [words], "idf": [weights, one per word], "output_sequence_length": int,
-        "n_documents": int}. The vocabulary holds at most min(vocabulary_size, 20000) words; ties are
-        broken alphabetically so the order is deterministic.
+        {"vocabulary": [words], "output_sequence_length": int, "n_documents": int}. The vocabulary holds
+        at most min(vocabulary_size, 20000) words; ties are broken alphabetically so the order is
+        deterministic. The length is the 95th percentile of training token counts, within [8, 400].
     """
     docs = [tokenize(t) for t in x_train]
     counts: Counter[str] = Counter()
-    doc_freq: Counter[str] = Counter()
     for tokens in docs:
         counts.update(tokens)
-        doc_freq.update(set(tokens))
     limit = min(int(input_spec.get("vocabulary_size") or MAX_VOCABULARY), MAX_VOCABULARY)
     words = sorted((w for w in counts if w), key=lambda w: (-counts[w], w))[:max(limit, 1)]
-    n = max(len(docs), 1)
-    idf = [math.log(1.0 + n / (1.0 + doc_freq[w])) for w in words]
     lengths = np.array([len(t) for t in docs] or [0])
     p95 = float(np.percentile(lengths, 95))
     length = int(min(max(math.ceil(p95), MIN_SEQUENCE_LENGTH), MAX_SEQUENCE_LENGTH))
-    return {"vocabulary": words, "idf": idf, "output_sequence_length": length, "n_documents": len(docs)}
+    return {"vocabulary": words, "output_sequence_length": length, "n_documents": len(docs)}
 
 
 def target_index(input_spec: dict[str, Any]) -> int:
