@@ -21,7 +21,7 @@ How each tool is run and timed (wall seconds are always counted from the launch 
 - The AutoKeras curve: after each trial the best trial so far is restored from its checkpoint and scored on the
   test split; the clock is paused while that happens, so it costs AutoKeras nothing.
 
-Takes about 2 x (2 x BUDGET + 30 s): about 14 minutes with the default 3 minute budget on 2 CPU cores.
+Takes about 2 x (2 x BUDGET + 30 s): 12 minutes with the default 3 minute budget on 2 CPU cores.
 The AutoKeras environment (outside the repository):
 
     python3 -m venv /work/ak-venv

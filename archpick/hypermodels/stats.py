@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 MAX_VOCABULARY = 20_000
+MAX_NGRAMS = 30_000  # word 1-2-grams kept for the text models' linear "wide" branch
+NGRAM_MIN_DF = 2  # an n-gram must occur in this many training texts (1 when that leaves none)
 MAX_SEQUENCE_LENGTH = 400
 MIN_SEQUENCE_LENGTH = 8
 MIN_STD = 1e-6
@@ -80,7 +82,32 @@ def text_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any
     lengths = np.array([len(t) for t in docs] or [0])
     p95 = float(np.percentile(lengths, 95))
     length = int(min(max(math.ceil(p95), MIN_SEQUENCE_LENGTH), MAX_SEQUENCE_LENGTH))
-    return {"vocabulary": words, "output_sequence_length": length, "n_documents": len(docs)}
+    ngrams, idf = ngram_stats(docs)
+    return {"vocabulary": words, "output_sequence_length": length, "n_documents": len(docs),
+            "ngram_vocabulary": ngrams, "ngram_idf": idf}
+
+
+def ngram_stats(docs: list[list[str]]) -> tuple[list[str], list[float]]:
+    """Word 1-2-grams by document frequency and their smoothed IDF, as TextVectorization(ngrams=2) makes them.
+
+    Args:
+        docs: Tokenised training texts (see `tokenize`).
+
+    Returns:
+        (n-grams, idf): at most MAX_NGRAMS n-grams (bigrams joined by a space) seen in at least NGRAM_MIN_DF
+        texts (or in one, when none is), most frequent first, ties alphabetical; idf = ln((1 + N) / (1 + df))
+        + 1 as scikit-learn's TfidfVectorizer. (["[empty]"], [1.0]) when the texts hold no token.
+    """
+    df: Counter[str] = Counter()
+    for tokens in docs:
+        grams = set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+        df.update(g for g in grams if g)
+    kept = [g for g in df if df[g] >= NGRAM_MIN_DF] or list(df)
+    kept = sorted(kept, key=lambda g: (-df[g], g))[:MAX_NGRAMS]
+    if not kept:
+        return ["[empty]"], [1.0]
+    n = len(docs)
+    return kept, [round(math.log((1 + n) / (1 + df[g])) + 1.0, 6) for g in kept]
 
 
 def target_index(input_spec: dict[str, Any]) -> int:

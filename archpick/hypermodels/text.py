@@ -5,7 +5,13 @@
 - cnn: Embedding -> parallel Conv1D of several kernel sizes -> global max pooling over real tokens
   (Kim 2014).
 
-The vocabulary and sequence length come from stats.text_stats, computed on the training texts only.
+Every family may add a linear "wide" branch (searched: "wide" = "tf_idf", "multi_hot" or "none"): a second
+TextVectorization over word 1-2-grams, L2-normalised, feeding a linear layer whose logits are added to the
+deep branch's (Cheng et al. 2016's wide & deep; on short snippets a bag of n-grams is a strong signal the
+deep branch alone learns slowly).
+
+The vocabularies, IDF weights and sequence length come from stats.text_stats, computed on the training
+texts only, and are passed as constants (no ``adapt()``).
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ import keras
 import keras_tuner
 from keras import layers
 
+from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import MaskedGlobalPooling1D, TokenMask
 from archpick.hypermodels.rnn import recurrent_stack
 
 KERNEL_SETS = {"3-4-5": (3, 4, 5), "2-3-4": (2, 3, 4), "3": (3,), "5": (5,)}
 DEFAULT_LENGTH = 64
+WIDE_MODES = ["tf_idf", "multi_hot", "none"]
+STANDARDIZE = "lower_and_strip_punctuation"
 
 
 class _TextHyperModel(ArchHyperModel):
@@ -35,6 +44,52 @@ class _TextHyperModel(ArchHyperModel):
     def sequence_length(self) -> int:
         return int(self.spec.stats.get("output_sequence_length") or DEFAULT_LENGTH)
 
+    def ngram_vocabulary(self) -> tuple[list[str], list[float]]:
+        """Word 1-2-grams and their IDF weights for the wide branch."""
+        grams = list(self.spec.stats.get("ngram_vocabulary") or ["[empty]"])
+        idf = list(self.spec.stats.get("ngram_idf") or [1.0] * len(grams))
+        return grams, idf
+
+    def wide(self, hp: keras_tuner.HyperParameters, inputs):
+        """Linear logits over L2-normalised word 1-2-gram features, or None.
+
+        Registers "wide" and, when on, "wide_l2".
+        """
+        mode = hp.Choice("wide", WIDE_MODES, default="tf_idf")
+        if mode == "none":
+            return None
+        l2 = hp.Choice("wide_l2", [0.0, 1e-5, 1e-4], default=1e-5, parent_name="wide", parent_values=WIDE_MODES[:2])
+        grams, idf = self.ngram_vocabulary()
+        features = layers.TextVectorization(
+            standardize=STANDARDIZE, split="whitespace", ngrams=2, output_mode=mode, vocabulary=grams,
+            idf_weights=idf if mode == "tf_idf" else None, name="vectorize_ngrams",
+        )(inputs)
+        features = layers.UnitNormalization(name="ngram_l2")(features)
+        regularizer = keras.regularizers.L2(l2) if l2 else None
+        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
+                            name="wide_logits")(features)
+
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """Deep body and head logits plus the wide branch's logits, then the task's activation."""
+        inputs, features = self.build_body(hp)
+        units = hp.Choice("dense_units", [0, 64, 128, 256], default=128)
+        dropout = hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.2)
+        x = features
+        if units:
+            x = layers.Dense(units, activation="relu")(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+        logits = layers.Dense(self.spec.n_outputs, dtype="float32", name="deep_logits")(x)
+        wide = self.wide(hp, inputs)
+        if wide is not None:
+            logits = layers.Add(name="logits")([logits, wide])
+        classify = self.spec.task == heads.CLASSIFICATION
+        outputs = layers.Activation("softmax" if classify else "linear", dtype="float32",
+                                    name="probabilities" if classify else "prediction")(logits)
+        model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
+        lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
+        return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
+
     def embed(self, hp: keras_tuner.HyperParameters):
         """(inputs, token ids, embedded tokens): string input of shape (batch,) -> (batch, length, dim).
 
@@ -45,7 +100,7 @@ class _TextHyperModel(ArchHyperModel):
         vocabulary = self.vocabulary()
         inputs = keras.Input(shape=(), dtype="string", name="text")
         tokens = layers.TextVectorization(
-            standardize="lower_and_strip_punctuation", split="whitespace", output_mode="int",
+            standardize=STANDARDIZE, split="whitespace", output_mode="int",
             output_sequence_length=self.sequence_length(), vocabulary=vocabulary, name="vectorize",
         )(inputs)
         x = layers.Embedding(len(vocabulary) + 2, dim, mask_zero=self.mask_zero, name="embedding")(tokens)
