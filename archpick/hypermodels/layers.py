@@ -385,3 +385,20 @@ class WindowUnscale(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "target_index": self.target_index, "horizon": self.horizon,
                 "scale": self.scale, "log": self.log, "base": self.base, "season": self.season}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class L2Normalize(keras.layers.Layer):
+    """Cast to float32 and scale each row to unit L2 norm (an all-zero row stays zero).
+
+    For bag-of-n-gram counts (TextVectorization's "multi_hot" is int64, "tf_idf" float32), as scikit-learn's
+    TfidfVectorizer normalises its rows.
+    """
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        norm = ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
+        return x / ops.maximum(norm, 1e-12)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -24,7 +24,7 @@ from keras import layers
 
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
-from archpick.hypermodels.layers import MaskedGlobalPooling1D, TokenMask
+from archpick.hypermodels.layers import L2Normalize, MaskedGlobalPooling1D, TokenMask
 from archpick.hypermodels.rnn import recurrent_stack
 
 KERNEL_SETS = {"3-4-5": (3, 4, 5), "2-3-4": (2, 3, 4), "3": (3,), "5": (5,)}
@@ -64,7 +64,7 @@ class _TextHyperModel(ArchHyperModel):
             standardize=STANDARDIZE, split="whitespace", ngrams=2, output_mode=mode, vocabulary=grams,
             idf_weights=idf if mode == "tf_idf" else None, name="vectorize_ngrams",
         )(inputs)
-        features = layers.UnitNormalization(name="ngram_l2")(features)
+        features = L2Normalize(name="ngram_l2")(features)
         regularizer = keras.regularizers.L2(l2) if l2 else None
         return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
                             name="wide_logits")(features)
@@ -122,14 +122,16 @@ class TextRNNHyperModel(_TextHyperModel):
         return inputs, x
 
     def initial_hps(self) -> list[dict[str, Any]]:
-        """A small BiGRU (64-d embeddings, 32 units, heavy dropout: few thousand short texts overfit fast),
-        then a BiLSTM with 128-d embeddings."""
+        """A small BiGRU (64-d embeddings, 32 units, heavy dropout: ten thousand short texts overfit fast) with
+        a TF-IDF wide branch, then a BiLSTM with 128-d embeddings and a multi-hot one."""
         first = {"embedding_dim": 64, "embedding_dropout": 0.3, "cell": "gru", "rnn_layers": 1, "units": 32,
                  "bidirectional": True, "rnn_dropout": 0.0, "recurrent_dropout": 0.0, "dense_units": 0,
-                 "dropout": 0.5, "learning_rate": 2e-3}
+                 "dropout": 0.5, "learning_rate": 2e-3,
+                 "wide": "tf_idf", "wide_l2": 1e-5}
         second = {"embedding_dim": 128, "embedding_dropout": 0.4, "cell": "lstm", "rnn_layers": 1, "units": 64,
                   "bidirectional": True, "rnn_dropout": 0.2, "recurrent_dropout": 0.0, "dense_units": 0,
-                  "dropout": 0.5, "learning_rate": 1e-3}
+                  "dropout": 0.5, "learning_rate": 1e-3,
+                  "wide": "multi_hot", "wide_l2": 0.0}
         return [first, second]
 
 
@@ -153,13 +155,16 @@ class TextHybridHyperModel(_TextHyperModel):
         return inputs, x
 
     def initial_hps(self) -> list[dict[str, Any]]:
-        """64 trigram filters, pool 2, a BiGRU of 32 units; then wider filters and an LSTM."""
+        """64 trigram filters, pool 2, a BiGRU of 32 units, TF-IDF wide branch; then wider filters, an LSTM and
+        a multi-hot wide branch."""
         first = {"embedding_dim": 64, "embedding_dropout": 0.3, "filters": 64, "kernel": 3, "pool": 2,
                  "cell": "gru", "rnn_layers": 1, "units": 32, "bidirectional": True, "rnn_dropout": 0.0,
-                 "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3}
+                 "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3,
+                 "wide": "tf_idf", "wide_l2": 1e-5}
         second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernel": 5, "pool": 2,
                   "cell": "lstm", "rnn_layers": 1, "units": 32, "bidirectional": True, "rnn_dropout": 0.2,
-                  "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3}
+                  "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3,
+                  "wide": "multi_hot", "wide_l2": 0.0}
         return [first, second]
 
 
@@ -182,9 +187,12 @@ class TextCNNHyperModel(_TextHyperModel):
         return inputs, x
 
     def initial_hps(self) -> list[dict[str, Any]]:
-        """Kim's CNN-rand recipe scaled down: 3-4-5 kernels x 64 filters, dropout 0.5; then 2-3-4 x 128."""
+        """Kim's CNN-rand recipe scaled down: 3-4-5 kernels x 64 filters, dropout 0.5, TF-IDF wide branch; then
+        2-3-4 x 128 with a multi-hot one."""
         first = {"embedding_dim": 64, "embedding_dropout": 0.3, "filters": 64, "kernels": "3-4-5",
-                 "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3}
+                 "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3,
+                 "wide": "tf_idf", "wide_l2": 1e-5}
         second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernels": "2-3-4",
-                  "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3}
+                  "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3,
+                  "wide": "multi_hot", "wide_l2": 0.0}
         return [first, second]
