@@ -6,6 +6,7 @@ Pure functions over plain rows, so the logic is tested without TensorFlow.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,8 +75,27 @@ def split_budget(seconds: float, families: list[tuple[str, str]], share: float =
     return [Leg(f, seconds * share if r == "recommended" else rest, r) for f, r in families]
 
 
-def pick_winner(results: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
-    """The family result with the best validation score (ties go to the earlier, i.e. recommended, one)."""
+def noise_margin(metric: str, score: float | None, n_val: int) -> float:
+    """How far apart two validation scores must be before the difference counts as evidence.
+
+    Accuracy: one standard error of a proportion measured on `n_val` samples (at least one sample's worth).
+    Losses: 1 % of the score. Below this, the flowchart's prior stands.
+    """
+    if score is None or n_val <= 0:
+        return 0.0
+    if "accuracy" in metric:
+        p = min(max(score, 0.0), 1.0)
+        return max(math.sqrt(p * (1 - p) / n_val), 1.0 / n_val)
+    return 0.01 * abs(score)
+
+
+def pick_winner(results: list[dict[str, Any]], direction: str, margin: float = 0.0,
+                prefer: str | None = None) -> dict[str, Any] | None:
+    """The family result with the best validation score.
+
+    Ties go to the earlier result; with `prefer` (the flowchart's family), another family wins only when it is
+    better by more than `margin`.
+    """
     scored = [r for r in results if r.get("best_score") is not None]
     if not scored:
         return None
@@ -84,6 +104,9 @@ def pick_winner(results: list[dict[str, Any]], direction: str) -> dict[str, Any]
         better = r["best_score"] > best["best_score"] if direction == "max" else r["best_score"] < best["best_score"]
         if better:
             best = r
+    preferred = next((r for r in scored if r["family"] == prefer), None)
+    if preferred is not None and best is not preferred and abs(best["best_score"] - preferred["best_score"]) <= margin:
+        return preferred
     return best
 
 
@@ -94,7 +117,7 @@ def _fmt_gap(gap: float, metric: str) -> str:
 
 
 def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str, Any] | None,
-            metric: str, direction: str) -> str:
+            metric: str, direction: str, margin: float = 0.0, n_val: int = 0) -> str:
     """The one-line verdict that opens the report.
 
     Args:
@@ -103,6 +126,8 @@ def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str
         winner: The winning result (from pick_winner).
         metric: The validation metric name.
         direction: "max" or "min".
+        margin: The noise margin used by pick_winner.
+        n_val: Validation samples (named when the difference was within noise).
 
     Returns:
         e.g. "Flowchart: RNN (LSTM/GRU) (ordered, variable length). Evidence: a 1-D CNN beat the best RNN
@@ -119,6 +144,11 @@ def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str
         return (f"{head} Evidence: only {winner['variant']} finished a trial; exported it.")
     rival = pick_winner(others, direction)
     sign = 1 if direction == "max" else -1
+    if sign * (rival["best_score"] - winner["best_score"]) > 0:  # the prior stood: the rival was within noise
+        gap = rival["best_score"] - winner["best_score"]
+        return (f"{head} Evidence did not overturn it: the best {rival['variant']} was ahead by "
+                f"{_fmt_gap(gap, metric)}, within the noise of {n_val} validation samples "
+                f"(±{_fmt_gap(margin, metric).split(' of ')[0]}); exported the {winner['variant']}.")
     beaten = sum(1 for s in winner.get("scores", []) if sign * (s - rival["best_score"]) > 0)
     gap = winner["best_score"] - rival["best_score"]
     comparison = (f"the {winner['variant']} beat the best {rival['variant']} by {_fmt_gap(gap, metric)} "

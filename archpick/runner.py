@@ -255,7 +255,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     timings["search"] = round(time.monotonic() - t, 3)
 
     from archpick.hypermodels import heads
-    from archpick.race import pick_winner, verdict
+    from archpick.race import noise_margin, pick_winner, verdict
 
     objective = heads.objective(task)
     summaries = [{"family": r.family, "variant": r.variant, "role": r.role, "best_score": r.best_score,
@@ -263,8 +263,10 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
                   "trials": len(r.rows),
                   "scores": [row["score"] for row in r.rows if row["score"] is not None]}
                  for r in results]
-    win = pick_winner(summaries, objective.direction)
-    verdict_line = verdict(rec, summaries, win, objective.name, objective.direction)
+    lead = next((r for r in summaries if r["family"] == rec.family), None)
+    margin = noise_margin(objective.name, lead["best_score"] if lead else None, len(x_val))
+    win = pick_winner(summaries, objective.direction, margin, prefer=rec.family)
+    verdict_line = verdict(rec, summaries, win, objective.name, objective.direction, margin, len(x_val))
     report: dict[str, Any] = {
         "archpick_version": __version__,
         "dataset": profile.name,
@@ -277,6 +279,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         "split": {"how": split.how, "train": int(len(x_train)), "validation": int(len(x_val)),
                   "test": int(len(x_test)), "test_source": "shipped test split" if has_test else "held out"},
         "race": {"families": summaries, "winner": win["family"] if win else None, "metric": objective.name,
+                 "noise_margin": margin, "validation_samples": int(len(x_val)),
                  "direction": objective.direction, "not_trainable_yet": skipped_families},
         "leaderboard": [{k: v for k, v in row.items() if k not in ("history", "epoch_seconds")}
                         for r in results for row in r.rows],

@@ -124,3 +124,19 @@ def test_parse_duration(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(OptionError):
         parse_duration(text)
+
+
+def test_a_difference_within_noise_keeps_the_flowchart_family() -> None:
+    from archpick.race import noise_margin
+
+    results = _results([0.986], [0.9907])  # the runner-up is ahead by one validation sample in 216
+    margin = noise_margin("val_accuracy", 0.986, 216)
+    assert 0.004 < margin < 0.01
+    win = pick_winner(results, "max", margin, prefer="rnn")
+    assert win["family"] == "rnn"
+    text = verdict(REC, results, win, "val_accuracy", "max", margin, 216)
+    assert "did not overturn" in text and "216 validation samples" in text
+    assert text.endswith("exported the LSTM/GRU with masking.")
+    big = pick_winner(_results([0.90], [0.96]), "max", noise_margin("val_accuracy", 0.90, 216), prefer="rnn")
+    assert big["family"] == "cnn"  # six points on 216 samples is evidence
+    assert noise_margin("val_loss", 2.0, 50) == pytest.approx(0.02)

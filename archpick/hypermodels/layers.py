@@ -389,16 +389,27 @@ class WindowUnscale(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class L2Normalize(keras.layers.Layer):
-    """Cast to float32 and scale each row to unit L2 norm (an all-zero row stays zero).
+    """Cast to float32 and scale each row to L2 norm `scale` (an all-zero row stays zero).
 
     For bag-of-n-gram counts (TextVectorization's "multi_hot" is int64, "tf_idf" float32), as scikit-learn's
-    TfidfVectorizer normalises its rows.
+    TfidfVectorizer normalises its rows. A `scale` above 1 lets a linear layer on top learn at the pace of
+    the rest of the model under Adam (whose steps do not grow with the gradient).
+
+    Args:
+        scale: The norm of every non-zero output row.
     """
+
+    def __init__(self, scale: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
         norm = ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
-        return x / ops.maximum(norm, 1e-12)
+        return x * (self.scale / ops.maximum(norm, 1e-12))
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

@@ -31,6 +31,7 @@ KERNEL_SETS = {"3-4-5": (3, 4, 5), "2-3-4": (2, 3, 4), "3": (3,), "5": (5,)}
 DEFAULT_LENGTH = 64
 WIDE_MODES = ["tf_idf", "multi_hot", "none"]
 STANDARDIZE = "lower_and_strip_punctuation"
+WIDE_SCALE = 10.0  # norm of the wide branch's n-gram rows: at norm 1 its logits take ~15 epochs to grow
 
 
 class _TextHyperModel(ArchHyperModel):
@@ -64,7 +65,7 @@ class _TextHyperModel(ArchHyperModel):
             standardize=STANDARDIZE, split="whitespace", ngrams=2, output_mode=mode, vocabulary=grams,
             idf_weights=idf if mode == "tf_idf" else None, name="vectorize_ngrams",
         )(inputs)
-        features = L2Normalize(name="ngram_l2")(features)
+        features = L2Normalize(WIDE_SCALE, name="ngram_l2")(features)
         regularizer = keras.regularizers.L2(l2) if l2 else None
         return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
                             name="wide_logits")(features)
