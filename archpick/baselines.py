@@ -11,6 +11,7 @@ from archpick import metrics
 
 MAX_BASELINE_TRAIN = 5000  # samples decoded for the baseline at most (files are decoded for it)
 MAX_BASELINE_CLIPS = 400  # clips decoded for the video baseline at most
+MAX_BASELINE_TEXTS = 200_000  # TF-IDF is cheap: the text baseline sees the whole training split
 BASELINE_SIDE = 32  # images are shrunk to at most this side for the pixel baseline
 
 
@@ -86,7 +87,7 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
             "accuracy": float(np.mean(np.asarray(y_test) == majority)), "macro_f1": None}]
     rng = np.random.default_rng(seed)
     idx = np.arange(len(x_train))
-    cap = MAX_BASELINE_CLIPS if kind == "video" else MAX_BASELINE_TRAIN
+    cap = {"video": MAX_BASELINE_CLIPS, "text": MAX_BASELINE_TEXTS}.get(kind, MAX_BASELINE_TRAIN)
     if len(idx) > cap:
         idx = rng.choice(idx, cap, replace=False)
     try:
