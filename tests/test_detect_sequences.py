@@ -30,7 +30,6 @@ CASES = Path(__file__).parent / "cases" / "detect"
 MODULES = {"tables": tables, "text": text, "tsfile": tsfile, "arrays": arrays}
 ROUTE_ORDER = (text, tsfile, arrays, tables)
 ERRORS = {"DataError": DataError, "OptionError": OptionError}
-AEON_DATA = ROOT / ".venv/lib/python3.11/site-packages/aeon/datasets/data"
 
 
 def route(profile: DatasetProfile):
@@ -530,15 +529,6 @@ def test_typescript_file_is_not_a_ts_dataset(tmp_path: Path) -> None:
     path = tmp_path / "index.ts"
     path.write_text("export const x: number = 1;\n")
     assert not tsfile.sniff(path)
-
-
-@pytest.mark.skipif(not (AEON_DATA / "JapaneseVowels").is_dir(), reason="aeon sample data not installed")
-def test_japanese_vowels_from_aeon() -> None:
-    profile = tsfile.profile(AEON_DATA / "JapaneseVowels", DataOptions())
-    assert (profile.n_samples, profile.n_test, profile.facts["channels"]) == (270, 370, 12)
-    assert profile.facts["lengths"]["min"] == 7 and profile.facts["lengths"]["max"] == 29
-    assert len(profile.classes) == 9
-    assert profile.facts["files"]["train"].endswith("JapaneseVowels_TRAIN.ts")  # not the _eq_ pair
 
 
 def test_seasonal_period() -> None:
