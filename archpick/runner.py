@@ -228,6 +228,9 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, worker_args(opts),
                                       gpus=len(hw.gpus))
 
+    import keras
+
+    keras.utils.set_random_seed(opts.seed)  # before any tf.data op: shuffles depend on the global seed too
     stage("loading data")
     t = time.monotonic()
     prep = prepare(profile, opts, hw.replicas)
