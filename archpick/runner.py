@@ -18,7 +18,7 @@ from archpick.race import choose_families, split_budget
 
 DEFAULT_BUDGET = 300.0  # one dataset
 DEFAULT_COLLECTION_BUDGET = 480.0  # a folder of datasets, split across them
-MODALITY_WEIGHT = {"video": 2.0, "text": 1.2}  # share of a collection budget, relative to 1.0
+MODALITY_WEIGHT = {"video": 2.0, "text": 1.2, "sequence": 1.3}  # share of a collection budget, relative to 1.0
 
 
 @dataclass
