@@ -16,6 +16,7 @@ import io
 import json
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,9 +145,12 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
 class TrialRecorder(keras.callbacks.Callback):
     """Stops a trial at its time limit and records epochs, times and parameter count.
 
+    The global deadline is enforced by a timer thread that sets `model.stop_training`, which Keras checks
+    after every step; no per-batch callback runs, so training steps are not slowed by Python hooks.
+
     Args:
-        stop_at: Monotonic time at which the trial stops after its current batch.
-        hard_stop_at: Monotonic time at which it stops even inside the first epoch (the global deadline).
+        stop_at: Monotonic time after which the trial stops at the end of its current epoch.
+        hard_stop_at: Monotonic time at which it stops after the current step, even inside the first epoch.
     """
 
     def __init__(self, stop_at: float, hard_stop_at: float):
@@ -158,9 +162,21 @@ class TrialRecorder(keras.callbacks.Callback):
         self.params = 0
         self.stopped_by_budget = False
         self._epoch_start = 0.0
+        self._timer: threading.Timer | None = None
+
+    def _hard_stop(self) -> None:
+        self.stopped_by_budget = True
+        self.model.stop_training = True
 
     def on_train_begin(self, logs=None):
         self.params = int(self.model.count_params())
+        self._timer = threading.Timer(max(self.hard_stop_at - time.monotonic(), 0.0), self._hard_stop)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def on_train_end(self, logs=None):
+        if self._timer is not None:
+            self._timer.cancel()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
@@ -170,12 +186,6 @@ class TrialRecorder(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         if time.monotonic() >= self.stop_at:
-            self.stopped_by_budget = True
-            self.model.stop_training = True
-
-    def on_train_batch_end(self, batch, logs=None):
-        now = time.monotonic()
-        if now >= self.hard_stop_at or (self.epoch_seconds and now >= self.stop_at):
             self.stopped_by_budget = True
             self.model.stop_training = True
 
