@@ -14,7 +14,8 @@ from rich.table import Table
 
 from archpick.errors import ArchpickError
 
-out = Console(highlight=False, soft_wrap=True)
+# Off a terminal (pipes, logs, CI) rich assumes 80 columns and truncates table cells; use a wider page there.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 PATH = click.Path(path_type=Path, readable=False)  # archpick reports unreadable paths itself, in one line
 KINDS = click.Choice(["image", "video", "text", "sequence", "timeseries", "table"])
