@@ -220,7 +220,7 @@ def _print_summary(result, quiet: bool) -> None:
             table.add_column(col)
         for r in rep["datasets"]:
             table.add_row(r["dataset"], r["modality"], str(r["recommended"]), str(r["winner"]),
-                          _num(r["test_metric"], r["metric"]), _num(r["baseline"], r["metric"]),
+                          _num(r["test_metric"]), _num(r["baseline"]),
                           {True: "yes", False: "no", None: "–"}[r["beats_baseline"]], f"{r['seconds']:.0f}")
         out.print(table)
         out.print(f"summary: {result.path / 'summary.html'}")
@@ -238,7 +238,7 @@ def _print_summary(result, quiet: bool) -> None:
         out.print(f"model:  {result.path / 'model'}  (archpick predict {result.path} FILE...)")
 
 
-def _num(value: Any, metric: str) -> str:
+def _num(value: Any) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 

@@ -25,8 +25,7 @@ def summary_row(member: DatasetProfile, result: run.Run | None, seconds: float, 
     scores = final.get("metrics", {})
     metric_name = "accuracy" if member.task == "classification" else "mase" if member.task == "forecasting" else "mae"
     baselines = rep.get("baselines", [])
-    key = "accuracy" if metric_name == "accuracy" else metric_name
-    vals = [b.get(key) for b in baselines if b.get(key) is not None]
+    vals = [b.get(metric_name) for b in baselines if b.get(metric_name) is not None]
     base = (max(vals) if metric_name == "accuracy" else min(vals)) if vals else None
     model_value = scores.get(metric_name)
     beats = None

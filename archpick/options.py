@@ -6,7 +6,6 @@ import re
 
 from archpick.errors import OptionError
 
-FAMILIES = ("cnn", "rnn", "hybrid", "dense", "cnn1d")
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
 
 

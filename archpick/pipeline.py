@@ -119,14 +119,3 @@ def _decoded_ok(sample, label, ok):
 
 def _drop_flag(sample, label, ok):
     return sample, label
-
-
-def take_inputs(dataset, limit: int) -> np.ndarray:
-    """The first `limit` inputs of a batched dataset, as one numpy array (for checks and plots)."""
-    parts, total = [], 0
-    for batch, _ in dataset:
-        parts.append(batch.numpy())
-        total += len(parts[-1])
-        if total >= limit:
-            break
-    return np.concatenate(parts)[:limit]

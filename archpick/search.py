@@ -257,11 +257,8 @@ class ArchTuner(keras_tuner.Tuner):
 
     def best_score(self) -> float | None:
         """The best objective value so far, or None."""
-        done = [t for t in self.oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
-        if not done:
-            return None
-        pick = max if self.oracle.objective.direction == "max" else min
-        return pick(t.score for t in done)
+        best = self.oracle.get_best_trials(1)
+        return best[0].score if best and best[0].status == "COMPLETED" else None
 
 
 def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:

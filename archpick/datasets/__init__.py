@@ -10,6 +10,8 @@ from pathlib import Path
 from types import ModuleType
 
 from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.frames import VIDEO_SUFFIXES
+from archpick.datasets.images import IMAGE_SUFFIXES
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile
 
@@ -24,13 +26,10 @@ KIND_MODULES = {
     "timeseries": ("tables",),
     "table": ("tables", "arrays"),
 }
-DATA_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".txt",
-     ".csv", ".tsv", ".parquet", ".ts", ".npz", ".npy"}
-)
-CLASS_FILE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".txt"}
-)
+# Files that sit directly in a class folder (the image and video sources' own lists, plus text) ...
+CLASS_FILE_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES | {".txt"}
+# ... and every file a detector reads (tables, .ts and arrays are spelled here to keep pandas out of inspect).
+DATA_SUFFIXES = CLASS_FILE_SUFFIXES | {".csv", ".tsv", ".parquet", ".pq", ".ts", ".npz", ".npy"}
 FRAME_FOLDER_MAX_FILES = 64  # a clip folder holds at most this many frames (median) ...
 FRAME_FOLDER_MIN_CLIPS = 5  # ... and a class holds at least this many clip folders (median)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Any
 
 import numpy as np
@@ -27,13 +26,8 @@ REGISTRY: dict[tuple[str, str], str] = {
 
 
 def available(modality: str, family: str) -> bool:
-    """True when archpick can train this family on this modality (its module is installed)."""
-    key = (modality, family)
-    if key not in REGISTRY:
-        return False
-    import importlib.util
-
-    return importlib.util.find_spec(f"archpick.hypermodels.{REGISTRY[key].split(':')[0]}") is not None
+    """True when archpick can train this family on this modality."""
+    return (modality, family) in REGISTRY
 
 
 def make(modality: str, family: str, spec):
@@ -53,8 +47,6 @@ def fit_stats(kind: str, x_train: np.ndarray, input_spec: dict[str, Any]) -> dic
 
     The per-kind functions live in archpick/hypermodels/stats.py as ``STATS_HOOKS[kind](x_train, input_spec)``.
     """
-    if importlib.util.find_spec("archpick.hypermodels.stats") is None:
-        return {}
     from archpick.hypermodels.stats import STATS_HOOKS
 
     hook = STATS_HOOKS.get(kind)
