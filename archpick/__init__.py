@@ -64,7 +64,7 @@ def recommend(path_or_profile: Any, **data_options: Any):
 
 def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None, seed: int = 0,
         out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
-        resume: str | Path | None = None, device: str = "auto", runs_root: str | Path = "runs",
+        resume: str | Path | None = None, device: str = "auto", precision: str = "auto", runs_root: str | Path = "runs",
         progress: Any = None, verbose: bool = False, chief_port: int | None = None, workers: int = 0,
         **data_options: Any):
     """Inspect, recommend, race the families within a wall-clock budget, export and report.
@@ -79,6 +79,7 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
         overwrite: Replace an existing, non-empty `out`.
         resume: An interrupted run directory to continue.
         device: "auto", "cpu" or "gpu".
+        precision: "auto" (mixed_float16 on GPUs of compute capability >= 7.0), "mixed" or "float32".
         runs_root: Parent folder of default run directories.
         progress: Optional progress receiver (see archpick.search.Progress).
         verbose: Let TensorFlow's start-up logs through.
@@ -93,8 +94,13 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     from archpick.runner import FitOptions
 
     budget = parse_duration(time_budget) if time_budget is not None else None
+    if precision not in ("auto", "mixed", "float32"):
+        from archpick.errors import OptionError
+
+        raise OptionError(f"precision must be auto, mixed or float32, not {precision!r}")
     opts = FitOptions(time_budget=budget, max_trials=max_trials, seed=seed, out=out, families=families,
                       overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
+                      mixed_precision={"mixed": "on", "float32": "off"}.get(precision, precision),
                       verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options))
     if resume is not None:
         from archpick.run import load_run as _load

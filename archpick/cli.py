@@ -190,6 +190,8 @@ class RichProgress:
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
 @click.option("--resume", type=PATH, help="Continue an interrupted run directory.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "mixed", "float32"]), default="auto", show_default=True,
+              help="auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.")
 @click.option("--chief-port", type=click.IntRange(1, 65535),
               help="Serve the search to `archpick worker` processes (family i on PORT+i) instead of training here.")
 @click.option("--workers", type=click.IntRange(min=0), default=0,
@@ -312,7 +314,7 @@ def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: boo
 @verbosity
 @handle_errors
 def predict(run_dir: Path, files: tuple[Path, ...], as_json: bool, verbose: bool, quiet: bool) -> None:
-    """Predict FILES with RUN_DIR's exported SavedModel."""
+    """Predict FILES with RUN_DIR's exported SavedModel (model.keras for runs trained without TensorFlow)."""
     from archpick.predict import predict as run_predict
 
     for row in run_predict(run_dir, list(files)):
@@ -322,6 +324,19 @@ def predict(run_dir: Path, files: tuple[Path, ...], as_json: bool, verbose: bool
             click.echo(f"{row['input']}\t{row['class']}\t{row['probability']:.4f}")
         else:
             click.echo(f"{row['input']}\t" + " ".join(f"{v:.4g}" for v in row["prediction"]))
+
+
+@main.command("export")
+@click.argument("run_dir", type=PATH)
+@verbosity
+@handle_errors
+def export_command(run_dir: Path, verbose: bool, quiet: bool) -> None:
+    """Add a TensorFlow SavedModel to RUN_DIR, trained on JAX or torch (needs TensorFlow here)."""
+    from archpick.export import add_saved_model
+
+    info = add_saved_model(run_dir)
+    click.echo(f"SavedModel: {Path(run_dir) / 'model'} (reload check max |diff| = "
+               f"{info.get('reload_max_abs_diff', float('nan')):.2g})")
 
 
 if __name__ == "__main__":

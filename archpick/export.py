@@ -1,4 +1,5 @@
-"""Export: a TensorFlow SavedModel that takes raw inputs, plus model.keras, labels and metadata."""
+"""Export: a TensorFlow SavedModel that takes raw inputs, plus model.keras, labels and metadata (model.keras
+only when Keras trained on JAX or torch)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,24 @@ META_FILE = "archpick.json"
 LABELS_FILE = "labels.json"
 
 
+def as_array(x: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
+    """Raw (non-text) inputs as a numpy batch of the dtype the model takes."""
+    return np.asarray(x, dtype={"uint8": np.uint8}.get(spec.get("dtype"), np.float32))
+
+
 def as_tensor(x: np.ndarray, spec: dict[str, Any]):
     """Raw inputs as the serving signature takes them."""
     import tensorflow as tf
 
     if spec.get("kind") == "text":
         return tf.constant([str(s) for s in x])
-    return tf.constant(np.asarray(x, dtype={"uint8": np.uint8}.get(spec.get("dtype"), np.float32)))
+    return tf.constant(as_array(x, spec))
+
+
+def keras_only_note(backend: str) -> str:
+    """What a run trained without the TensorFlow backend exported, and how to get a SavedModel."""
+    return (f"Trained on the {backend} backend: exported model/model.keras only. A SavedModel needs "
+            "TensorFlow: run `archpick export RUN_DIR` where TensorFlow is installed.")
 
 
 def write_saved_model(model, path: Path) -> None:
@@ -44,7 +56,10 @@ def write_saved_model(model, path: Path) -> None:
 
 def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list[str],
                  sample: np.ndarray | None = None) -> dict[str, Any]:
-    """Write model/ atomically and check that the reloaded SavedModel reproduces the Keras predictions.
+    """Write model/ atomically and check that the reloaded model reproduces the Keras predictions.
+
+    On the TensorFlow backend: a SavedModel plus model.keras, checked through the SavedModel. On JAX
+    or torch (TensorFlow may be absent): model.keras only, checked by reloading it, and a note says so.
 
     Args:
         model: The trained Keras model.
@@ -56,21 +71,36 @@ def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list
     Returns:
         Paths and the reload check's largest absolute difference.
     """
-    import tensorflow as tf
+    import keras
 
+    backend = keras.backend.backend()
+    saved = backend == "tensorflow"
     tmp = model_dir.with_name(model_dir.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    write_saved_model(model, tmp)
+    if saved:
+        write_saved_model(model, tmp)
+    else:
+        tmp.mkdir(parents=True)
     keras_file = tmp / "model.keras"
     model.save(keras_file)
     write_json(tmp / LABELS_FILE, {str(i): name for i, name in enumerate(class_names)})
-    write_json(tmp / META_FILE, meta)
-    info: dict[str, Any] = {"saved_model": str(model_dir), "keras": str(model_dir / "model.keras"),
-                            "labels": str(model_dir / LABELS_FILE)}
+    write_json(tmp / META_FILE, {**meta, "backend": backend})
+    info: dict[str, Any] = {"saved_model": str(model_dir) if saved else None, "backend": backend,
+                            "keras": str(model_dir / "model.keras"), "labels": str(model_dir / LABELS_FILE)}
+    if not saved:
+        info["note"] = keras_only_note(backend)
     if sample is not None and len(sample):
-        loaded = tf.saved_model.load(str(tmp))
-        served = np.asarray(loaded.serve(as_tensor(sample, meta["input_spec"])))
-        direct = np.asarray(model(as_tensor(sample, meta["input_spec"]), training=False))
+        spec = meta["input_spec"]
+        if saved:
+            import tensorflow as tf
+
+            loaded = tf.saved_model.load(str(tmp))
+            served = np.asarray(loaded.serve(as_tensor(sample, spec)))
+            direct = np.asarray(model(as_tensor(sample, spec), training=False))
+        else:
+            reloaded = keras.saving.load_model(keras_file)
+            served = keras.ops.convert_to_numpy(reloaded(as_array(sample, spec), training=False))
+            direct = keras.ops.convert_to_numpy(model(as_array(sample, spec), training=False))
         info["reload_max_abs_diff"] = float(np.max(np.abs(served - direct)))
         info["reload_checked_on"] = int(len(sample))
     if model_dir.exists():
@@ -84,3 +114,61 @@ def load_meta(model_dir: Path) -> tuple[dict[str, Any], list[str]]:
     meta = json.loads((model_dir / META_FILE).read_text())
     labels = json.loads((model_dir / LABELS_FILE).read_text())
     return meta, [labels[str(i)] for i in range(len(labels))]
+
+
+def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
+    """Write the SavedModel of a run that exported model.keras only (trained on JAX or torch).
+
+    Loads model.keras on the TensorFlow backend, writes the `serve` endpoint next to it, checks it against
+    the Keras model on inputs of the model's shape, and records it in report.json, .md and .html.
+
+    Args:
+        run_dir: A complete run directory.
+
+    Returns:
+        The report's updated "model" section.
+    """
+    from archpick import backend
+    from archpick.errors import DependencyError, RunError
+    from archpick.run import load_run
+
+    run = load_run(run_dir)
+    model_dir = run.model_path
+    if not run.complete or not (model_dir / "model.keras").exists():
+        raise RunError("has no exported model.keras; was the run complete?", run.path)
+    if backend.select() != "tensorflow":
+        raise DependencyError("writing a SavedModel needs the TensorFlow backend; pip install tensorflow and "
+                              "set KERAS_BACKEND=tensorflow", run.path)
+    backend.start()
+    import keras
+    import tensorflow as tf
+
+    import archpick.hypermodels  # noqa: F401 - registers archpick's layers for deserialisation
+
+    meta, _ = load_meta(model_dir)
+    model = keras.saving.load_model(model_dir / "model.keras")
+    tmp = model_dir.with_name("saved_model.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_saved_model(model, tmp)
+    info = dict(run.report.get("model", {}))
+    if meta["input_spec"].get("kind") != "text":
+        rng = np.random.default_rng(0)
+        shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
+        sample = as_array(rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape),
+                          meta["input_spec"])
+        loaded = tf.saved_model.load(str(tmp))  # keep a reference: its variables die with it
+        served = np.asarray(loaded.serve(tf.constant(sample)))
+        info["reload_max_abs_diff"] = float(np.max(np.abs(served - np.asarray(model(sample, training=False)))))
+    for item in tmp.iterdir():
+        target = model_dir / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        item.rename(target)
+    tmp.rmdir()
+    info.update(saved_model="model", note=f"Trained on the {info.get('backend', 'jax')} backend; SavedModel "
+                "added by `archpick export` from model.keras.")
+    report = {**run.report, "model": info}
+    from archpick.report import write_report
+
+    write_report(run.path, report)
+    return info

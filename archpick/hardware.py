@@ -133,7 +133,9 @@ def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[st
         result.device = "cpu"
         result.reasons.append("no GPU visible; training on the CPU" if not gpus and device != "cpu"
                               else "--device cpu: GPUs hidden")
-        result.reasons.append(f"{result.cpus} CPU cores; TensorFlow uses all of them for each op")
+        result.reasons.append(f"{result.cpus} CPU cores; the {backend} backend uses all of them for each op")
+        if mixed_precision == "on":
+            result.reasons.append("float32: mixed precision was asked for, but it only pays on a GPU")
         return result
     result.device = "gpu"
     if len(gpus) > 1 and backend == "tensorflow":

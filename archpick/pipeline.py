@@ -1,4 +1,7 @@
-"""tf.data pipelines over a Bundle: in-memory arrays, or files decoded on the fly (streaming)."""
+"""Input pipelines over a Bundle: in-memory arrays, or files decoded on the fly (streaming).
+
+tf.data on the TensorFlow backend; a `keras.utils.PyDataset` (`archpick.batches`) on JAX and torch.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,11 @@ class DecodeFailures:
             self.files.setdefault(file, reason)
 
 
+def first_line(exc: BaseException) -> str:
+    """A decode error as one short line for the report."""
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
 def _tf_dtype(spec: dict[str, Any]):
     import tensorflow as tf
 
@@ -42,7 +50,7 @@ def make_dataset(
     decode_train: Callable[[str, np.random.Generator], np.ndarray] | None = None,
     failures: DecodeFailures | None = None,
 ):
-    """A batched tf.data.Dataset of (input, target).
+    """Batches of (input, target): a tf.data.Dataset on the TensorFlow backend, else `batches.Batches`.
 
     Files are decoded in parallel map calls and never all held at once, unless the decoded set is
     small enough to cache (CACHE_LIMIT_BYTES) and no random decoding is needed.
@@ -59,8 +67,15 @@ def make_dataset(
         failures: Collects files that fail to decode; they are dropped from the stream.
 
     Returns:
-        tf.data.Dataset.
+        tf.data.Dataset, or a keras.utils.PyDataset on the JAX and torch backends.
     """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        from archpick.batches import Batches
+
+        return Batches(x, y, spec, training=training, batch_size=batch_size, seed=seed, decode=decode,
+                       decode_train=decode_train, failures=failures)
     import tensorflow as tf
 
     n = len(x)
@@ -89,7 +104,7 @@ def make_dataset(
             arr = decode_train(path, rng) if random_decode else decode(path)
             return np.asarray(arr, dtype=np_dtype).reshape(shape), True
         except Exception as exc:  # noqa: BLE001 - a bad file is skipped and counted, never fatal
-            failures.add(path, str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__)
+            failures.add(path, first_line(exc))
             return np.zeros(shape, dtype=np_dtype), False
 
     def _map(path, label):

@@ -1,4 +1,5 @@
-"""Predict with an exported SavedModel on new raw files (no Python objects from training are used)."""
+"""Predict on new raw files with an exported SavedModel (no Python objects from training are used), or with
+model.keras when the run trained without TensorFlow."""
 
 from __future__ import annotations
 
@@ -43,6 +44,27 @@ def _raw_inputs(file: Path, spec: dict[str, Any], facts: dict[str, Any]) -> list
     raise RunError(f"unknown input kind {kind!r} in the model metadata", file)
 
 
+def _server(model_dir: Path, spec: dict[str, Any]):
+    """batch -> predictions: the SavedModel where TensorFlow can load it, else model.keras on any backend."""
+    from archpick import backend
+    from archpick.export import as_array, as_tensor
+
+    if (model_dir / "saved_model.pb").exists() and backend.has_tensorflow():
+        from archpick.hardware import import_tensorflow
+
+        served = import_tensorflow().saved_model.load(str(model_dir))
+        return lambda batch: np.asarray(served.serve(as_tensor(batch, spec)))
+    if not (model_dir / "model.keras").exists():
+        raise RunError("has a SavedModel only, which needs TensorFlow; pip install tensorflow", model_dir)
+    backend.check_modality(backend.start(), spec["kind"], model_dir)
+    import keras
+
+    import archpick.hypermodels  # noqa: F401 - registers archpick's layers for deserialisation
+
+    model = keras.saving.load_model(model_dir / "model.keras")
+    return lambda batch: keras.ops.convert_to_numpy(model(as_array(batch, spec), training=False))
+
+
 def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]]:
     """Run the exported SavedModel on raw files.
 
@@ -53,19 +75,17 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
     Returns:
         One dict per input: input, and class + probability (classification) or values.
     """
-    from archpick.export import as_tensor, load_meta
+    from archpick.export import load_meta
     from archpick.run import load_run
 
     run = load_run(run_dir)
     model_dir = run.model_path
-    if not (model_dir / "saved_model.pb").exists():
-        raise RunError("has no exported model (model/saved_model.pb); was the run complete?", run_dir)
+    if not (model_dir / "saved_model.pb").exists() and not (model_dir / "model.keras").exists():
+        raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?",
+                       run_dir)
     meta, labels = load_meta(model_dir)
     spec = meta["input_spec"]
-    from archpick.hardware import import_tensorflow
-
-    tf = import_tensorflow()
-    served = tf.saved_model.load(str(model_dir))
+    serve = _server(model_dir, spec)
     out: list[dict[str, Any]] = []
     for file in files:
         file = Path(file)
@@ -73,7 +93,7 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
             raise DataError("does not exist; check the path", file)
         for name, raw in _raw_inputs(file, spec, meta.get("profile_facts", {})):
             batch = np.asarray(raw)[None] if spec["kind"] != "text" else [raw]
-            pred = np.asarray(served.serve(as_tensor(batch, spec)))[0]
+            pred = serve(batch)[0]
             if meta["task"] == "classification":
                 top = int(np.argmax(pred))
                 out.append({"input": name, "class": labels[top], "probability": float(pred[top]),

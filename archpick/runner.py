@@ -199,6 +199,10 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     """
     started = time.monotonic()
     budget = opts.time_budget or DEFAULT_BUDGET
+    from archpick import backend
+
+    backend_name = backend.select()  # before Keras is imported (plan_families loads the HyperModels)
+    backend.check_modality(backend_name, profile.modality, profile.path)
     rec, legs, skipped_families = plan_families(profile, opts)
 
     resuming = opts.resume is not None
@@ -211,10 +215,10 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
     stage = getattr(progress, "stage", lambda text: None)
 
-    stage("importing TensorFlow")
+    stage("importing TensorFlow" if backend_name == "tensorflow" else f"starting Keras on {backend_name}")
     from archpick import hardware, metrics
 
-    hardware.import_tensorflow(verbose=opts.verbose)
+    backend.start(verbose=opts.verbose)
 
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
@@ -334,7 +338,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         report["baselines"] = baselines.regression(x_train, y_train, x_test, y_test)
     timings["evaluate"] = round(time.monotonic() - t, 3)
 
-    stage("exporting the SavedModel")
+    stage("exporting the SavedModel" if backend_name == "tensorflow" else "exporting model.keras")
     t = time.monotonic()
     from archpick.export import export_model
 
@@ -345,7 +349,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
             "dataset": profile.name, "source": profile.source, "archpick_version": __version__,
             "profile_facts": profile.facts}
     report["model"] = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
-    report["model"]["saved_model"] = "model"
+    report["model"]["saved_model"] = "model" if report["model"]["saved_model"] else None
     report["model"]["keras"] = "model/model.keras"
     timings["export"] = round(time.monotonic() - t, 3)
 

@@ -378,7 +378,7 @@ def search_family(
         keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction, patience=PATIENCE,
                                       restore_best_weights=False)
     ]
-    if tensorboard:
+    if tensorboard and keras.backend.backend() == "tensorflow":  # the callback writes through tf.summary
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(directory / hypermodel.family / "logs"),
                                                      write_graph=False, profile_batch=0))
     started = time.monotonic()

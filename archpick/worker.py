@@ -27,15 +27,17 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
         Number of families worked on.
     """
     import archpick
-    from archpick import hardware, hypermodels
+    from archpick import backend, hardware, hypermodels
     from archpick.search import search_family
 
+    backend_name = backend.select()
     host, port = parse_address(chief)
     wait_for_chief(host, port)
     profile = archpick.inspect(path, **{k: v for k, v in vars(opts.data).items() if v is not None
                                         and k != "sample_limit"})
+    backend.check_modality(backend_name, profile.modality, profile.path)
     rec, legs, _ = plan_families(profile, opts)
-    hardware.import_tensorflow(opts.verbose)
+    backend.start(opts.verbose)
     hw = hardware.plan(opts.device)
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)

@@ -176,12 +176,10 @@ class FixLength(keras.layers.Layer):
         self.length = int(length)
 
     def call(self, inputs):
-        import tensorflow as tf
-
-        x = tf.cast(inputs, tf.float32)[:, : self.length]
-        missing = self.length - tf.shape(x)[1]
-        x = tf.pad(x, [[0, 0], [0, missing], [0, 0]], constant_values=float("nan"))
-        return tf.ensure_shape(x, [None, self.length, inputs.shape[-1]])
+        x = ops.cast(inputs, "float32")[:, : self.length]
+        missing = self.length - ops.shape(x)[1]
+        x = ops.pad(x, [[0, 0], [0, missing], [0, 0]], constant_values=float("nan"))
+        return ops.reshape(x, (-1, self.length, inputs.shape[-1]))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.length, input_shape[-1])

@@ -138,11 +138,18 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     model = report.get("model", {})
     if model:
         out.append(("h2", "Files"))
-        out.append(("p", f"SavedModel: {model.get('saved_model')}/ (serving signature takes raw inputs; reload check "
-                         f"max |diff| = {_fmt(model.get('reload_max_abs_diff'))}), Keras: {model.get('keras')}, "
-                         "labels: model/labels.json, trials: leaderboard.csv, keras-tuner state and TensorBoard logs: "
-                         "tuner/."))
-        out.append(("p", "Predict: archpick predict RUN_DIR FILE...   TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
+        check = f"reload check max |diff| = {_fmt(model.get('reload_max_abs_diff'))}"
+        if model.get("saved_model"):
+            out.append(("p", f"SavedModel: {model['saved_model']}/ (serving signature takes raw inputs; {check}), "
+                             f"Keras: {model.get('keras')}, labels: model/labels.json, trials: leaderboard.csv, "
+                             "keras-tuner state and TensorBoard logs: tuner/."))
+            out.append(("p", "Predict: archpick predict RUN_DIR FILE...   "
+                             "TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
+        else:
+            out.append(("p", f"Keras: {model.get('keras')} ({check}), labels: model/labels.json, trials: "
+                             "leaderboard.csv, keras-tuner state: tuner/. No SavedModel: "
+                             + (model.get("note") or "this run trained without TensorFlow.")))
+            out.append(("p", "Predict: archpick predict RUN_DIR FILE... (loads model.keras)"))
     out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
     return out
 
