@@ -143,6 +143,10 @@ def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[st
         result.reasons.append(
             f"{len(gpus)} GPUs: MirroredStrategy, batch size scaled by {len(gpus)} so each replica keeps its "
             "batch; one trial uses every GPU, which finishes trials soonest under a wall-clock budget")
+    elif len(gpus) > 1:
+        result.reasons.append(
+            f"{len(gpus)} GPUs on the {backend} backend: a trial runs on the first (MirroredStrategy is "
+            f"TensorFlow's); use --workers {len(gpus)} to run one trial per GPU")
     else:
         result.reasons.append(f"one GPU ({gpus[0]['name']}): all training runs on it")
     ccs = [tuple(g["compute_capability"]) for g in gpus if g["compute_capability"]]

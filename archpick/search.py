@@ -15,7 +15,6 @@ import gc
 import io
 import json
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from keras_tuner.src.engine import trial as trial_module
 
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
+from archpick.memory import current_rss_mb, custom_gradient_keys, forget_custom_gradients, release_memory
 
 MAX_EPOCHS = 200
 PATIENCE = 6
@@ -42,16 +42,6 @@ def spent_seconds(project_dir: Path) -> float:
     """Budget seconds a family used in earlier sessions (0 when it never finished a trial)."""
     file = project_dir / SPENT_FILE
     return float(json.loads(file.read_text())["seconds"]) if file.exists() else 0.0
-
-
-def current_rss_mb() -> float | None:
-    """Resident memory of this process now (MB), from /proc; None where /proc is absent."""
-    try:
-        with open("/proc/self/statm") as fh:
-            pages = int(fh.read().split()[1])
-        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
-    except (OSError, ValueError):
-        return None
 
 
 class Clock:
@@ -213,6 +203,7 @@ class ArchTuner(keras_tuner.Tuner):
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
+        self.gradients_before = custom_gradient_keys()
         keras.utils.set_random_seed(self.seed + int(trial.trial_id))
         if self.progress:
             self.progress.trial_started(self.family, trial.trial_id, self.budget_clock.remaining())
@@ -233,7 +224,7 @@ class ArchTuner(keras_tuner.Tuner):
                 "epoch_seconds": [round(s, 4) for s in recorder.epoch_seconds],
                 "history": recorder.history,
                 "stopped_by_budget": recorder.stopped_by_budget,
-                "rss_mb": current_rss_mb(),
+                "rss_trial_end_mb": current_rss_mb(),  # this trial's model still alive
                 "worker": self.tuner_id,
                 "family": self.family,
                 "variant": self.hypermodel.variant,
@@ -248,7 +239,12 @@ class ArchTuner(keras_tuner.Tuner):
         if isinstance(self.oracle, BudgetOracle):
             spent.write_text(json.dumps({"seconds": round(self.budget_clock.elapsed(), 3)}))
         keras.backend.clear_session()
+        forget_custom_gradients(getattr(self, "gradients_before", set()))
         gc.collect()
+        release_memory()
+        sidecar = Path(self.get_trial_dir(trial.trial_id)) / SIDECAR
+        if sidecar.exists():  # RSS once the trial's model is freed: what the next trial starts from
+            sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "rss_mb": current_rss_mb()}))
         if self.progress:
             local = isinstance(self.oracle, BudgetOracle)
             row = trial_row(self, self.oracle.trials[trial.trial_id] if local else trial)
@@ -278,6 +274,7 @@ def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:
         "epochs": extra.get("epochs"),
         "stopped_by_budget": extra.get("stopped_by_budget"),
         "rss_mb": extra.get("rss_mb"),
+        "rss_trial_end_mb": extra.get("rss_trial_end_mb"),
         "worker": extra.get("worker") or getattr(tuner.oracle, "workers", {}).get(trial.trial_id),
         "hyperparameters": dict(trial.hyperparameters.values),
         "history": extra.get("history", {}),

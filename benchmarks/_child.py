@@ -1,4 +1,7 @@
-"""Run the archpick CLI in this process and append its peak RSS (MB) to the file named by ARCHPICK_RSS_FILE."""
+"""Run the archpick CLI in this process and append its peak RSS (MB) to the file named by ARCHPICK_RSS_FILE.
+
+ARCHPICK_BENCH_NO_TRIM=1 turns off the malloc_trim between trials (benchmarks/bench_memory.py compares).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,14 @@ def _record() -> None:
 
 if __name__ == "__main__":
     atexit.register(_record)
+    if os.environ.get("ARCHPICK_BENCH_NO_TRIM") == "1":
+        from archpick.hardware import import_tensorflow, quiet_tensorflow
+
+        quiet_tensorflow(False)
+        import_tensorflow()
+        import archpick.search
+
+        archpick.search.release_memory = lambda: None  # search.py's own name for it
     from archpick.cli import main
 
     sys.argv = ["archpick", *sys.argv[1:]]

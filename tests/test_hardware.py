@@ -42,3 +42,14 @@ def test_old_gpu_keeps_float32_and_device_cpu_hides_gpus() -> None:
     assert hardware.plan("auto", "off", gpus=[H100], backend="tensorflow").precision == "float32"
     jax_plan = hardware.plan("auto", gpus=[H100, H100], backend="jax")
     assert jax_plan.strategy == "default"  # MirroredStrategy is TensorFlow's; JAX runs one device per trial
+    assert jax_plan.precision == "mixed_float16" and any("--workers 2" in r for r in jax_plan.reasons)
+
+
+def test_precision_option_reaches_the_plan(digits_small) -> None:
+    from archpick import fit
+    from archpick.errors import OptionError
+
+    with pytest.raises(OptionError, match="precision must be"):
+        fit(digits_small, "10s", precision="half")
+    cpu = hardware.plan("auto", "on", gpus=[], backend="tensorflow")
+    assert cpu.precision == "float32" and any("only pays on a GPU" in r for r in cpu.reasons)
