@@ -39,12 +39,12 @@ def test_trials_leave_no_graphs_behind(tmp_path: Path) -> None:
     keras.utils.set_random_seed(0)
     prep = prepare(profile, FitOptions(seed=0))
     hm = hypermodels.make(profile.modality, "cnn", prep.spec)
-    before = custom_gradient_keys()
+    before, graphs_before = custom_gradient_keys(), live_step_graphs()  # other tests may have left some
     result = search_family(hm, prep.train_ds, prep.val_ds, directory=tmp_path / "tuner", budget_seconds=90,
                            max_trials=3, seed=0, tensorboard=False)
     assert sum(r["status"] == "COMPLETED" for r in result.rows) == 3
     assert custom_gradient_keys() == before
-    assert live_step_graphs() == 0
+    assert live_step_graphs() <= graphs_before
     for row in result.rows:  # RSS once the trial's model is freed, and while it was alive
         assert row["rss_mb"] > 0 and row["rss_trial_end_mb"] > 0
     model = result.best_model()  # the best trial still restores and trains after the clean-up
