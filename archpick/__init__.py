@@ -94,13 +94,11 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     from archpick.runner import FitOptions
 
     budget = parse_duration(time_budget) if time_budget is not None else None
-    if precision not in ("auto", "mixed", "float32"):
-        from archpick.errors import OptionError
+    from archpick.hardware import precision_mode
 
-        raise OptionError(f"precision must be auto, mixed or float32, not {precision!r}")
     opts = FitOptions(time_budget=budget, max_trials=max_trials, seed=seed, out=out, families=families,
                       overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
-                      mixed_precision={"mixed": "on", "float32": "off"}.get(precision, precision),
+                      mixed_precision=precision_mode(precision),
                       verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options))
     if resume is not None:
         from archpick.run import load_run as _load

@@ -254,22 +254,26 @@ def _num(value: Any) -> str:
 @click.option("--run-dir", type=PATH, help="The chief's run directory, when shared.")
 @click.option("--tuner-id", default=None, help="This worker's name in the leaderboard (default worker-<pid>).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "mixed", "float32"]), default="auto", show_default=True,
+              help="The chief's --precision.")
 @data_options
 @verbosity
 @handle_errors
 def worker(path: Path, chief: str, time_budget: str | None, seed: int, families: str | None,
-           max_trials: int | None, run_dir: Path | None, tuner_id: str | None, device: str, verbose: bool,
-           quiet: bool, **kwargs: Any) -> None:
+           max_trials: int | None, run_dir: Path | None, tuner_id: str | None, device: str, precision: str,
+           verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Join a distributed search as a keras-tuner worker (PATH: the same data the chief fits)."""
     import os
 
     from archpick import _data_options
+    from archpick.hardware import precision_mode
     from archpick.options import parse_duration
     from archpick.runner import FitOptions
     from archpick.worker import run_worker
 
     opts = FitOptions(time_budget=parse_duration(time_budget) if time_budget else None, seed=seed,
                       families=families, max_trials=max_trials, device=device, verbose=verbose,
+                      mixed_precision=precision_mode(precision),
                       data=_data_options(**_data_kwargs(kwargs)))
     tuner_id = tuner_id or f"worker-{os.getpid()}"
     n = run_worker(path, chief, opts, tuner_id, run_dir, RichProgress(err, quiet))

@@ -7,6 +7,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MIXED_PRECISION_MIN_CC = (7, 0)
+PRECISIONS = {"auto": "auto", "mixed": "on", "float32": "off"}  # --precision -> plan()'s mixed_precision
+
+
+def precision_mode(precision: str) -> str:
+    """The `--precision` word (auto, mixed, float32) as plan()'s mixed_precision ("auto", "on", "off")."""
+    if precision not in PRECISIONS:
+        from archpick.errors import OptionError
+
+        raise OptionError(f"precision must be auto, mixed or float32, not {precision!r}")
+    return PRECISIONS[precision]
 
 
 @dataclass

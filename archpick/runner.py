@@ -93,6 +93,8 @@ def worker_args(opts: FitOptions) -> list[str]:
         args += ["--families", opts.families]
     if opts.max_trials:
         args += ["--max-trials", str(opts.max_trials)]
+    if opts.mixed_precision != "auto":
+        args += ["--precision", "mixed" if opts.mixed_precision == "on" else "float32"]
     for key in ("kind", "target", "horizon", "lookback", "frames", "size"):
         value = getattr(opts.data, key)
         if value is not None:

@@ -26,11 +26,13 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     Returns:
         Number of families worked on.
     """
+    from archpick import backend
+
+    backend_name = backend.select()  # before Keras is imported (hypermodels and search load it)
     import archpick
-    from archpick import backend, hardware, hypermodels
+    from archpick import hardware, hypermodels
     from archpick.search import search_family
 
-    backend_name = backend.select()
     host, port = parse_address(chief)
     wait_for_chief(host, port)
     profile = archpick.inspect(path, **{k: v for k, v in vars(opts.data).items() if v is not None
@@ -38,7 +40,7 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     backend.check_modality(backend_name, profile.modality, profile.path)
     rec, legs, _ = plan_families(profile, opts)
     backend.start(opts.verbose)
-    hw = hardware.plan(opts.device)
+    hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
     budget = opts.time_budget or 300.0
