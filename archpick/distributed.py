@@ -133,12 +133,17 @@ def serve_oracle(oracle, port: int, ip: str = "0.0.0.0", poll: float = 0.5) -> l
 
 def spawn_local_workers(n: int, data: str | Path, port: int, run_dir: Path, extra_args: list[str],
                         gpus: int = 0) -> list[subprocess.Popen]:
-    """Start `n` worker processes on this machine (one GPU each with CUDA_VISIBLE_DEVICES when GPUs exist)."""
+    """Start `n` worker processes on this machine: one GPU each (CUDA_VISIBLE_DEVICES) when GPUs exist, else
+    an equal share of the CPU cores each (the chief only serves the oracle)."""
+    from archpick.hardware import thread_env
+
     procs = []
     for i in range(n):
         env = dict(os.environ)
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(i % gpus)
+        else:
+            env.update(thread_env(os.cpu_count() or 1, n))
         log = open(run_dir / f"worker-{i}.log", "w")  # noqa: SIM115 - kept open for the child's lifetime
         cmd = [sys.executable, "-m", "archpick", "worker", str(data), "--chief", f"127.0.0.1:{port}",
                "--run-dir", str(run_dir), "--tuner-id", f"worker-{i}", "-q", *extra_args]

@@ -26,6 +26,7 @@ class HardwarePlan:
     Attributes:
         backend: Keras backend name.
         cpus: Logical CPU cores.
+        threads: Threads each op may use (all cores, or a local worker's share).
         gpus: One dict per visible GPU (name, compute capability).
         device: "cpu" or "gpu".
         strategy: "default" (one device) or "mirrored" (several GPUs, batch scaled per replica).
@@ -36,6 +37,7 @@ class HardwarePlan:
 
     backend: str = "tensorflow"
     cpus: int = 1
+    threads: int = 1
     gpus: list[dict[str, Any]] = field(default_factory=list)
     device: str = "cpu"
     strategy: str = "default"
@@ -45,6 +47,27 @@ class HardwarePlan:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")  # read by TensorFlow / OpenMP at start-up
+
+
+def thread_env(cpus: int, processes: int) -> dict[str, str]:
+    """Environment that gives each of `processes` CPU-training processes its share of the cores.
+
+    Each TensorFlow process otherwise runs every op on all cores, so N local workers on a CPU machine
+    would oversubscribe it N times over.
+    """
+    share = max(1, cpus // max(processes, 1))
+    return {name: str(share) for name in THREAD_VARIABLES}
+
+
+def threads_in_use(cpus: int) -> int:
+    """Intra-op threads this process runs with: TF_NUM_INTRAOP_THREADS when set, else every core."""
+    try:
+        return max(1, int(os.environ.get("TF_NUM_INTRAOP_THREADS", "")))
+    except ValueError:
+        return cpus
 
 
 def quiet_tensorflow(verbose: bool) -> None:
@@ -128,7 +151,9 @@ def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[st
         import keras
 
         backend = keras.backend.backend()
-    result = HardwarePlan(backend=backend, cpus=os.cpu_count() or 1)
+    cpus = os.cpu_count() or 1
+    threads = threads_in_use(cpus) if backend == "tensorflow" else cpus  # XLA's CPU pool ignores the variable
+    result = HardwarePlan(backend=backend, cpus=cpus, threads=threads)
     if gpus is None:
         try:
             gpus = _gpus_jax() if backend == "jax" else _gpus_tensorflow() if backend == "tensorflow" else []
@@ -143,7 +168,10 @@ def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[st
         result.device = "cpu"
         result.reasons.append("no GPU visible; training on the CPU" if not gpus and device != "cpu"
                               else "--device cpu: GPUs hidden")
-        result.reasons.append(f"{result.cpus} CPU cores; the {backend} backend uses all of them for each op")
+        result.reasons.append(f"{result.cpus} CPU cores; the {backend} backend uses all of them for each op"
+                              if result.threads >= result.cpus else
+                              f"{result.threads} of {result.cpus} CPU cores per op (this process's share as one "
+                              "of several local workers)")
         if mixed_precision == "on":
             result.reasons.append("float32: mixed precision was asked for, but it only pays on a GPU")
         return result

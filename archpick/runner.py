@@ -233,6 +233,9 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         base_port = base_port or free_port()
         workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, worker_args(opts),
                                       gpus=len(hw.gpus))
+        share = hardware.thread_env(hw.cpus, opts.workers)["TF_NUM_INTRAOP_THREADS"]
+        hw.reasons.append(f"--workers {opts.workers}: that many trials at once, "
+                          + ("one GPU each" if hw.gpus else f"{share} CPU threads per op each"))
 
     import keras
 

@@ -57,3 +57,13 @@ def test_precision_option_reaches_the_plan(digits_small) -> None:
                                                                                                "float32"]
     cpu = hardware.plan("auto", "on", gpus=[], backend="tensorflow")
     assert cpu.precision == "float32" and any("only pays on a GPU" in r for r in cpu.reasons)
+
+
+def test_local_workers_share_the_cores(monkeypatch) -> None:
+    assert hardware.thread_env(8, 2) == {"TF_NUM_INTRAOP_THREADS": "4", "OMP_NUM_THREADS": "4"}
+    assert hardware.thread_env(2, 4)["TF_NUM_INTRAOP_THREADS"] == "1"  # never zero
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    plan = hardware.plan("cpu", backend="tensorflow", gpus=[])
+    assert plan.threads == 1 and any("1 of" in r and "local workers" in r for r in plan.reasons)
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    assert hardware.plan("cpu", backend="tensorflow", gpus=[]).threads == plan.cpus

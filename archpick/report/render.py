@@ -130,6 +130,7 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     out.append(("h2", "Hardware, budget and timings"))
     out.append(("table", ["item", "value"], [
         ("backend", hw.get("backend")), ("device", hw.get("device")), ("CPU cores", hw.get("cpus")),
+        ("threads per op", hw.get("threads")),
         ("GPUs", _fmt([g.get("name") for g in hw.get("gpus", [])]) or "none"), ("strategy", hw.get("strategy")),
         ("precision", hw.get("precision")), ("why", "; ".join(hw.get("reasons", []))),
         ("budget given (s)", _fmt(budget.get("given_s"))), ("search budget (s)", _fmt(budget.get("search_s"))),
