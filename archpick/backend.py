@@ -3,6 +3,7 @@
 archpick's input pipeline, training and `.keras` export run on any Keras 3 backend. Three things need
 TensorFlow itself: the SavedModel export, TensorBoard logs, and text models (``TextVectorization`` runs
 in TensorFlow). Without it archpick trains on JAX or torch, exports ``model.keras`` only and says so.
+JAX is tested (tests/test_backend.py); torch takes the same path but is not tested here.
 """
 
 from __future__ import annotations
