@@ -339,6 +339,9 @@ def export_command(run_dir: Path, verbose: bool, quiet: bool) -> None:
     from archpick.export import add_saved_model
 
     info = add_saved_model(run_dir)
+    if info.get("already_there"):
+        click.echo(f"SavedModel: {Path(run_dir) / 'model'} (already there; nothing to do)")
+        return
     click.echo(f"SavedModel: {Path(run_dir) / 'model'} (reload check max |diff| = "
                f"{info.get('reload_max_abs_diff', float('nan')):.2g})")
 

@@ -126,7 +126,8 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
         run_dir: A complete run directory.
 
     Returns:
-        The report's updated "model" section.
+        The report's updated "model" section ("already_there": True, and nothing written, when the run
+        has a SavedModel already).
     """
     from archpick import backend
     from archpick.errors import DependencyError, RunError
@@ -136,6 +137,8 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
     model_dir = run.model_path
     if not run.complete or not (model_dir / "model.keras").exists():
         raise RunError("has no exported model.keras; was the run complete?", run.path)
+    if (model_dir / "saved_model.pb").exists():
+        return {**run.report.get("model", {}), "saved_model": "model", "already_there": True}
     if backend.select() != "tensorflow":
         raise DependencyError("writing a SavedModel needs the TensorFlow backend; pip install tensorflow and "
                               "set KERAS_BACKEND=tensorflow", run.path)

@@ -90,6 +90,9 @@ def test_fit_and_predict_on_jax_without_tensorflow(digits_small: Path, tmp_path:
     assert (run_dir / "model" / "saved_model.pb").exists() and "SavedModel:" in exported.stdout
     rep = json.loads((run_dir / "report.json").read_text())
     assert rep["model"]["saved_model"] == "model" and rep["model"]["reload_max_abs_diff"] < 1e-4
+    again = subprocess.run(cli + ["export", str(run_dir)], capture_output=True, text=True, env=env, cwd=REPO,
+                           timeout=300)
+    assert again.returncode == 0 and "already there" in again.stdout
     served = subprocess.run(cli + ["predict", str(run_dir), str(image), "--json"], capture_output=True, text=True,
                             env=env, cwd=REPO, timeout=300)
     assert served.returncode == 0, served.stderr[-2000:]
