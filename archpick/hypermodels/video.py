@@ -130,6 +130,16 @@ def pool_frames(hp: keras_tuner.HyperParameters, x, features: int):
     return layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="frame_pool")(x)
 
 
+def first_frame_cnn(input_spec: dict[str, Any]) -> dict[str, Any]:
+    """The hand-picked frame CNN both video families start from: frames averaged down to ~16 px, two plain
+    blocks of 16 filters (see VideoHybridHyperModel.initial_hps for the measurements behind it)."""
+    _, size, _ = _clip_shape(input_spec)
+    downsample = default_downsample(size)
+    return {"downsample": downsample, "block": "plain", "filters": 16, "kernel": 3,
+            "blocks": min(2, max_blocks(size // downsample)), "batch_norm": True, "dense_units": 64,
+            "dropout": 0.2, "learning_rate": 2e-3}
+
+
 class VideoHybridHyperModel(ArchHyperModel):
     """Hybrid CNN-RNN for clips: per-frame CNN -> LSTM/GRU, or ConvLSTM2D over the frame maps."""
 
@@ -160,11 +170,7 @@ class VideoHybridHyperModel(ArchHyperModel):
         ~18 s to ~2 s; the frame difference next to the frame lets the CNN tell the direction locally, and
         the first trial passes 0.9 validation accuracy within ~10 epochs (~25 s).
         """
-        _, size, _ = _clip_shape(self.spec.input_spec)
-        downsample = default_downsample(size)
-        common = {"motion": "diff", "downsample": downsample, "block": "plain", "filters": 16, "kernel": 3,
-                  "blocks": min(2, max_blocks(size // downsample)), "batch_norm": True, "dense_units": 64,
-                  "dropout": 0.2, "learning_rate": 2e-3}
+        common = {"motion": "diff", **first_frame_cnn(self.spec.input_spec)}
         first = {**common, "frame_pool": "global_avg", "temporal": "rnn", "rnn_cell": "gru", "rnn_units": 64,
                  "bidirectional": False}
         second = {**common, "temporal": "convlstm", "convlstm_filters": 32}
@@ -186,9 +192,4 @@ class FrameCNNHyperModel(ArchHyperModel):
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """The hybrid's first frame CNN, so the two differ only in how they treat time."""
-        _, size, _ = _clip_shape(self.spec.input_spec)
-        downsample = default_downsample(size)
-        return [{"downsample": downsample, "block": "plain", "blocks": min(2, max_blocks(size // downsample)),
-                 "filters": 16, "kernel": 3,
-                 "batch_norm": True, "frame_pool": "global_avg", "dense_units": 64, "dropout": 0.2,
-                 "learning_rate": 2e-3}]
+        return [{**first_frame_cnn(self.spec.input_spec), "frame_pool": "global_avg"}]
