@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
 
-from archpick.pipeline import CACHE_LIMIT_BYTES, DecodeFailures, first_line
+from archpick.pipeline import DecodeFailures, decode_file, fits_cache, input_dtype
 
 DECODE_WORKERS = min(8, os.cpu_count() or 1)  # threads decoding files ahead of the training step
 
@@ -46,7 +45,7 @@ class Batches(keras.utils.PyDataset):
         self.x = np.asarray(x)
         y = np.asarray(y)
         self.y = y.astype(np.int64 if np.issubdtype(y.dtype, np.integer) else np.float32)
-        self.dtype = np.uint8 if spec.get("dtype") == "uint8" else np.float32
+        self.dtype = input_dtype(spec)
         self.shape = tuple(spec.get("shape") or ())
         self.training, self.batch_size, self.seed = training, int(batch_size), int(seed)
         self.decode, self.failures = decode, failures if failures is not None else DecodeFailures()
@@ -54,11 +53,9 @@ class Batches(keras.utils.PyDataset):
         self.epoch = 0
         self._order_rng = np.random.default_rng(seed)
         self.order = self._order_rng.permutation(len(self.x)) if training else np.arange(len(self.x))
-        item_bytes = int(np.prod([d or 1 for d in self.shape])) * np.dtype(self.dtype).itemsize
         self.cache: dict[int, np.ndarray] | None = (
-            {} if decode is not None and self.decode_train is None
-            and len(self.x) * item_bytes <= CACHE_LIMIT_BYTES else None)
-        self._lock = threading.Lock()
+            {} if decode is not None and self.decode_train is None and fits_cache(len(self.x), self.shape, self.dtype)
+            else None)
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
@@ -89,16 +86,10 @@ class Batches(keras.utils.PyDataset):
     def _load(self, row: int, rng: np.random.Generator) -> np.ndarray | None:
         if self.cache is not None and row in self.cache:
             return self.cache[row]
-        path = str(self.x[row])
-        try:
-            raw = self.decode_train(path, rng) if self.decode_train is not None else self.decode(path)
-            arr = np.asarray(raw, dtype=self.dtype).reshape(self.shape)
-        except Exception as exc:  # noqa: BLE001 - a bad file is skipped and counted, never fatal
-            self.failures.add(path, first_line(exc))
-            return None
-        if self.cache is not None:
-            with self._lock:
-                self.cache[row] = arr
+        reader = (lambda path: self.decode_train(path, rng)) if self.decode_train is not None else self.decode
+        arr = decode_file(str(self.x[row]), reader, self.shape, self.dtype, self.failures)
+        if arr is not None and self.cache is not None:
+            self.cache[row] = arr  # a dict item assignment is atomic: the decode threads need no lock
         return arr
 
     def on_epoch_end(self) -> None:

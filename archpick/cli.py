@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from archpick.errors import ArchpickError
+from archpick.hardware import PRECISIONS
 
 # Off a terminal (pipes, logs, CI) rich assumes 80 columns and truncates table cells; use a wider page there.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -190,7 +191,7 @@ class RichProgress:
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
 @click.option("--resume", type=PATH, help="Continue an interrupted run directory.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
-@click.option("--precision", type=click.Choice(["auto", "mixed", "float32"]), default="auto", show_default=True,
+@click.option("--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True,
               help="auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.")
 @click.option("--chief-port", type=click.IntRange(1, 65535),
               help="Serve the search to `archpick worker` processes (family i on PORT+i) instead of training here.")
@@ -254,7 +255,7 @@ def _num(value: Any) -> str:
 @click.option("--run-dir", type=PATH, help="The chief's run directory, when shared.")
 @click.option("--tuner-id", default=None, help="This worker's name in the leaderboard (default worker-<pid>).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
-@click.option("--precision", type=click.Choice(["auto", "mixed", "float32"]), default="auto", show_default=True,
+@click.option("--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True,
               help="The chief's --precision.")
 @data_options
 @verbosity

@@ -18,7 +18,9 @@ LABELS_FILE = "labels.json"
 
 def as_array(x: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     """Raw (non-text) inputs as a numpy batch of the dtype the model takes."""
-    return np.asarray(x, dtype={"uint8": np.uint8}.get(spec.get("dtype"), np.float32))
+    from archpick.pipeline import input_dtype
+
+    return np.asarray(x, dtype=input_dtype(spec))
 
 
 def as_tensor(x: np.ndarray, spec: dict[str, Any]):

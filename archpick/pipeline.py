@@ -32,10 +32,24 @@ def first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
 
 
-def _tf_dtype(spec: dict[str, Any]):
-    import tensorflow as tf
+def input_dtype(spec: dict[str, Any]) -> type:
+    """The numpy dtype of a non-text input: uint8 for raw pixels, else float32."""
+    return np.uint8 if spec.get("dtype") == "uint8" else np.float32
 
-    return {"uint8": tf.uint8, "float32": tf.float32, "string": tf.string}[spec.get("dtype", "float32")]
+
+def fits_cache(n: int, shape: list[int | None] | tuple, dtype: type) -> bool:
+    """Whether `n` decoded samples of `shape` and `dtype` fit under CACHE_LIMIT_BYTES."""
+    return n * int(np.prod([d or 1 for d in shape])) * np.dtype(dtype).itemsize <= CACHE_LIMIT_BYTES
+
+
+def decode_file(path: str, decode: Callable[[str], np.ndarray], shape, dtype: type,
+                failures: DecodeFailures) -> np.ndarray | None:
+    """One file as an array of `shape` and `dtype`; a file that fails is counted in `failures` and gives None."""
+    try:
+        return np.asarray(decode(path), dtype=dtype).reshape(shape)
+    except Exception as exc:  # noqa: BLE001 - a bad file is skipped and counted, never fatal
+        failures.add(path, first_line(exc))
+        return None
 
 
 def make_dataset(
@@ -92,20 +106,17 @@ def make_dataset(
         return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
     shape = [d for d in spec["shape"]]
-    dtype = _tf_dtype(spec)
-    np_dtype = {tf.uint8: np.uint8, tf.float32: np.float32}[dtype]
+    np_dtype = input_dtype(spec)
+    dtype = tf.as_dtype(np_dtype)
     failures = failures if failures is not None else DecodeFailures()
     random_decode = training and decode_train is not None
     rng = np.random.default_rng(seed)
+    reader = (lambda path: decode_train(path, rng)) if random_decode else decode
 
     def _load(path_bytes: bytes) -> tuple[np.ndarray, bool]:
         path = path_bytes.decode("utf-8") if isinstance(path_bytes, bytes) else str(path_bytes)
-        try:
-            arr = decode_train(path, rng) if random_decode else decode(path)
-            return np.asarray(arr, dtype=np_dtype).reshape(shape), True
-        except Exception as exc:  # noqa: BLE001 - a bad file is skipped and counted, never fatal
-            failures.add(path, first_line(exc))
-            return np.zeros(shape, dtype=np_dtype), False
+        arr = decode_file(path, reader, shape, np_dtype, failures)
+        return (arr, True) if arr is not None else (np.zeros(shape, dtype=np_dtype), False)
 
     def _map(path, label):
         arr, ok = tf.numpy_function(_load, [path], [dtype, tf.bool], stateful=random_decode)
@@ -115,8 +126,7 @@ def make_dataset(
 
     paths = tf.constant([str(p) for p in x])
     data = tf.data.Dataset.from_tensor_slices((paths, y))
-    item_bytes = int(np.prod([d or 1 for d in shape])) * np.dtype(np_dtype).itemsize
-    cache = not random_decode and n * item_bytes <= CACHE_LIMIT_BYTES
+    cache = not random_decode and fits_cache(n, shape, np_dtype)
     if training and not cache:
         data = data.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     data = data.map(_map, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
