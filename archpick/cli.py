@@ -205,10 +205,6 @@ def fit(path: Path, time_budget: str | None, verbose: bool, quiet: bool, **kwarg
     import archpick
 
     data = _data_kwargs(kwargs)
-    if time_budget is not None:
-        from archpick.options import parse_duration
-
-        parse_duration(time_budget)
     progress = RichProgress(err, quiet)
     verbose = verbose or bool(click.get_current_context().find_root().params.get("verbose"))
     result = archpick.fit(path, time_budget, progress=progress, verbose=verbose, **kwargs, **data)

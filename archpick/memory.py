@@ -46,7 +46,7 @@ def forget_custom_gradients(keep: set[str]) -> int:
     registry = _gradient_registry()
     if registry is None:
         return 0
-    stale = [k for k in registry if k.startswith(CUSTOM_GRADIENT_PREFIX) and k not in keep]
+    stale = custom_gradient_keys() - keep
     for key in stale:
         registry.pop(key, None)
     return len(stale)

@@ -39,10 +39,3 @@ def parse_duration(text: str | int | float) -> float:
     if seconds <= 0:
         raise OptionError(f"the budget must be positive, got {text!r}; use e.g. --time 3m")
     return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """Render seconds as "2m05s" or "45s"."""
-    seconds = int(round(seconds))
-    minutes, sec = divmod(seconds, 60)
-    return f"{minutes}m{sec:02d}s" if minutes else f"{sec}s"

@@ -11,7 +11,7 @@ import numpy as np
 from archpick.errors import DataError, RunError
 
 
-def _raw_inputs(file: Path, spec: dict[str, Any], facts: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+def _raw_inputs(file: Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
     """(name, raw input) pairs read from one file, as the serving signature takes them."""
     kind = spec["kind"]
     if kind == "image":
@@ -91,7 +91,7 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
         file = Path(file)
         if not file.exists():
             raise DataError("does not exist; check the path", file)
-        for name, raw in _raw_inputs(file, spec, meta.get("profile_facts", {})):
+        for name, raw in _raw_inputs(file, spec):
             batch = np.asarray(raw)[None] if spec["kind"] != "text" else [raw]
             pred = serve(batch)[0]
             if meta["task"] == "classification":

@@ -304,7 +304,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
                             "used_s": round(time.monotonic() - started, 2)}
         from archpick.report import write_report
 
-        write_report(run_dir, report, results)
+        write_report(run_dir, report)
         run.mark(run_dir, "failed", reason="no trial finished")
         raise DataError("no trial finished within the budget; give more --time", profile.path)
 
@@ -370,7 +370,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     from archpick.report import write_report
 
     t = time.monotonic()
-    write_report(run_dir, report, results)
+    write_report(run_dir, report)
     report["timings"]["report"] = round(time.monotonic() - t, 3)
     report["budget"]["used_s"] = round(time.monotonic() - started, 2)
     run.write_json(run_dir / run.REPORT_FILE, report)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archpick.distributed import parse_address, wait_for_chief
 from archpick.race import split_budget
-from archpick.runner import FitOptions, plan_families, prepare, reserve_seconds
+from archpick.runner import DEFAULT_BUDGET, FitOptions, plan_families, prepare, reserve_seconds
 
 
 def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, run_dir: Path | None = None,
@@ -43,7 +43,7 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
-    budget = opts.time_budget or 300.0
+    budget = opts.time_budget or DEFAULT_BUDGET
     plan = split_budget(budget - reserve_seconds(budget, prep.spec.input_spec["kind"]), legs, opts.share)
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
     for index, leg in enumerate(plan):

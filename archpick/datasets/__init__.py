@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 from types import ModuleType
 
-from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.base import Bundle, DataOptions, is_hidden, safe_check
 from archpick.datasets.frames import VIDEO_SUFFIXES
 from archpick.datasets.images import IMAGE_SUFFIXES
 from archpick.errors import DataError, OptionError
@@ -47,16 +47,8 @@ def _visible(path: Path) -> list[os.DirEntry]:
         raise DataError(f"cannot read this folder ({exc.strerror}); check the path", path) from exc
 
 
-def _is_file(entry: os.DirEntry) -> bool:
-    """entry.is_file(), False for links that loop or cannot be followed (is_file raises on ELOOP)."""
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
-
-
 def _has_data_files(path: Path, suffixes: frozenset[str] = DATA_SUFFIXES) -> bool:
-    return any(_is_file(e) and Path(e.name).suffix.lower() in suffixes for e in _visible(path))
+    return any(safe_check(e.is_file) and Path(e.name).suffix.lower() in suffixes for e in _visible(path))
 
 
 def looks_like_frame_folders(path: Path) -> bool:
@@ -72,7 +64,7 @@ def looks_like_frame_folders(path: Path) -> bool:
             return False
         leaves_per_mid.append(len(leaves))
         for leaf in leaves[:20]:
-            files_per_leaf.append(sum(1 for e in _visible(leaf) if _is_file(e)))
+            files_per_leaf.append(sum(1 for e in _visible(leaf) if safe_check(e.is_file)))
     if len(leaves_per_mid) < 2 or not files_per_leaf:
         return False
     return (statistics.median(files_per_leaf) <= FRAME_FOLDER_MAX_FILES

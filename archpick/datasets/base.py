@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,29 @@ from archpick.profile import Skipped
 HIDDEN_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
 
 
+GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})  # Pillow modes read as one channel
+
+
 def is_hidden(name: str) -> bool:
     """True for dot-files and OS litter that is never data."""
     return name.startswith(".") or name in HIDDEN_NAMES
+
+
+def safe_check(check: Callable[[], bool]) -> bool:
+    """A DirEntry type check (entry.is_file, entry.is_dir) that treats a link that loops or cannot be
+    followed (OSError, e.g. ELOOP) as neither file nor folder."""
+    try:
+        return bool(check())
+    except OSError:
+        return False
+
+
+def split_roots(path: Path) -> tuple[Path, Path | None]:
+    """The folder holding the training classes, and the test one if shipped (train/ + test/)."""
+    train, test = path / "train", path / "test"
+    if train.is_dir() and test.is_dir():
+        return train, test
+    return path, None
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archpick.datasets.base import is_hidden
+from archpick.datasets.base import GREY_MODES, is_hidden, safe_check
 from archpick.errors import DataError
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ VIDEO_SUFFIXES = frozenset(
 )
 FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
 GREY_PIX_FMT_PREFIXES = ("gray", "ya8", "ya16", "monob", "monow")
-GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 
 SHORT_CLIP_POLICY = "looped"
 SHORT_CLIP_NOTE = (
@@ -116,13 +115,6 @@ class ClipInfo:
 
 
 
-def _safe(check) -> bool:
-    """A DirEntry type check that treats a symlink loop (OSError ELOOP) as neither file nor folder."""
-    try:
-        return bool(check())
-    except OSError:
-        return False
-
 def clip_kind(path: str | Path) -> str | None:
     """"video", "gif" or "frames" by name and type, or None when `path` cannot be a clip."""
     path = Path(path)
@@ -149,7 +141,7 @@ def frame_files(folder: str | Path) -> list[Path]:
         return []
     names = [
         e.name for e in entries
-        if not is_hidden(e.name) and Path(e.name).suffix.lower() in FRAME_SUFFIXES and _safe(e.is_file)
+        if not is_hidden(e.name) and Path(e.name).suffix.lower() in FRAME_SUFFIXES and safe_check(e.is_file)
     ]
     return [Path(folder) / n for n in sorted(names, key=natural_key)]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.base import GREY_MODES, Bundle, DataOptions, is_hidden, safe_check, split_roots
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -19,7 +19,6 @@ SOURCE_NAMES = frozenset({"image-folder"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
 MAX_PIXELS = 89_478_485  # Pillow's own decompression-bomb limit
 MAX_SIDE_CPU = 128  # images larger than this are resized on CPU; override with --size
-GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 
 
 def is_image_file(path: Path) -> bool:
@@ -35,28 +34,12 @@ def _subdirs(path: Path) -> list[Path]:
     return [Path(e.path) for e in entries if not is_hidden(e.name) and e.is_dir(follow_symlinks=False)]
 
 
-def _is_file(entry: os.DirEntry) -> bool:
-    """entry.is_file(), False for links that loop or cannot be followed (is_file raises on ELOOP)."""
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
-
-
 def _files(path: Path) -> list[Path]:
     try:
         entries = sorted(os.scandir(path), key=lambda e: e.name)
     except OSError:
         return []
-    return [Path(e.path) for e in entries if not is_hidden(e.name) and _is_file(e)]
-
-
-def _split_roots(path: Path) -> tuple[Path, Path | None]:
-    """The folder holding the training classes, and the test one if shipped."""
-    train, test = path / "train", path / "test"
-    if train.is_dir() and test.is_dir():
-        return train, test
-    return path, None
+    return [Path(e.path) for e in entries if not is_hidden(e.name) and safe_check(e.is_file)]
 
 
 def _unreadable(folders: list[Path]) -> list[Skipped]:
@@ -80,7 +63,7 @@ def sniff(path: Path) -> bool:
     """A folder whose sub-folders (or train/ sub-folders) hold image files directly."""
     if not path.is_dir():
         return False
-    root, _ = _split_roots(path)
+    root, _ = split_roots(path)
     return any(files for files in class_files(root).values())
 
 
@@ -127,7 +110,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     Raises:
         DataError: No classes, one class, or no readable image.
     """
-    root, test_root = _split_roots(path)
+    root, test_root = split_roots(path)
     locked = _unreadable(_subdirs(root))
     classes = class_files(root)
     classes = {name: files for name, files in classes.items() if files}
@@ -278,7 +261,7 @@ def decode_image(path: str | Path, channels: int, size: tuple[int, int] | None =
 def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     """File lists and labels; pixels are decoded later, while streaming."""
     path = Path(profile.path)
-    root, test_root = _split_roots(path)
+    root, test_root = split_roots(path)
     class_names = sorted(profile.classes)
     index = {name: i for i, name in enumerate(class_names)}
     bad = {s.file for s in profile.skipped}

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.base import Bundle, DataOptions, is_hidden, safe_check, split_roots
 from archpick.datasets.frames import (
     FRAME_SUFFIXES,
     RESIZE_NOTE,
@@ -75,13 +75,6 @@ class _Layout:
 
 
 
-def _safe(check) -> bool:
-    """A DirEntry type check that treats a symlink loop (OSError ELOOP) as neither file nor folder."""
-    try:
-        return bool(check())
-    except OSError:
-        return False
-
 def _entries(path: Path) -> list[os.DirEntry]:
     try:
         return [e for e in sorted(os.scandir(path), key=lambda e: e.name) if not is_hidden(e.name)]
@@ -90,25 +83,17 @@ def _entries(path: Path) -> list[os.DirEntry]:
 
 
 def _subdirs(path: Path) -> list[Path]:
-    return [Path(e.path) for e in _entries(path) if _safe(e.is_dir)]
-
-
-def _split_roots(path: Path) -> tuple[Path, Path | None]:
-    """The folder holding the training classes, and the test one if shipped (train/ + test/)."""
-    train, test = path / "train", path / "test"
-    if train.is_dir() and test.is_dir():
-        return train, test
-    return path, None
+    return [Path(e.path) for e in _entries(path) if safe_check(e.is_dir)]
 
 
 def _class_kind(folder: Path) -> str:
     """What a class folder holds, by names only: video, gif, frames, images, other or empty."""
     entries = _entries(folder)
-    suffixes = {Path(e.name).suffix.lower() for e in entries if _safe(e.is_file)}
+    suffixes = {Path(e.name).suffix.lower() for e in entries if safe_check(e.is_file)}
     if suffixes & (VIDEO_SUFFIXES - {".gif"}):
         return "video"
     loose_frames = bool(suffixes & FRAME_SUFFIXES)
-    dirs = [Path(e.path) for e in entries if _safe(e.is_dir)]
+    dirs = [Path(e.path) for e in entries if safe_check(e.is_dir)]
     if dirs and not loose_frames and any(frame_files(d) for d in dirs[:FRAME_SNIFF_FOLDERS]):
         return "frames"
     if ".gif" in suffixes:
@@ -132,7 +117,7 @@ def _gifs_are_clips(root: Path, classes: list[str]) -> bool:
     sampled = animated = 0
     for name in classes[:GIF_SNIFF_CLASSES]:
         entries = _entries(root / name)
-        gifs = [Path(e.path) for e in entries if _safe(e.is_file) and e.name.lower().endswith(".gif")]
+        gifs = [Path(e.path) for e in entries if safe_check(e.is_file) and e.name.lower().endswith(".gif")]
         if gifs:
             sampled += 1
             animated += is_animated_gif(gifs[0])
@@ -147,7 +132,7 @@ def sniff(path: Path) -> bool:
     path = Path(path)
     if not path.is_dir():
         return False
-    train_root, test_root = _split_roots(path)
+    train_root, test_root = split_roots(path)
     kinds = _clip_classes(train_root, min_classes=2)
     if kinds is None:
         return False
@@ -162,7 +147,7 @@ def _class_clips(folder: Path) -> tuple[list[Path], int, int]:
     """Clip paths in a class folder (video files and frame folders), frame folders and other files."""
     clips, dirs, ignored = [], 0, 0
     for entry in _entries(folder):
-        if _safe(entry.is_dir):
+        if safe_check(entry.is_dir):
             clips.append(Path(entry.path))
             dirs += 1
         elif Path(entry.name).suffix.lower() in VIDEO_SUFFIXES:
@@ -174,7 +159,7 @@ def _class_clips(folder: Path) -> tuple[list[Path], int, int]:
 
 def _scan(path: Path) -> _Layout:
     """List every clip by name (no file is opened)."""
-    train_root, test_root = _split_roots(path)
+    train_root, test_root = split_roots(path)
     layout = _Layout(train_root, test_root)
     for part, root in (("train", train_root), ("test", test_root)):
         if root is None:

@@ -15,11 +15,6 @@ def objective(task: str) -> keras_tuner.Objective:
     return keras_tuner.Objective("val_loss", direction="min")
 
 
-def metric_name(task: str) -> str:
-    """The leaderboard metric name (what `objective` reads)."""
-    return objective(task).name
-
-
 def output(x, task: str, n_outputs: int):
     """The output layer, kept in float32 under mixed precision."""
     if task == CLASSIFICATION:

@@ -27,6 +27,7 @@ import keras_tuner
 from keras import layers
 
 from archpick.hypermodels.base import ArchHyperModel
+from archpick.hypermodels.rnn import CELLS
 
 MIN_MAP_SIDE = 4  # the frame CNN never pools a feature map below this side
 MAX_FLATTEN_FEATURES = 4_096  # per-frame features kept when the frame CNN's map is flattened
@@ -156,7 +157,7 @@ class VideoHybridHyperModel(ArchHyperModel):
             x = layers.ConvLSTM2D(filters, 3, padding="same", name="convlstm")(x)
             return inputs, layers.GlobalAveragePooling2D(name="map_pool")(x)
         x = pool_frames(hp, x, side * side * int(x.shape[-1]))
-        cell = {"lstm": layers.LSTM, "gru": layers.GRU}[hp.Choice("rnn_cell", ["gru", "lstm"], default="gru")]
+        cell = CELLS[hp.Choice("rnn_cell", ["gru", "lstm"], default="gru")]
         rnn = cell(hp.Choice("rnn_units", [32, 64, 128], default=64), name="rnn")
         if hp.Boolean("bidirectional", default=False):
             rnn = layers.Bidirectional(rnn, name="bidirectional_rnn")

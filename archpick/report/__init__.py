@@ -47,7 +47,7 @@ def make_plots(run_dir: Path, report: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def write_report(run_dir: Path, report: dict[str, Any], results: list[Any] | None = None) -> dict[str, Any]:
+def write_report(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
     """Render every form of the report into `run_dir` (atomic writes)."""
     report["plots"] = make_plots(run_dir, report)
     run.write_json(run_dir / run.REPORT_FILE, report)
