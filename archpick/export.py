@@ -56,6 +56,15 @@ def write_saved_model(model, path: Path) -> None:
     archive.write_out(str(path), verbose=False)
 
 
+def _saved_model_diff(path: Path, model, inputs) -> float:
+    """Largest absolute difference between the SavedModel at `path` served on `inputs` and the Keras model."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))  # keep a reference: its variables die with it
+    served = np.asarray(loaded.serve(inputs))
+    return float(np.max(np.abs(served - np.asarray(model(inputs, training=False)))))
+
+
 def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list[str],
                  sample: np.ndarray | None = None) -> dict[str, Any]:
     """Write model/ atomically and check that the reloaded model reproduces the Keras predictions.
@@ -94,16 +103,12 @@ def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list
     if sample is not None and len(sample):
         spec = meta["input_spec"]
         if saved:
-            import tensorflow as tf
-
-            loaded = tf.saved_model.load(str(tmp))
-            served = np.asarray(loaded.serve(as_tensor(sample, spec)))
-            direct = np.asarray(model(as_tensor(sample, spec), training=False))
+            info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, spec))
         else:
             reloaded = keras.saving.load_model(keras_file)
             served = keras.ops.convert_to_numpy(reloaded(as_array(sample, spec), training=False))
             direct = keras.ops.convert_to_numpy(model(as_array(sample, spec), training=False))
-        info["reload_max_abs_diff"] = float(np.max(np.abs(served - direct)))
+            info["reload_max_abs_diff"] = float(np.max(np.abs(served - direct)))
         info["reload_checked_on"] = int(len(sample))
     if model_dir.exists():
         shutil.rmtree(model_dir)
@@ -146,7 +151,6 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
                               "set KERAS_BACKEND=tensorflow", run.path)
     backend.start()
     import keras
-    import tensorflow as tf
 
     import archpick.hypermodels  # noqa: F401 - registers archpick's layers for deserialisation
 
@@ -159,11 +163,8 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
     if meta["input_spec"].get("kind") != "text":
         rng = np.random.default_rng(0)
         shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
-        sample = as_array(rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape),
-                          meta["input_spec"])
-        loaded = tf.saved_model.load(str(tmp))  # keep a reference: its variables die with it
-        served = np.asarray(loaded.serve(tf.constant(sample)))
-        info["reload_max_abs_diff"] = float(np.max(np.abs(served - np.asarray(model(sample, training=False)))))
+        sample = rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape)
+        info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, meta["input_spec"]))
     for item in tmp.iterdir():
         target = model_dir / item.name
         if target.is_dir():
