@@ -109,6 +109,37 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
     return out
 
 
+def cross_validated(kind: str, x, y, folds: list[tuple[np.ndarray, np.ndarray]], class_names: list[str],
+                    decode: Callable[[str], np.ndarray] | None = None) -> dict[str, Any] | None:
+    """The best of majority class and logistic regression, scored on the same folds as the models.
+
+    The features are computed once on all of `x` (unsupervised, as the models' statistics are); each fold fits
+    the classifier on its training part only.
+
+    Returns:
+        {"name", "mean", "folds"} of the better baseline, or None when the features cannot be computed.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.asarray(y)
+    try:
+        features, _, name = _features(kind, np.asarray(x, dtype=object) if decode or kind == "text" else x,
+                                      x[:1], decode)
+    except Exception:  # noqa: BLE001 - a failed baseline is reported by the test-split baselines
+        return None
+    majority, linear = [], []
+    for tr, va in folds:
+        majority.append(float(np.mean(y[va] == np.bincount(y[tr]).argmax())))
+        model = LogisticRegression(max_iter=2000, C=1.0 if kind != "text" else 4.0)
+        if kind != "text":
+            model = make_pipeline(StandardScaler(), model)
+        linear.append(float(np.mean(model.fit(features[tr], y[tr]).predict(features[va]) == y[va])))
+    best = max([("majority class", majority), (name, linear)], key=lambda item: np.mean(item[1]))
+    return {"name": best[0], "mean": float(np.mean(best[1])), "folds": best[1]}
+
+
 def regression(x_train, y_train, x_test, y_test) -> list[dict[str, Any]]:
     """Mean predictor and ridge regression on the same features."""
     from sklearn.linear_model import Ridge

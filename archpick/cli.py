@@ -177,7 +177,8 @@ class RichProgress:
         score = "failed" if row["score"] is None else f"{row['metric']} {row['score']:.4f}"
         best_text = "–" if best is None else f"{best:.4f}"
         self.console.print(f"  trial [bold]{row['trial']}[/] {score}  best {best_text}  "
-                           f"{row['seconds'] or 0:.0f}s, {row['epochs'] or 0} epochs  "
+                           f"{row['seconds'] or 0:.0f}s, {row['epochs'] or 0} epochs"
+                           + (f" ({row['stop_reason']})" if row.get("stop_reason") else "") + "  "
                            f"[dim]{max(remaining, 0):.0f}s of {family} budget left[/]")
 
 

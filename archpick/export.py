@@ -152,7 +152,9 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
     backend.start()
     import keras
 
-    import archpick.hypermodels  # noqa: F401 - registers archpick's layers for deserialisation
+    from archpick.hypermodels import register_layers
+
+    register_layers()
 
     meta, _ = load_meta(model_dir)
     model = keras.saving.load_model(model_dir / "model.keras")

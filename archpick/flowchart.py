@@ -63,7 +63,7 @@ VARIANTS: dict[tuple[str, str], str] = {
     ("video", "hybrid"): "per-frame CNN under TimeDistributed -> LSTM/GRU (or ConvLSTM2D)",
     ("video", "cnn"): "per-frame CNN with temporal average pooling (ignores order)",
     ("sequence", "rnn"): "LSTM/GRU with masking",
-    ("sequence", "cnn"): "1-D CNN (FCN/ResNet-style) with global pooling",
+    ("sequence", "cnn"): "1-D CNN (FCN, ResNet, InceptionTime or MiniRocket random kernels) with global pooling",
     ("sequence", "dense"): "dense network on flattened steps",
     ("timeseries", "rnn"): "LSTM/GRU forecaster over a lookback window",
     ("timeseries", "cnn"): "1-D CNN forecaster over a lookback window",
@@ -71,6 +71,7 @@ VARIANTS: dict[tuple[str, str], str] = {
     ("text", "rnn"): "embedding -> bidirectional LSTM/GRU",
     ("text", "hybrid"): "embedding -> Conv1D -> pooling -> LSTM/GRU",
     ("text", "cnn"): "embedding -> 1-D CNN with global max pooling",
+    ("text", "dense"): "TF-IDF word 1-2-grams -> MLP",
     ("table", "dense"): "dense network (MLP) with normalisation and imputation",
 }
 

@@ -59,7 +59,9 @@ def _server(model_dir: Path, spec: dict[str, Any]):
     backend.check_modality(backend.start(), spec["kind"], model_dir)
     import keras
 
-    import archpick.hypermodels  # noqa: F401 - registers archpick's layers for deserialisation
+    from archpick.hypermodels import register_layers
+
+    register_layers()
 
     model = keras.saving.load_model(model_dir / "model.keras")
     return lambda batch: keras.ops.convert_to_numpy(model(as_array(batch, spec), training=False))

@@ -14,6 +14,9 @@ from archpick.errors import OptionError
 from archpick.flowchart import FAMILY_NAMES, Recommendation, variant_for
 
 RECOMMENDED_SHARE = 2 / 3
+# Families raced beside the flowchart's pair where published evidence says they often win: bags of n-grams
+# beat sequence models on short texts (Google's text-classification guide: samples / words per sample < 1,500).
+CHALLENGERS: dict[str, str] = {"text": "dense"}
 FAMILY_ALIASES = {"cnn": "cnn", "rnn": "rnn", "hybrid": "hybrid", "dense": "dense", "lstm": "rnn", "gru": "rnn"}
 
 
@@ -32,7 +35,8 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None) -
     Args:
         rec: The flowchart's recommendation.
         modality: The dataset's modality (some families do not apply to some data).
-        requested: None or "auto" (recommended + runner-up), "recommended", or a comma list.
+        requested: None or "auto" (recommended + runner-up + the modality's challenger, if any), "recommended",
+            or a comma list.
 
     Returns:
         [(family, role), ...].
@@ -44,6 +48,9 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None) -
         legs = [(rec.family, "recommended")]
         if rec.runner_up:
             legs.append((rec.runner_up, "runner-up"))
+        challenger = CHALLENGERS.get(modality)
+        if challenger and challenger not in [f for f, _ in legs] and variant_for(modality, challenger):
+            legs.append((challenger, "challenger"))
         return legs
     if requested == "recommended":
         return [(rec.family, "recommended")]
@@ -158,3 +165,24 @@ def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str
     agreed = winner["family"] == rec.family
     stance = "confirmed" if agreed else "overturned"
     return f"{head} Evidence {stance} it: {comparison}; exported the {winner['variant']}."
+
+
+def cv_verdict(rec: Recommendation, scores: list[Any], winner: str, metric: str, direction: str, margin: float,
+               folds: int) -> str:
+    """The verdict when the race was decided on cross-validated scores (CVScore objects: family, variant,
+    mean, std), saying "within noise" when the gap is within `margin`."""
+    head = f"Flowchart: {rec.reason}."
+    won = next(s for s in scores if s.family == winner)
+    others = [s for s in scores if s is not won]
+    rival = max(others, key=lambda s: s.mean) if direction == "max" else min(others, key=lambda s: s.mean)
+    what = "accuracy" if "accuracy" in metric else "validation loss"
+    gap = won.mean - rival.mean
+    both = (f"by {folds}-fold cross-validation on train + validation the {won.variant} scored {won.mean:.4f} "
+            f"± {won.std:.4f} {what} and the {rival.variant} {rival.mean:.4f} ± {rival.std:.4f}")
+    if abs(gap) <= margin:
+        keep = "so the flowchart's pick stands" if winner == rec.family else "so the better mean was kept"
+        return (f"{head} Within noise: {both}; the gap of {abs(gap):.4f} is within the noise (±{margin:.4f}), "
+                f"{keep}; exported the {won.variant}.")
+    stance = "confirmed" if winner == rec.family else "overturned"
+    return (f"{head} Evidence {stance} it: {both}, a gap of {abs(gap):.4f} beyond the noise (±{margin:.4f}); "
+            f"exported the {won.variant}.")

@@ -15,6 +15,7 @@ from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
 from archpick.profile import DatasetProfile
 from archpick.race import choose_families, split_budget
+from archpick.regime import SELECTION_SHARE, choose_regime
 
 DEFAULT_BUDGET = 300.0  # one dataset
 DEFAULT_COLLECTION_BUDGET = 480.0  # a folder of datasets, split across them
@@ -45,9 +46,12 @@ class FitOptions:
 
 
 def batch_size_for(n_train: int, kind: str) -> int:
-    """A batch size that keeps a few dozen steps per epoch on small data."""
+    """A batch size that keeps several steps per epoch on small data (dl-4-tsc: min(n / 10, 16), here at least
+    4 so that batch norm sees a few samples)."""
     if kind == "video":
         return 16
+    if n_train < 320:
+        return max(min(n_train // 10, 16), 4)
     if n_train < 1000:
         return 32
     return 64 if n_train < 20_000 else 128
@@ -66,10 +70,15 @@ def reserve_seconds(budget: float, kind: str = "") -> float:
 
 def _predict(model, dataset) -> tuple[np.ndarray, np.ndarray]:
     preds, ys = [], []
-    for xb, yb in dataset:
-        preds.append(np.asarray(model(xb, training=False)))
+    for xb, yb in dataset:  # predict_on_batch runs a compiled function (eager calls of an RNN are slow)
+        preds.append(np.asarray(model.predict_on_batch(xb)))
         ys.append(np.asarray(yb))
     return np.concatenate(preds), np.concatenate(ys)
+
+
+def _headline_metrics(scores: dict[str, Any]) -> dict[str, Any]:
+    """The scalar metrics of a metrics dict (no per-class rows, no confusion matrix)."""
+    return {k: v for k, v in scores.items() if isinstance(v, (int, float)) or v is None}
 
 
 def plan_families(profile: DatasetProfile, opts: FitOptions):
@@ -121,6 +130,8 @@ class Prepared:
     train_ds: Any
     val_ds: Any
     test_ds: Any
+    make: Any = None  # (x, y, training) -> batches with this run's pipeline
+    regime: Any = None
 
 
 def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Prepared:
@@ -156,16 +167,23 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     failures = DecodeFailures()
     common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,
               "decode_train": bundle.extras.get("decode_train"), "failures": failures}
+
+    def make(x, y, training: bool):
+        return make_dataset(x, y, spec_in, training=training, **common)
+
     return Prepared(
         bundle=bundle, split=split, spec=spec, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
         x_test=x_test, y_test=y_test, has_test=has_test, batch_size=batch, failures=failures,
         train_ds=make_dataset(x_train, y_train, spec_in, training=True, **common),
         val_ds=make_dataset(x_val, y_val, spec_in, training=False, **common),
         test_ds=make_dataset(x_test, y_test, spec_in, training=False, **common),
+        make=make,
+        regime=choose_regime(len(x_train), len(x_val), task, chronological=bundle.split == "chronological"),
     )
 
 
-def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port):
+def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
+          trial_cap=None):
     """Search each family in turn; unused budget carries over to the next one."""
     from archpick import hypermodels
     from archpick.search import search_family
@@ -179,7 +197,8 @@ def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy
         result = search_family(hm, prep.train_ds, prep.val_ds, directory=run_dir / "tuner",
                                budget_seconds=leg_budget, max_trials=opts.max_trials, seed=opts.seed,
                                resume=resuming, progress=progress, tensorboard=opts.tensorboard,
-                               distribution_strategy=strategy,
+                               distribution_strategy=strategy, regime=prep.regime,
+                               trial_cap=trial_cap(leg_budget) if trial_cap else None,
                                chief_port=base_port + index if base_port else None)
         carry = max(leg_budget - result.seconds, 0.0)
         result.role = leg.role
@@ -250,12 +269,18 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     test_ds = prep.test_ds
     timings["load"] = round(time.monotonic() - t, 3)
 
+    from archpick.selection import trial_cap_for
+
+    regime = prep.regime
     search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget, kind), 1.0)
-    plan = split_budget(search_budget, legs, opts.share)
+    selection_budget = search_budget * SELECTION_SHARE if regime.cross_validate else 0.0
+    plan = split_budget(search_budget - selection_budget, legs, opts.share)
     results = []
     t = time.monotonic()
     try:
-        results = _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port)
+        results = _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
+                        trial_cap=trial_cap_for(selection_budget, len(plan), len(x_train) + len(x_val),
+                                                          len(x_train)) if selection_budget else None)
     finally:
         for proc in workers:
             proc.terminate()
@@ -308,22 +333,40 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         run.mark(run_dir, "failed", reason="no trial finished")
         raise DataError("no trial finished within the budget; give more --time", profile.path)
 
+    from archpick.choice import choose_model
+
+    t = time.monotonic()
+    left = started + budget - reserve_seconds(budget, kind) - time.monotonic()
+    choice = choose_model(results, win, rec, objective, prep, max(left, 0.0), opts.seed, verdict_line, stage)
+    timings["selection"] = round(time.monotonic() - t, 3)
+    report["verdict"] = choice.verdict
+    report["race"]["winner"] = choice.family
+    report["race"]["selection"] = choice.selection
+    report["regime"] = regime.to_dict()
+    refit = bool(choice.selection.get("folds"))  # the model saw train + validation: so do the baselines
+    x_fit = np.concatenate([x_train, x_val]) if refit else x_train
+    y_fit = np.concatenate([y_train, prep.y_val]) if refit else y_train
+
     stage("evaluating the winner on the test split")
     t = time.monotonic()
-    best = next(r for r in results if r.family == win["family"])
-    model = best.best_model()
+    best = next(r for r in results if r.family == choice.family)
+    model = choice.model
     preds, y_true = _predict(model, test_ds)
-    best_row = best.best_row() or {}
-    final: dict[str, Any] = {"family": best.family, "variant": best.variant, "trial": best.best_trial,
+    single_preds = _predict(choice.single, test_ds)[0] if choice.single is not None else None
+    best_row = next((row for row in best.rows if row["trial"] == choice.trial), None) or {}
+    final: dict[str, Any] = {"family": best.family, "variant": best.variant, "trial": choice.trial,
                              "hyperparameters": best_row.get("hyperparameters", {}),
-                             "params": best_row.get("params"), "history": best_row.get("history", {}),
-                             "epoch_seconds": best_row.get("epoch_seconds", [])}
+                             "params": int(model.count_params()), "history": best_row.get("history", {}),
+                             "epoch_seconds": best_row.get("epoch_seconds", []), "exported": choice.how,
+                             "members": choice.members}
     from archpick import baselines
 
     if task == "classification":
         final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
-        report["baselines"] = baselines.classification(kind, x_train, y_train, x_test, y_test,
+        report["baselines"] = baselines.classification(kind, x_fit, y_fit, x_test, y_test,
                                                        bundle.class_names, bundle.decode, opts.seed)
+        if single_preds is not None:
+            final["single"] = _headline_metrics(metrics.classification(y_true, single_preds, bundle.class_names))
     elif task == "forecasting":
         season = int(spec_in.get("season") or 1)
         train_series = np.asarray(bundle.extras.get("series", []), float)
@@ -338,9 +381,15 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         report["baselines"] = [{"name": f"seasonal naive (period {season})",
                                 **metrics.forecast(y_true, naive, train_series[:cutoff], season)}]
         final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist()}
+        if single_preds is not None:
+            final["single"] = metrics.forecast(y_true, single_preds, train_series[:cutoff], season)
     else:
         final["metrics"] = metrics.regression(y_true, preds)
-        report["baselines"] = baselines.regression(x_train, y_train, x_test, y_test)
+        report["baselines"] = baselines.regression(x_fit, y_fit, x_test, y_test)
+        if single_preds is not None:
+            final["single"] = metrics.regression(y_true, single_preds)
+    if "single" in final:
+        final["ensemble"] = _headline_metrics(final["metrics"])
     timings["evaluate"] = round(time.monotonic() - t, 3)
 
     stage("exporting the SavedModel" if backend_name == "tensorflow" else "exporting model.keras")
@@ -362,7 +411,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     report["skipped"] = {"count": len(bundle.skipped) + len(failures.files),
                          "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
                          + [{"file": f, "reason": r} for f, r in failures.files.items()]}
-    report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", []))
+    report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", [])) + choice.notes
     report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
                         "used_s": round(time.monotonic() - started, 2)}
     report["timings"] = timings

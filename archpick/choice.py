@@ -1,0 +1,198 @@
+"""From the race's results to the model to export: cross-validated finalists (small data) or the top trials,
+the verdict, and the check against the best baseline on the same validation data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from archpick import baselines
+from archpick.flowchart import Recommendation
+from archpick.race import cv_verdict, pick_winner
+from archpick.regime import ENSEMBLE_TOP
+from archpick.selection import Candidate, CVScore, average_models, cross_validate, noise_margin
+
+
+@dataclass
+class Choice:
+    """The model to export and how it was chosen.
+
+    Attributes:
+        family: The winning family.
+        variant: Its concrete model.
+        trial: The trial its configuration came from.
+        model: The model to export (an ensemble or a single trained model).
+        single: The single model it is compared with on the test split (None when `model` is single).
+        how: What `model` is, in words.
+        members: Models averaged in `model` (1 for a single model).
+        verdict: The report's first line.
+        selection: JSON-able facts: folds, cross-validated scores, margin, validation baseline check.
+        notes: What was skipped and why.
+    """
+
+    family: str
+    variant: str
+    trial: str
+    model: keras.Model
+    single: keras.Model | None
+    how: str
+    members: int
+    verdict: str
+    selection: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def finalists(results: list[Any], direction: str, first: str) -> list[Candidate]:
+    """Each family's best completed trial (ties broken by the lower validation loss), `first`'s family first."""
+    sign = -1 if direction == "max" else 1
+    out = []
+    for r in results:
+        rows = [row for row in r.rows if row["score"] is not None and row["status"] == "COMPLETED"]
+        if not rows:
+            continue
+        row = min(rows, key=lambda w: (sign * w["score"], w.get("val_loss") or 0.0))
+        trial_id = row["trial"].split("-", 1)[1]
+        out.append(Candidate(r.family, r.variant, row["trial"], r.tuner.hypermodel,
+                             r.tuner.oracle.trials[trial_id].hyperparameters,
+                             max(int(row["epochs"] or 1), 1), float(row["seconds"] or 1.0)))
+    out.sort(key=lambda c: c.family != first)
+    return out
+
+
+def _score(model: keras.Model, data, classification: bool) -> float:
+    scores = model.evaluate(data, verbose=0, return_dict=True)
+    return float(scores["accuracy"] if classification else scores["loss"])
+
+
+def _cv_choice(rec: Recommendation, cands: list[Candidate], prep: Any, classification: bool, direction: str,
+               budget: float, seed: int) -> tuple[Any, dict[str, Any]]:
+    x_all = np.concatenate([prep.x_train, prep.x_val])
+    y_all = np.concatenate([prep.y_train, prep.y_val])
+    facts: dict[str, Any] = {}
+
+    def choose(scores: list[CVScore]) -> str:
+        if len(scores) == 1:
+            return scores[0].family
+        lead = next((s for s in scores if s.family == rec.family), scores[0])
+        others = [s for s in scores if s is not lead]
+        rival = max(others, key=lambda s: s.mean) if direction == "max" else min(others, key=lambda s: s.mean)
+        floor = 1.0 / len(y_all) if classification else 0.01 * abs(lead.mean)
+        facts["noise_margin"] = noise_margin(lead.folds, rival.folds, floor)
+        rows = [{"family": s.family, "best_score": s.mean} for s in scores]
+        return pick_winner(rows, direction, facts["noise_margin"], prefer=rec.family)["family"]
+
+    sel = cross_validate(cands, x_all, y_all, prep.make, budget=budget, seed=seed,
+                         classification=classification, n_train=len(prep.x_train), choose=choose)
+    facts.update({"folds": sel.folds, "samples": int(len(y_all)), "seconds": round(sel.seconds, 2),
+                  "scores": [s.to_dict() for s in sel.scores]})
+    return sel, facts
+
+
+def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, objective: Any, prep: Any,
+                 budget: float, seed: int, search_verdict: str, stage=lambda text: None) -> Choice:
+    """Pick, train and assemble the model to export.
+
+    Small data: the finalists are scored by k-fold cross-validation on train + validation (the race is decided
+    on these scores), the winner is refitted on all of it, and its fold models and refit are averaged. Large
+    data, or no budget for folds: the best trials of the winning family are averaged when that helps on the
+    validation split.
+
+    Args:
+        results: FamilyResults of the search.
+        win: The search winner (from race.pick_winner).
+        rec: The flowchart recommendation.
+        objective: The search objective (name, direction).
+        prep: The runner's Prepared data (splits, pipeline factory, regime).
+        budget: Seconds left for this stage.
+        seed: Seed.
+        search_verdict: The verdict from the search scores (kept when cross-validation did not decide).
+        stage: Progress callback.
+
+    Returns:
+        The Choice.
+    """
+    classification = objective.name == "val_accuracy"
+    direction = objective.direction
+    regime = prep.regime
+    cands = finalists(results, direction, win["family"])
+    notes: list[str] = []
+    if regime.cross_validate and cands:
+        stage(f"cross-validating {len(cands)} finalist(s) on train + validation")
+        sel, facts = _cv_choice(rec, cands, prep, classification, direction, budget, seed)
+        notes += sel.notes
+        if sel.folds:
+            family = sel.winner
+            cand = next(c for c in cands if c.family == family)
+            line = (cv_verdict(rec, sel.scores, family, objective.name, direction, facts.get("noise_margin", 0.0),
+                               sel.folds)
+                    if len(sel.scores) > 1 else
+                    f"{search_verdict} Cross-validated ({sel.folds} folds): {sel.scores[0].mean:.4g} "
+                    f"± {sel.scores[0].std:.2g}.")
+            model = average_models(sel.members)
+            check = _baseline_check(prep, classification, next(s for s in sel.scores if s.family == family),
+                                    sel.fold_indices)
+            facts["baseline_check"] = check
+            return Choice(family, cand.variant, cand.trial, model, sel.refit,
+                          f"ensemble of the {sel.folds} fold models and the refit on train + validation",
+                          len(sel.members), _loser_prefix(check) + line, facts, notes)
+    best = next(r for r in results if r.family == win["family"])
+    completed = sum(1 for row in best.rows if row["score"] is not None and row["status"] == "COMPLETED")
+    try:
+        top = best.tuner.get_best_models(min(ENSEMBLE_TOP, max(completed, 1)))
+    except (OSError, ValueError, FileNotFoundError):
+        top = [best.best_model()]
+    single, model, how = top[0], top[0], "the best trial's model"
+    facts = {"folds": 0}
+    if len(top) > 1:
+        ensemble = average_models(list(top))
+        facts["validation"] = {"single": _score(single, prep.val_ds, classification),
+                               "ensemble": _score(ensemble, prep.val_ds, classification)}
+        better = (facts["validation"]["ensemble"] > facts["validation"]["single"] if direction == "max"
+                  else facts["validation"]["ensemble"] < facts["validation"]["single"])
+        if better:
+            model, how = ensemble, f"ensemble of the best {len(top)} trials (better on validation than the best one)"
+        else:
+            notes.append(f"the ensemble of the best {len(top)} trials was not better on validation than the best "
+                         "trial alone; exported the best trial")
+    check = _baseline_check(prep, classification, win["best_score"], None)
+    facts["baseline_check"] = check
+    row = best.best_row() or {}
+    return Choice(best.family, best.variant, row.get("trial", best.best_trial), model,
+                  single if model is not single else None, how, len(top) if model is not single else 1,
+                  _loser_prefix(check) + search_verdict, facts, notes)
+
+
+def _baseline_check(prep: Any, classification: bool, model_score: Any,
+                    folds: list[tuple[np.ndarray, np.ndarray]] | None) -> dict[str, Any] | None:
+    """The best baseline against the model on the same validation data (classification only)."""
+    if not classification:
+        return None
+    bundle = prep.bundle
+    kind = bundle.input_spec["kind"]
+    if folds:
+        x_all = np.concatenate([prep.x_train, prep.x_val])
+        y_all = np.concatenate([prep.y_train, prep.y_val])
+        base = baselines.cross_validated(kind, x_all, y_all, folds, bundle.class_names, bundle.decode)
+        value, how = model_score.mean, f"{len(folds)}-fold cross-validation"
+    else:
+        rows = baselines.classification(kind, prep.x_train, prep.y_train, prep.x_val, prep.y_val,
+                                        bundle.class_names, bundle.decode)
+        best = max((b for b in rows if b.get("accuracy") is not None), key=lambda b: b["accuracy"], default=None)
+        base = {"name": best["name"], "mean": best["accuracy"]} if best else None
+        value, how = float(model_score), f"the validation split ({len(prep.y_val)} samples)"
+    if base is None:
+        return None
+    return {"model": round(float(value), 6), "baseline": base["name"], "baseline_score": round(base["mean"], 6),
+            "on": how, "beats": bool(value > base["mean"])}
+
+
+def _loser_prefix(check: dict[str, Any] | None) -> str:
+    if not check or check["beats"]:
+        return ""
+    return (f"Does not beat its baseline: validation accuracy {check['model']:.4f} against "
+            f"{check['baseline_score']:.4f} for {check['baseline']} ({check['on']}). Give it more --time, or use "
+            "the baseline. ")
+

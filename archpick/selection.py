@@ -1,0 +1,263 @@
+"""Selection that is not noise: finalists scored by stratified k-fold cross-validation on train + validation,
+the winner refitted on all of it, and the models averaged into one ensemble that still takes raw inputs."""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from archpick.regime import MAX_FOLDS, MIN_FOLDS
+from archpick.schedule import TrainingLossSchedule
+
+MakeDataset = Callable[[np.ndarray, np.ndarray, bool], Any]  # (x, y, training) -> batches
+
+
+@dataclass
+class Candidate:
+    """A finalist: one family's best configuration from the search.
+
+    Attributes:
+        family: Family key.
+        variant: Its concrete model.
+        trial: Leaderboard id of the trial it came from.
+        hypermodel: The family's HyperModel (builds the configuration afresh).
+        hyperparameters: The trial's keras-tuner HyperParameters.
+        epochs: Epochs the trial needed (refits train this many).
+        seconds: Seconds the trial took.
+    """
+
+    family: str
+    variant: str
+    trial: str
+    hypermodel: Any
+    hyperparameters: Any
+    epochs: int
+    seconds: float
+
+
+@dataclass
+class CVScore:
+    """A candidate's cross-validated score: one value per fold (accuracy, or validation loss)."""
+
+    family: str
+    variant: str
+    trial: str
+    metric: str
+    folds: list[float]
+    seconds: float
+    stop_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.folds))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.folds, ddof=1)) if len(self.folds) > 1 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form with mean and spread."""
+        return {"family": self.family, "variant": self.variant, "trial": self.trial, "metric": self.metric,
+                "folds": [round(v, 6) for v in self.folds], "mean": round(self.mean, 6),
+                "std": round(self.std, 6), "seconds": round(self.seconds, 2), "stop_reasons": self.stop_reasons}
+
+
+def plan_folds(costs: list[float], budget: float) -> tuple[int, int]:
+    """How many folds, and how many of the finalists (in order), the selection budget can pay for.
+
+    A fold trains on (k-1)/k of the data, so k folds of a candidate cost about (k-1) full trainings, plus one
+    refit of the winner. The largest k from MAX_FOLDS down to MIN_FOLDS that fits all finalists wins; else the
+    first finalist alone; else (0, 0): no cross-validation.
+
+    Args:
+        costs: Estimated seconds of one training on all of train + validation, per finalist.
+        budget: Seconds for the whole selection stage.
+    """
+    for n in (len(costs), 1):
+        if n == 0:
+            break
+        for k in range(MAX_FOLDS, MIN_FOLDS - 1, -1):
+            if sum((k - 1) * c for c in costs[:n]) + max(costs[:n]) <= budget:
+                return k, n
+    return 0, 0
+
+
+def fold_indices(y: np.ndarray, k: int, seed: int, classification: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k folds (plain shuffled folds when a class has fewer than k samples, or for regression)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    y = np.asarray(y)
+    if classification and y.ndim == 1 and np.unique(y, return_counts=True)[1].min() >= k:
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        return [(a, b) for a, b in splitter.split(np.zeros(len(y)), y)]
+    splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(a, b) for a, b in splitter.split(np.zeros(len(y)))]
+
+
+def train_configuration(cand: Candidate, train, epochs: int, seconds: float, seed: int) -> tuple[keras.Model, str]:
+    """Train the candidate's configuration afresh for `epochs` epochs (or until `seconds` run out).
+
+    The learning rate is halved on training-loss plateaus and the lowest-training-loss weights are kept, as in
+    the search; convergence does not stop a refit early, because the epoch count is the trial's.
+
+    Returns:
+        The model and why it stopped ("epochs" or "budget").
+    """
+    from archpick.search import TrialRecorder
+
+    keras.utils.set_random_seed(seed)
+    model = cand.hypermodel.build(cand.hyperparameters)
+    now = time.monotonic()
+    recorder = TrialRecorder(stop_at=now + seconds, hard_stop_at=now + seconds)
+    schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds)
+    model.fit(train, epochs=max(epochs, 1), callbacks=[schedule, recorder], verbose=0)
+    return model, "budget" if recorder.stopped_by_budget else "epochs"
+
+
+def _score(model: keras.Model, data, metric: str) -> float:
+    scores = model.evaluate(data, verbose=0, return_dict=True)
+    return float(scores["accuracy"] if metric == "accuracy" else scores["loss"])
+
+
+@dataclass
+class Selection:
+    """The selection stage's outcome.
+
+    Attributes:
+        folds: k (0 when nothing was cross-validated).
+        scores: One CVScore per cross-validated finalist, in finalist order.
+        members: The winner's fold models and its refit, averaged by `average_models`.
+        refit: The winner refitted on all of train + validation.
+        notes: What was skipped and why.
+        seconds: Seconds spent.
+        fold_indices: The folds, as (train, held-out) index arrays into train + validation.
+        winner: The family `choose` picked from the scores.
+    """
+
+    folds: int = 0
+    scores: list[CVScore] = field(default_factory=list)
+    members: list[keras.Model] = field(default_factory=list)
+    refit: keras.Model | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    fold_indices: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    winner: str = ""
+
+
+def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, make: MakeDataset, *,
+                   budget: float, seed: int, classification: bool, n_train: int,
+                   choose: Callable[[list[CVScore]], str]) -> Selection:
+    """Score finalists by k-fold cross-validation on train + validation, then refit the chosen one.
+
+    Args:
+        candidates: Finalists in order of preference (the first is kept when only one can be afforded).
+        x: Train + validation inputs.
+        y: Train + validation targets.
+        make: Builds batches from (x, y, training).
+        budget: Seconds for the whole stage (folds and refit).
+        seed: Seed for the folds and the initialisations.
+        classification: Stratify the folds and score accuracy (else validation loss).
+        n_train: Samples the search trained on (scales the cost estimate of a trial).
+        choose: Picks the winning family from the CV scores (the race's rule).
+
+    Returns:
+        The Selection; `folds` is 0 when the budget could not pay for MIN_FOLDS folds.
+    """
+    started = time.monotonic()
+    scale = len(x) / max(n_train, 1)
+    costs = [max(c.seconds, 1.0) * scale for c in candidates]
+    k, n = plan_folds(costs, budget)
+    out = Selection()
+    if k == 0:
+        out.notes.append(f"no cross-validation: {MIN_FOLDS} folds of the best trial would take about "
+                         f"{(MIN_FOLDS - 1) * costs[0] + costs[0]:.0f}s, the budget left {budget:.0f}s; "
+                         "give more --time")
+        return out
+    if n < len(candidates):
+        out.notes.append(f"only the {candidates[0].variant} was cross-validated: the budget left "
+                         f"({budget:.0f}s) could not pay for folds of every finalist")
+    finalists = candidates[:n]
+    metric = "accuracy" if classification else "loss"
+    folds = fold_indices(y, k, seed, classification)
+    out.fold_indices = folds
+    models: dict[str, list[keras.Model]] = {}
+    deadline = started + budget - max(costs[:n])  # keep the refit's time
+    for i, cand in enumerate(finalists):
+        values, reasons, cand_started = [], [], time.monotonic()
+        for j, (tr, va) in enumerate(folds):
+            trainings_left = (k - j) + (n - i - 1) * k
+            seconds = max(min(costs[i] * 2, (deadline - time.monotonic()) / trainings_left), 1.0)
+            model, why = train_configuration(cand, make(x[tr], y[tr], True), cand.epochs, seconds, seed + 101 * j)
+            values.append(_score(model, make(x[va], y[va], False), metric))
+            reasons.append(why)
+            models.setdefault(cand.family, []).append(model)
+        out.scores.append(CVScore(cand.family, cand.variant, cand.trial, metric, values,
+                                  time.monotonic() - cand_started, reasons))
+    out.folds = k
+    winner = out.winner = choose(out.scores)
+    cand = next(c for c in finalists if c.family == winner)
+    left = started + budget - time.monotonic()
+    out.refit, _ = train_configuration(cand, make(x, y, True), cand.epochs, max(left, costs[0]), seed)
+    out.members = models[winner] + [out.refit]
+    for family, kept in models.items():
+        if family != winner:
+            kept.clear()
+    gc.collect()
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def average_models(models: list[keras.Model], name: str = "ensemble") -> keras.Model:
+    """One model whose output is the mean of the members' outputs, on the same raw inputs.
+
+    The members are renamed (member_0, ...) so that the nested models' names are unique; the output keeps the
+    members' output name (probabilities or prediction).
+    """
+    if len(models) == 1:
+        return models[0]
+    first = models[0]
+    inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name.split(":")[0]) for t in first.inputs]
+    for i, m in enumerate(models):
+        m.name = f"member_{i}"
+    feed = inputs[0] if len(inputs) == 1 else inputs
+    out_name = first.output.name.split("/")[0].split(":")[0] if hasattr(first.output, "name") else "output"
+    outputs = keras.layers.Average(name=out_name if out_name in ("probabilities", "prediction") else "average")(
+        [m(feed) for m in models])
+    ensemble = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=name)
+    if getattr(first, "loss", None) is not None:  # evaluate() scores it as its members were scored
+        ensemble.compile(loss=first.loss, metrics=["accuracy"] if out_name == "probabilities" else ["mae"])
+    return ensemble
+
+
+def noise_margin(a: list[float], b: list[float], floor: float) -> float:
+    """The standard error of the mean paired difference between two fold-score lists, at least `floor` (one
+    sample's worth of accuracy, or 1 % of a loss): gaps within it are noise."""
+    if len(a) != len(b) or len(a) < 2:
+        return floor
+    diff = np.asarray(a) - np.asarray(b)
+    return max(float(np.std(diff, ddof=1) / math.sqrt(len(diff))), floor)
+
+
+def trial_cap_for(budget: float, n_families: int, n_all: int, n_train: int) -> Callable[[float], float]:
+    """Per-trial time caps that leave the selection stage able to pay for MIN_FOLDS folds of every finalist.
+
+    Args:
+        budget: Seconds of the selection stage.
+        n_families: Families in the race (one finalist each).
+        n_all: Train + validation samples (folds and refit train on these).
+        n_train: Samples a trial trains on.
+
+    Returns:
+        leg budget -> seconds one trial of that leg may run.
+    """
+    from archpick.search import MIN_TRIAL_SECONDS, TRIAL_SHARE
+
+    affordable = budget / ((MIN_FOLDS - 1) * n_families + 1) / max(n_all / max(n_train, 1), 1.0)
+    return lambda leg: max(min(max(leg * TRIAL_SHARE, MIN_TRIAL_SECONDS), affordable), 5.0)
