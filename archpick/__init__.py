@@ -62,7 +62,8 @@ def recommend(path_or_profile: Any, **data_options: Any):
     return walk(profile)
 
 
-def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None, seed: int = 0,
+def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None,
+        max_epochs: int | None = None, seed: int = 0,
         out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
         resume: str | Path | None = None, device: str = "auto", precision: str = "auto", runs_root: str | Path = "runs",
         progress: Any = None, verbose: bool = False, chief_port: int | None = None, workers: int = 0,
@@ -73,6 +74,7 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
         path: A dataset or a folder of datasets.
         time_budget: Wall-clock budget ("3m", "90s", seconds); default 5 minutes (8 for a folder of datasets).
         max_trials: Upper bound on trials per family.
+        max_epochs: Upper bound on epochs per trial (default: the regime's; the time cap usually binds first).
         seed: Random seed (splits, initialisation, search).
         out: Run directory (default runs/<dataset>-<timestamp>).
         families: None (recommended + runner-up), "recommended", or e.g. "cnn,rnn".
@@ -96,8 +98,8 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     budget = parse_duration(time_budget) if time_budget is not None else None
     from archpick.hardware import precision_mode
 
-    opts = FitOptions(time_budget=budget, max_trials=max_trials, seed=seed, out=out, families=families,
-                      overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
+    opts = FitOptions(time_budget=budget, max_trials=max_trials, max_epochs=max_epochs, seed=seed, out=out,
+                      families=families, overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
                       mixed_precision=precision_mode(precision),
                       verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options))
     if resume is not None:

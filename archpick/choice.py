@@ -13,7 +13,7 @@ from archpick import baselines
 from archpick.flowchart import Recommendation
 from archpick.race import cv_verdict, pick_winner
 from archpick.regime import ENSEMBLE_TOP
-from archpick.selection import Candidate, CVScore, average_models, cross_validate, noise_margin
+from archpick.selection import Candidate, CVScore, average_models, cross_validate, greedy_ensemble, noise_margin
 
 
 @dataclass
@@ -139,30 +139,55 @@ def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, o
                           f"ensemble of the {sel.folds} fold models and the refit on train + validation",
                           len(sel.members), _loser_prefix(check) + line, facts, notes)
     best = next(r for r in results if r.family == win["family"])
-    completed = sum(1 for row in best.rows if row["score"] is not None and row["status"] == "COMPLETED")
-    try:
-        top = best.tuner.get_best_models(min(ENSEMBLE_TOP, max(completed, 1)))
-    except (OSError, ValueError, FileNotFoundError):
-        top = [best.best_model()]
-    single, model, how = top[0], top[0], "the best trial's model"
-    facts = {"folds": 0}
-    if len(top) > 1:
-        ensemble = average_models(list(top))
-        facts["validation"] = {"single": _score(single, prep.val_ds, classification),
-                               "ensemble": _score(ensemble, prep.val_ds, classification)}
-        better = (facts["validation"]["ensemble"] > facts["validation"]["single"] if direction == "max"
-                  else facts["validation"]["ensemble"] < facts["validation"]["single"])
-        if better:
-            model, how = ensemble, f"ensemble of the best {len(top)} trials (better on validation than the best one)"
-        else:
-            notes.append(f"the ensemble of the best {len(top)} trials was not better on validation than the best "
-                         "trial alone; exported the best trial")
+    single = best.best_model()
+    model, how, members, facts = _validation_ensemble(results, best, single, prep, classification, notes)
     check = _baseline_check(prep, classification, win["best_score"], None)
     facts["baseline_check"] = check
     row = best.best_row() or {}
     return Choice(best.family, best.variant, row.get("trial", best.best_trial), model,
-                  single if model is not single else None, how, len(top) if model is not single else 1,
-                  _loser_prefix(check) + search_verdict, facts, notes)
+                  single if model is not single else None, how, members, _loser_prefix(check) + search_verdict,
+                  facts, notes)
+
+
+def _validation_ensemble(results: list[Any], best: Any, single: keras.Model, prep: Any, classification: bool,
+                         notes: list[str]) -> tuple[keras.Model, str, int, dict[str, Any]]:
+    """Greedy ensemble selection over the best ENSEMBLE_TOP trials of every family, on the validation split;
+    kept only when it beats the best single trial there (lower loss, accuracy no lower)."""
+    pool: list[tuple[str, keras.Model]] = [(best.best_trial, single)]
+    for r in results:
+        rows = sorted((w for w in r.rows if w["score"] is not None and w["status"] == "COMPLETED"),
+                      key=lambda w: w["score"], reverse=r.tuner.oracle.objective.direction == "max")
+        try:
+            models = r.tuner.get_best_models(min(ENSEMBLE_TOP, len(rows))) if rows else []
+        except (OSError, ValueError, FileNotFoundError):
+            models = []
+        pool += [(w["trial"], m) for w, m in zip(rows, models) if w["trial"] != best.best_trial]
+    facts: dict[str, Any] = {"folds": 0}
+    if len(pool) < 2:
+        return single, "the best trial's model", 1, facts
+    preds = [np.asarray(m.predict(prep.val_ds, verbose=0)) for _, m in pool]
+    y = np.concatenate([np.asarray(yb) for _, yb in prep.val_ds])
+    picked = greedy_ensemble(preds, y, classification)
+    if len(picked) == 1:
+        notes.append("no ensemble of the best trials lowered the validation loss; exported the best trial")
+        return single, "the best trial's model", 1, facts
+    blend = np.mean([preds[i] for i in picked], axis=0)
+    facts["validation"] = {"single": _metric(preds[0], y, classification),
+                           "ensemble": _metric(blend, y, classification),
+                           "members": [pool[i][0] for i in picked]}
+    if classification and facts["validation"]["ensemble"] < facts["validation"]["single"]:
+        notes.append("the ensemble lowered the validation loss but also the accuracy; exported the best trial")
+        return single, "the best trial's model", 1, facts
+    names = sorted({pool[i][0] for i in picked})
+    return (average_models([pool[i][1] for i in picked]),
+            f"ensemble of {len(picked)} picks from trials {', '.join(names)} (greedy selection on validation)",
+            len(picked), facts)
+
+
+def _metric(pred: np.ndarray, y: np.ndarray, classification: bool) -> float:
+    if classification:
+        return float(np.mean(pred.argmax(axis=-1) == y))
+    return float(np.mean((pred.reshape(len(y), -1) - y.reshape(len(y), -1)) ** 2))
 
 
 def _baseline_check(prep: Any, classification: bool, model_score: Any,
@@ -192,6 +217,10 @@ def _baseline_check(prep: Any, classification: bool, model_score: Any,
 def _loser_prefix(check: dict[str, Any] | None) -> str:
     if not check or check["beats"]:
         return ""
+    if check["model"] == check["baseline_score"]:
+        return (f"Only ties its baseline: validation accuracy {check['model']:.4f} for both it and "
+                f"{check['baseline']} ({check['on']}), so the validation data cannot tell them apart. Give it more "
+                "--time or more data, or use the baseline. ")
     return (f"Does not beat its baseline: validation accuracy {check['model']:.4f} against "
             f"{check['baseline_score']:.4f} for {check['baseline']} ({check['on']}). Give it more --time, or use "
             "the baseline. ")

@@ -186,6 +186,8 @@ class RichProgress:
 @click.argument("path", type=PATH)
 @click.option("--time", "time_budget", help="Wall-clock budget, e.g. 90s, 3m, 1h (default 5m; 8m for a folder).")
 @click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family.")
+@click.option("--max-epochs", type=click.IntRange(min=1),
+              help="At most this many epochs per trial (default: as many as the time cap allows).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--out", type=PATH, help="Run directory (default runs/<dataset>-<time>).")
 @click.option("--families", help="'recommended', or a list such as cnn,rnn (default: recommended + runner-up).")
@@ -249,6 +251,7 @@ def _num(value: Any) -> str:
 @click.option("--seed", type=int, default=0, show_default=True, help="The chief's --seed (same split).")
 @click.option("--families", help="The chief's --families.")
 @click.option("--max-trials", type=click.IntRange(min=1), help="The chief's --max-trials.")
+@click.option("--max-epochs", type=click.IntRange(min=1), help="The chief's --max-epochs.")
 @click.option("--run-dir", type=PATH, help="The chief's run directory, when shared.")
 @click.option("--tuner-id", default=None, help="This worker's name in the leaderboard (default worker-<pid>).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
@@ -258,8 +261,8 @@ def _num(value: Any) -> str:
 @verbosity
 @handle_errors
 def worker(path: Path, chief: str, time_budget: str | None, seed: int, families: str | None,
-           max_trials: int | None, run_dir: Path | None, tuner_id: str | None, device: str, precision: str,
-           verbose: bool, quiet: bool, **kwargs: Any) -> None:
+           max_trials: int | None, max_epochs: int | None, run_dir: Path | None, tuner_id: str | None, device: str,
+           precision: str, verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Join a distributed search as a keras-tuner worker (PATH: the same data the chief fits)."""
     import os
 
@@ -270,8 +273,8 @@ def worker(path: Path, chief: str, time_budget: str | None, seed: int, families:
     from archpick.worker import run_worker
 
     opts = FitOptions(time_budget=parse_duration(time_budget) if time_budget else None, seed=seed,
-                      families=families, max_trials=max_trials, device=device, verbose=verbose,
-                      mixed_precision=precision_mode(precision),
+                      families=families, max_trials=max_trials, max_epochs=max_epochs, device=device,
+                      verbose=verbose, mixed_precision=precision_mode(precision),
                       data=_data_options(**_data_kwargs(kwargs)))
     tuner_id = tuner_id or f"worker-{os.getpid()}"
     n = run_worker(path, chief, opts, tuner_id, run_dir, RichProgress(err, quiet))

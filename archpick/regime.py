@@ -10,7 +10,7 @@ stratified k-fold cross-validation on train + validation, refitted on all of it 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 SMALL_VALIDATION = 300  # validation samples below which a single validation score is noise
@@ -50,7 +50,8 @@ class Regime:
         return asdict(self)
 
 
-def choose_regime(n_train: int, n_val: int, task: str, chronological: bool = False) -> Regime:
+def choose_regime(n_train: int, n_val: int, task: str, chronological: bool = False,
+                  max_epochs: int | None = None, kind: str = "") -> Regime:
     """The training and selection regime for a dataset.
 
     Args:
@@ -59,21 +60,33 @@ def choose_regime(n_train: int, n_val: int, task: str, chronological: bool = Fal
         task: "classification", "regression" or "forecasting".
         chronological: The split is chronological (forecasting): folds would let the future leak into the past,
             so the finalists are not cross-validated.
+        max_epochs: The user's bound on epochs per trial (`--max-epochs`), applied to either regime.
+        kind: The input kind; video trials cost too much to train once per fold within minutes.
 
     Returns:
         The Regime.
     """
+    regime = _choose(n_train, n_val, task, chronological, kind == "video")
+    if max_epochs:
+        regime = replace(regime, max_epochs=max_epochs, min_epochs=min(regime.min_epochs, max_epochs))
+    return regime
+
+
+def _choose(n_train: int, n_val: int, task: str, chronological: bool, costly: bool) -> Regime:
     small = n_val < SMALL_VALIDATION
     if not small:
         return Regime(False, LARGE_MAX_EPOCHS, LARGE_MIN_EPOCHS, LARGE_PATIENCE, False,
                       f"{n_val} validation samples: early stopping on the validation score after "
-                      f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}); the best {ENSEMBLE_TOP} trials are "
-                      "averaged when that helps on validation")
-    cv = task != "forecasting" and not chronological
-    how = ("finalists scored by stratified k-fold cross-validation on train + validation, refitted on all "
-           "of it and exported as an ensemble" if cv else
-           f"chronological split: no cross-validation; the best {ENSEMBLE_TOP} trials are averaged when that "
-           "helps on validation")
+                      f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}); the best {ENSEMBLE_TOP} trials of each "
+                      "family are combined by greedy ensemble selection when that helps on validation")
+    cv = task != "forecasting" and not chronological and not costly
+    if cv:
+        how = ("finalists scored by stratified k-fold cross-validation on train + validation, refitted on all "
+               "of it and exported as an ensemble")
+    else:
+        why = "chronological split" if chronological or task == "forecasting" else "video trials are costly"
+        how = (f"{why}: no cross-validation; the best {ENSEMBLE_TOP} trials of each family are combined when that "
+               "helps on validation")
     return Regime(True, SMALL_MAX_EPOCHS, MIN_EPOCHS, 0, cv,
                   f"only {n_val} validation samples (under {SMALL_VALIDATION}): trials train on the "
                   "small-data recipe (learning rate halved on a training-loss plateau, lowest training loss "

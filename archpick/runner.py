@@ -14,7 +14,7 @@ from archpick.datasets.base import DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
 from archpick.profile import DatasetProfile
-from archpick.race import choose_families, split_budget
+from archpick.race import RECOMMENDED_SHARE, choose_families, split_budget
 from archpick.regime import SELECTION_SHARE, choose_regime
 
 DEFAULT_BUDGET = 300.0  # one dataset
@@ -28,6 +28,7 @@ class FitOptions:
 
     time_budget: float | None = None
     max_trials: int | None = None
+    max_epochs: int | None = None
     seed: int = 0
     out: str | Path | None = None
     runs_root: str | Path = "runs"
@@ -37,7 +38,7 @@ class FitOptions:
     device: str = "auto"
     mixed_precision: str = "auto"
     batch_size: int | None = None
-    share: float = 2 / 3
+    share: float = RECOMMENDED_SHARE
     tensorboard: bool = True
     verbose: bool = False
     chief_port: int | None = None
@@ -102,6 +103,8 @@ def worker_args(opts: FitOptions) -> list[str]:
         args += ["--families", opts.families]
     if opts.max_trials:
         args += ["--max-trials", str(opts.max_trials)]
+    if opts.max_epochs:
+        args += ["--max-epochs", str(opts.max_epochs)]
     if opts.mixed_precision != "auto":
         args += ["--precision", "mixed" if opts.mixed_precision == "on" else "float32"]
     for key in ("kind", "target", "horizon", "lookback", "frames", "size"):
@@ -178,8 +181,33 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
         val_ds=make_dataset(x_val, y_val, spec_in, training=False, **common),
         test_ds=make_dataset(x_test, y_test, spec_in, training=False, **common),
         make=make,
-        regime=choose_regime(len(x_train), len(x_val), task, chronological=bundle.split == "chronological"),
+        regime=choose_regime(len(x_train), len(x_val), task, chronological=bundle.split == "chronological",
+                             max_epochs=opts.max_epochs, kind=kind),
     )
+
+
+def plan_search(search_budget: float, legs: list[tuple[str, str]], opts: FitOptions, prep: Prepared):
+    """Each family's search budget and the per-trial cap (chief and workers compute them here alike).
+
+    In the cross-validated regime SELECTION_SHARE of the budget is kept for the folds, the refit and the
+    ensemble, and trials are capped so that the folds of every finalist stay affordable.
+
+    Returns:
+        (legs with budgets, leg budget -> trial cap, or None for the default cap).
+    """
+    share = opts.share
+    if prep.spec.input_spec["kind"] == "sequence" and share == RECOMMENDED_SHARE:
+        # Numeric sequences: the flowchart's RNN is a weak prior (CNNs lead the published tables), so the 1-D CNN
+        # gets an equal part of the budget and the race can overturn the prior on evidence.
+        share = 0.5
+    if not prep.regime.cross_validate:
+        return split_budget(search_budget, legs, share), None
+    from archpick.selection import trial_cap_for
+
+    selection_budget = search_budget * SELECTION_SHARE
+    plan = split_budget(search_budget - selection_budget, legs, share)
+    n_train = len(prep.x_train)
+    return plan, trial_cap_for(selection_budget, len(plan), n_train + len(prep.x_val), n_train)
 
 
 def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
@@ -269,18 +297,14 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     test_ds = prep.test_ds
     timings["load"] = round(time.monotonic() - t, 3)
 
-    from archpick.selection import trial_cap_for
-
     regime = prep.regime
     search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget, kind), 1.0)
-    selection_budget = search_budget * SELECTION_SHARE if regime.cross_validate else 0.0
-    plan = split_budget(search_budget - selection_budget, legs, opts.share)
+    plan, trial_cap = plan_search(search_budget, legs, opts, prep)
     results = []
     t = time.monotonic()
     try:
         results = _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
-                        trial_cap=trial_cap_for(selection_budget, len(plan), len(x_train) + len(x_val),
-                                                          len(x_train)) if selection_budget else None)
+                        trial_cap=trial_cap)
     finally:
         for proc in workers:
             proc.terminate()

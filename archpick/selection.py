@@ -115,7 +115,8 @@ def train_configuration(cand: Candidate, train, epochs: int, seconds: float, see
     keras.utils.set_random_seed(seed)
     model = cand.hypermodel.build(cand.hyperparameters)
     now = time.monotonic()
-    recorder = TrialRecorder(stop_at=now + seconds, hard_stop_at=now + seconds)
+    # Stopped at an epoch's end: a stop inside an epoch leaves the JAX trainer's metric state donated.
+    recorder = TrialRecorder(stop_at=now + seconds, hard_stop_at=now + 2 * seconds + 10)
     schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds)
     model.fit(train, epochs=max(epochs, 1), callbacks=[schedule, recorder], verbose=0)
     return model, "budget" if recorder.stopped_by_budget else "epochs"
@@ -214,22 +215,59 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     return out
 
 
+def greedy_ensemble(preds: list[np.ndarray], y: np.ndarray, classification: bool,
+                    max_members: int = 7) -> list[int]:
+    """Ensemble selection (Caruana et al. 2004): from the best single model, add with replacement the model that
+    most lowers the validation loss of the average (log loss, or squared error), while it improves.
+
+    Args:
+        preds: Validation predictions of each candidate (probabilities, or values).
+        y: Validation targets.
+        classification: Log loss over class probabilities (else mean squared error).
+        max_members: Most models averaged (repeats count).
+
+    Returns:
+        Indices into `preds`, repeats allowed (a model picked twice weighs twice).
+    """
+    y = np.asarray(y)
+
+    def loss(p: np.ndarray) -> float:
+        if classification:
+            return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y.astype(int)], 1e-7, 1.0))))
+        return float(np.mean((p.reshape(len(y), -1) - y.reshape(len(y), -1)) ** 2))
+
+    chosen = [int(np.argmin([loss(p) for p in preds]))]
+    total, best = preds[chosen[0]].astype(np.float64), loss(preds[chosen[0]])
+    while len(chosen) < max_members:
+        trials = [loss((total + p) / (len(chosen) + 1)) for p in preds]
+        i = int(np.argmin(trials))
+        if trials[i] >= best - 1e-6:
+            break
+        chosen.append(i)
+        total, best = total + preds[i], trials[i]
+    return chosen
+
+
 def average_models(models: list[keras.Model], name: str = "ensemble") -> keras.Model:
     """One model whose output is the mean of the members' outputs, on the same raw inputs.
 
-    The members are renamed (member_0, ...) so that the nested models' names are unique; the output keeps the
-    members' output name (probabilities or prediction).
+    A model listed twice weighs twice (its output is computed once). The members are renamed (member_0, ...)
+    so that the nested models' names are unique; the output keeps the members' output name (probabilities or
+    prediction).
     """
-    if len(models) == 1:
+    if len({id(m) for m in models}) == 1:
         return models[0]
     first = models[0]
     inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name.split(":")[0]) for t in first.inputs]
-    for i, m in enumerate(models):
-        m.name = f"member_{i}"
     feed = inputs[0] if len(inputs) == 1 else inputs
+    outs: dict[int, Any] = {}
+    for m in models:
+        if id(m) not in outs:
+            m.name = f"member_{len(outs)}"
+            outs[id(m)] = m(feed)
     out_name = first.output.name.split("/")[0].split(":")[0] if hasattr(first.output, "name") else "output"
     outputs = keras.layers.Average(name=out_name if out_name in ("probabilities", "prediction") else "average")(
-        [m(feed) for m in models])
+        [outs[id(m)] for m in models])
     ensemble = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=name)
     if getattr(first, "loss", None) is not None:  # evaluate() scores it as its members were scored
         ensemble.compile(loss=first.loss, metrics=["accuracy"] if out_name == "probabilities" else ["mae"])
@@ -260,4 +298,6 @@ def trial_cap_for(budget: float, n_families: int, n_all: int, n_train: int) -> C
     from archpick.search import MIN_TRIAL_SECONDS, TRIAL_SHARE
 
     affordable = budget / ((MIN_FOLDS - 1) * n_families + 1) / max(n_all / max(n_train, 1), 1.0)
-    return lambda leg: max(min(max(leg * TRIAL_SHARE, MIN_TRIAL_SECONDS), affordable), 5.0)
+    # Never under MIN_TRIAL_SECONDS: on a short budget a useful search matters more than affordable folds (the
+    # selection then cross-validates fewer finalists, or none, and says so).
+    return lambda leg: min(max(leg * TRIAL_SHARE, MIN_TRIAL_SECONDS), max(affordable, MIN_TRIAL_SECONDS))

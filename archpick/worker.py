@@ -6,8 +6,7 @@ import tempfile
 from pathlib import Path
 
 from archpick.distributed import parse_address, wait_for_chief
-from archpick.race import split_budget
-from archpick.runner import DEFAULT_BUDGET, FitOptions, plan_families, prepare, reserve_seconds
+from archpick.runner import DEFAULT_BUDGET, FitOptions, plan_families, plan_search, prepare, reserve_seconds
 
 
 def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, run_dir: Path | None = None,
@@ -44,12 +43,13 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
     budget = opts.time_budget or DEFAULT_BUDGET
-    plan = split_budget(budget - reserve_seconds(budget, prep.spec.input_spec["kind"]), legs, opts.share)
+    plan, trial_cap = plan_search(budget - reserve_seconds(budget, prep.spec.input_spec["kind"]), legs, opts, prep)
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)
         hm = hypermodels.make(profile.modality, leg.family, prep.spec)
         search_family(hm, prep.train_ds, prep.val_ds, directory=directory, budget_seconds=leg.budget,
                       max_trials=opts.max_trials, seed=opts.seed, progress=progress, tensorboard=False,
-                      distribution_strategy=strategy, worker=(host, port + index, tuner_id))
+                      distribution_strategy=strategy, worker=(host, port + index, tuner_id), regime=prep.regime,
+                      trial_cap=trial_cap(leg.budget) if trial_cap else None)
     return len(plan)

@@ -88,7 +88,7 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
 
 # Keys of report["final"] this script reads or knows to skip; any other key is shown as an extra.
 KNOWN_FINAL = {"family", "variant", "trial", "hyperparameters", "params", "history", "epoch_seconds", "metrics",
-               "forecast"}
+               "forecast", "single", "ensemble", "exported", "members"}
 
 
 def package_dir(name: str) -> Path:
@@ -164,12 +164,10 @@ def fit(folder: Path, budget: str, seed: int, out: Path) -> tuple[dict | None, f
     return report, wall, error
 
 
-def ensemble_accuracy(final: dict) -> float | None:
-    """Test accuracy of an ensemble, if a later archpick reports one under final['ensemble']."""
-    ens = final.get("ensemble")
-    if not isinstance(ens, dict):
-        return None
-    value = (ens.get("metrics") or {}).get("accuracy", ens.get("accuracy"))
+def single_accuracy(final: dict) -> float | None:
+    """Test accuracy of the single refitted model, when the exported model is an ensemble (final['single'])."""
+    single = final.get("single")
+    value = single.get("accuracy") if isinstance(single, dict) else None
     return float(value) if isinstance(value, (int, float)) else None
 
 
@@ -193,7 +191,8 @@ def row_for(name: str, facts: dict, report: dict | None, wall: float, error: str
         "dataset": name, **facts,
         "archpick_accuracy": acc,
         "family": final.get("family"), "variant": final.get("variant"),
-        "ensemble_accuracy": ensemble_accuracy(final),
+        "single_accuracy": single_accuracy(final),
+        "exported": final.get("exported"),
         "best_baseline": base and {"name": base.get("name"), "accuracy": base["accuracy"]},
         "baselines": (report or {}).get("baselines", []),
         "verdict": (report or {}).get("verdict"),
@@ -212,9 +211,9 @@ def pct(value: float | None) -> str:
 
 def table(rows: list[dict]) -> list[str]:
     """The markdown table: accuracies in percent."""
-    show_ens = any(r["ensemble_accuracy"] is not None for r in rows)
+    show_single = any(r["single_accuracy"] is not None for r in rows)
     header = ["dataset", "train", "test", "length", "classes", "archpick (test)",
-              *(["archpick ensemble"] if show_ens else []), "best baseline", *METHODS, "best published",
+              *(["single model (test)"] if show_single else []), "best baseline", *METHODS, "best published",
               "gap (points)", "wall s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
@@ -222,7 +221,7 @@ def table(rows: list[dict]) -> list[str]:
         best = r["best_published"]
         cells = [r["dataset"], str(r["n_train"]), str(r["n_test"]), r["length"], str(r["classes"]),
                  pct(r["archpick_accuracy"]) + (f" ({r['family']})" if r["family"] else " (failed)"),
-                 *([pct(r["ensemble_accuracy"])] if show_ens else []),
+                 *([pct(r["single_accuracy"])] if show_single else []),
                  f"{pct(base['accuracy'])} ({base['name']})" if base else "–",
                  *[pct(r["published"][m]) for m in METHODS],
                  f"{pct(best['accuracy'])} ({best['method']})" if best["method"] else "–",

@@ -52,7 +52,7 @@ def test_report_json_is_complete(digits_run: Path) -> None:
     assert np.asarray(final["confusion_matrix"]).sum() == rep["split"]["test"]
     assert any("majority" in b["name"] for b in rep["baselines"])
     assert any("logistic" in b["name"] for b in rep["baselines"])
-    assert rep["verdict"].startswith("Flowchart: CNN")
+    assert "Flowchart: CNN" in rep["verdict"]  # after a "Does not beat its baseline" line when it does not
     assert rep["model"]["reload_max_abs_diff"] < 1e-4
     assert rep["hardware"]["device"] == "cpu" and rep["timings"]["search"] > 0
     html = (digits_run / "report.html").read_text()
