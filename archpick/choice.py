@@ -13,7 +13,15 @@ from archpick import baselines
 from archpick.flowchart import Recommendation
 from archpick.race import cv_verdict, pick_winner
 from archpick.regime import ENSEMBLE_TOP
-from archpick.selection import Candidate, CVScore, average_models, cross_validate, greedy_ensemble, noise_margin
+from archpick.selection import (
+    Candidate,
+    CVScore,
+    average_models,
+    cross_validate,
+    greedy_ensemble,
+    noise_margin,
+    train_configuration,
+)
 
 
 @dataclass
@@ -138,6 +146,15 @@ def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, o
             return Choice(family, cand.variant, cand.trial, model, sel.refit,
                           f"ensemble of the {sel.folds} fold models and the refit on train + validation",
                           len(sel.members), _loser_prefix(check) + line, facts, notes)
+        refit = _refit_fallback(cands[0], prep, budget, seed, notes)
+        if refit is not None:
+            best = next(r for r in results if r.family == cands[0].family)
+            single = best.best_model()
+            check = _baseline_check(prep, classification, win["best_score"], None)
+            facts.update({"folds": 0, "baseline_check": check})
+            return Choice(cands[0].family, cands[0].variant, cands[0].trial, average_models([single, refit]), single,
+                          "ensemble of the best trial and its refit on train + validation (no budget for folds)", 2,
+                          _loser_prefix(check) + search_verdict, facts, notes)
     best = next(r for r in results if r.family == win["family"])
     single = best.best_model()
     model, how, members, facts = _validation_ensemble(results, best, single, prep, classification, notes)
@@ -147,6 +164,20 @@ def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, o
     return Choice(best.family, best.variant, row.get("trial", best.best_trial), model,
                   single if model is not single else None, how, members, _loser_prefix(check) + search_verdict,
                   facts, notes)
+
+
+def _refit_fallback(cand: Candidate, prep: Any, budget: float, seed: int, notes: list[str]) -> keras.Model | None:
+    """When folds are unaffordable, spend the selection budget on one refit of the search's best configuration
+    on train + validation (more data, same epochs), or None when even that does not fit."""
+    scale = (len(prep.x_train) + len(prep.x_val)) / max(len(prep.x_train), 1)
+    if budget < cand.seconds * scale:
+        return None
+    x = np.concatenate([prep.x_train, prep.x_val])
+    y = np.concatenate([prep.y_train, prep.y_val])
+    model, _ = train_configuration(cand, prep.make(x, y, True), cand.epochs, budget * 0.9, seed)
+    notes.append(f"the {cand.variant} ({cand.trial}) was refitted on train + validation and averaged with the "
+                 "best trial")
+    return model
 
 
 def _validation_ensemble(results: list[Any], best: Any, single: keras.Model, prep: Any, classification: bool,

@@ -73,7 +73,14 @@ def choose_regime(n_train: int, n_val: int, task: str, chronological: bool = Fal
 
 
 def _choose(n_train: int, n_val: int, task: str, chronological: bool, costly: bool) -> Regime:
-    small = n_val < SMALL_VALIDATION
+    small = n_val < SMALL_VALIDATION and not costly
+    if costly and n_val < SMALL_VALIDATION:
+        return Regime(False, LARGE_MAX_EPOCHS, LARGE_MIN_EPOCHS, LARGE_PATIENCE, False,
+                      f"{n_val} validation clips, but a video trial affords only tens of epochs, not the hundreds "
+                      "the small-data recipe assumes: early stopping on the validation score after "
+                      f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}), the best epoch kept; the best "
+                      f"{ENSEMBLE_TOP} trials of each family are combined by greedy ensemble selection when that "
+                      "helps on validation")
     if not small:
         return Regime(False, LARGE_MAX_EPOCHS, LARGE_MIN_EPOCHS, LARGE_PATIENCE, False,
                       f"{n_val} validation samples: early stopping on the validation score after "
@@ -97,7 +104,8 @@ def plateau_patience(affordable_epochs: float) -> tuple[int, int]:
     """(learning-rate patience, convergence patience) scaled to the epochs a trial can afford.
 
     The published recipe uses 50 epochs of learning-rate patience over 1,500-2,000 epochs; a trial that can
-    afford only 300 epochs gets proportionally shorter patience, never under 5 and 15 epochs.
+    afford only a few hundred epochs gets proportionally shorter patience, never under 10 and 30 epochs (small
+    batches make the training loss noisy: shorter patience stops trials before they learn).
     """
-    lr = int(min(max(affordable_epochs / 30, 5), 50))
-    return lr, int(min(max(3 * lr, 15), 150))
+    lr = int(min(max(affordable_epochs / 10, 10), 50))
+    return lr, int(min(max(3 * lr, 30), 150))

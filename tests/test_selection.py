@@ -54,7 +54,7 @@ def test_regime_follows_the_validation_size() -> None:
     assert small.small and small.cross_validate and small.max_epochs >= 1500
     assert not choose_regime(9000, 1900, "classification").small
     assert not choose_regime(100, 20, "forecasting", chronological=True).cross_validate
-    assert plateau_patience(30) == (5, 15) and plateau_patience(10_000) == (50, 150)
+    assert plateau_patience(30) == (10, 30) and plateau_patience(10_000) == (50, 150)
 
 
 def test_trial_recorder_stops_a_real_model_at_its_time_cap() -> None:
@@ -177,3 +177,15 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     np.testing.assert_allclose(served, np.asarray(ensemble(raw, training=False)), atol=1e-5)
     reloaded = keras.saving.load_model(tmp_path / "model" / "model.keras")
     np.testing.assert_allclose(np.asarray(reloaded(raw, training=False)), served, atol=1e-5)
+
+
+def test_greedy_ensemble_selection_adds_only_what_lowers_the_validation_loss() -> None:
+    from archpick.selection import greedy_ensemble
+
+    y = np.array([0, 1, 0, 1, 1, 0])
+    good = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.45, 0.55], [0.2, 0.8], [0.9, 0.1]])
+    complementary = np.array([[0.6, 0.4], [0.1, 0.9], [0.9, 0.1], [0.2, 0.8], [0.5, 0.5], [0.55, 0.45]])
+    useless = np.full((6, 2), 0.5)
+    picked = greedy_ensemble([useless, good, complementary], y, classification=True)
+    assert picked[0] == 1 and 2 in picked and 0 not in picked
+    assert greedy_ensemble([good, useless], y, classification=True) == [0]  # nothing helps: the best alone

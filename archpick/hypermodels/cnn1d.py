@@ -29,6 +29,8 @@ from archpick.hypermodels.layers import ApplyMask, MaskedGlobalPooling1D, Masked
 from archpick.hypermodels.rocket import MaskedMaxPool1D, MiniRocketPPV
 from archpick.hypermodels.stats import ROCKET_BUDGETS, ROCKET_SEED, rocket_dilations
 
+ROCKET_COST = 4_000_000  # features x steps of the default MiniRocket transform
+
 KERNELS = {"8-5-3": (8, 5, 3), "5-5-5": (5, 5, 5), "3-3-3": (3, 3, 3)}
 BLOCKS = ["fcn", "resnet", "inception", "rocket"]
 INCEPTION_KERNELS = (10, 20, 40)
@@ -103,7 +105,7 @@ class SequenceCNNHyperModel(ArchHyperModel):
         mask_bool = StepMask(as_bool=True, name="step_mask_bool")(inputs)
         if block == "rocket":
             with hp.conditional_scope("block", ["rocket"]):
-                budget = hp.Choice("rocket_features", list(ROCKET_BUDGETS), default=10000)
+                budget = hp.Choice("rocket_features", list(ROCKET_BUDGETS), default=self.default_rocket_features())
             return inputs, self.rocket_transform(features, budget)([x, mask])
         if block == "inception":
             with hp.conditional_scope("block", ["inception"]):
@@ -164,6 +166,12 @@ class SequenceCNNHyperModel(ArchHyperModel):
                                 dtype="float32", name="probabilities")(x)
         return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
                             name="prediction")(x)
+
+    def default_rocket_features(self) -> int:
+        """The most features whose transform stays cheap: the transform is recomputed every epoch, and its cost
+        grows with features x steps (10,000 up to ~400 steps, then fewer; 2,000 for 2,000-step series)."""
+        length = int(self.spec.stats.get("max_length") or 1)
+        return max((f for f in ROCKET_BUDGETS if f * length <= ROCKET_COST), default=min(ROCKET_BUDGETS))
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """MiniRocket (cheap and strong on small data), the FCN baseline, then InceptionTime.
