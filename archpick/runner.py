@@ -360,7 +360,9 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     from archpick.choice import choose_model
 
     t = time.monotonic()
-    left = started + budget - reserve_seconds(budget, kind) - time.monotonic()
+    # An ensemble of k + 1 members costs several times one model to evaluate and export: keep twice the reserve.
+    reserve = reserve_seconds(budget, kind) * (2 if regime.cross_validate else 1)
+    left = started + budget - reserve - time.monotonic()
     choice = choose_model(results, win, rec, objective, prep, max(left, 0.0), opts.seed, verdict_line, stage)
     timings["selection"] = round(time.monotonic() - t, 3)
     report["verdict"] = choice.verdict

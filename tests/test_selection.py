@@ -138,6 +138,7 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     hp.values["block"] = "rocket"
     hm.build(hp)  # registers the rocket's conditional hyperparameters
     hp.values["rocket_features"] = 2000
+    hp.values["learning_rate"] = 1e-2  # the search's first MiniRocket trial
     cand = Candidate("cnn", hm.variant, "cnn-000", hm, hp, epochs=60, seconds=3.0)
     x_all = np.concatenate([prep.x_train, prep.x_val])
     y_all = np.concatenate([prep.y_train, prep.y_val])
