@@ -19,7 +19,7 @@ from archpick.selection import (
     average_models,
     cross_validate,
     greedy_ensemble,
-    noise_margin,
+    paired_noise_margin,
     train_configuration,
 )
 
@@ -70,11 +70,6 @@ def finalists(results: list[Any], direction: str, first: str) -> list[Candidate]
     return out
 
 
-def _score(model: keras.Model, data, classification: bool) -> float:
-    scores = model.evaluate(data, verbose=0, return_dict=True)
-    return float(scores["accuracy"] if classification else scores["loss"])
-
-
 def _cv_choice(rec: Recommendation, cands: list[Candidate], prep: Any, classification: bool, direction: str,
                budget: float, seed: int) -> tuple[Any, dict[str, Any]]:
     x_all = np.concatenate([prep.x_train, prep.x_val])
@@ -88,7 +83,7 @@ def _cv_choice(rec: Recommendation, cands: list[Candidate], prep: Any, classific
         others = [s for s in scores if s is not lead]
         rival = max(others, key=lambda s: s.mean) if direction == "max" else min(others, key=lambda s: s.mean)
         floor = 1.0 / len(y_all) if classification else 0.01 * abs(lead.mean)
-        facts["noise_margin"] = noise_margin(lead.folds, rival.folds, floor)
+        facts["noise_margin"] = paired_noise_margin(lead.folds, rival.folds, floor)
         rows = [{"family": s.family, "best_score": s.mean} for s in scores]
         return pick_winner(rows, direction, facts["noise_margin"], prefer=rec.family)["family"]
 

@@ -274,7 +274,7 @@ def average_models(models: list[keras.Model], name: str = "ensemble") -> keras.M
     return ensemble
 
 
-def noise_margin(a: list[float], b: list[float], floor: float) -> float:
+def paired_noise_margin(a: list[float], b: list[float], floor: float) -> float:
     """The standard error of the mean paired difference between two fold-score lists, at least `floor` (one
     sample's worth of accuracy, or 1 % of a loss): gaps within it are noise."""
     if len(a) != len(b) or len(a) < 2:

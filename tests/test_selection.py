@@ -28,7 +28,7 @@ from archpick.selection import (
     average_models,
     cross_validate,
     fold_indices,
-    noise_margin,
+    paired_noise_margin,
     plan_folds,
 )
 
@@ -112,7 +112,7 @@ def _score(family: str, folds: list[float]) -> CVScore:
 ])
 def test_the_noise_rule_decides_winner_and_verdict(cnn_folds, winner, phrase) -> None:
     rnn, cnn = _score("rnn", [0.8, 0.75, 0.76]), _score("cnn", cnn_folds)
-    margin = noise_margin(rnn.folds, cnn.folds, floor=1 / 40)
+    margin = paired_noise_margin(rnn.folds, cnn.folds, floor=1 / 40)
     picked = pick_winner([{"family": s.family, "best_score": s.mean} for s in (rnn, cnn)], "max", margin,
                          prefer="rnn")["family"]
     assert picked == winner
