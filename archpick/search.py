@@ -453,7 +453,7 @@ def search_family(
         rows=rows,
         best_score=float(best[0].score) if best else None,
         best_trial=f"{hypermodel.family}-{best[0].trial_id}" if best else None,
-        seconds=round(time.monotonic() - started + spent_before, 2),
+        seconds=round(time.monotonic() - started + spent_before, 3),
         budget=budget_seconds,
         tuner=tuner,
         data=(train_ds, val_ds),
