@@ -20,8 +20,10 @@ class TrainingLossSchedule(keras.callbacks.Callback):
     """ReduceLROnPlateau and convergence on the *training* loss, with patience sized to the trial's time.
 
     After the first epoch the callback knows how many epochs the trial can afford in `trial_seconds` and sets
-    its patience from that (`regime.plateau_patience`). At the end of training the weights of the lowest
-    training loss are restored, so the checkpoint never depends on a handful of validation samples.
+    its patience from that (`regime.plateau_patience`); after the second it sets it again, from an epoch
+    without the first one's tracing (which can be most of it when an epoch is cheap, as on cached features).
+    At the end of training the weights of the lowest training loss are restored, so the checkpoint never
+    depends on a handful of validation samples.
 
     Args:
         min_epochs: Epochs before convergence may stop training.
@@ -46,9 +48,13 @@ class TrainingLossSchedule(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._started = time.perf_counter()
 
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            self._started = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
         loss = float((logs or {}).get("loss", math.nan))
-        if epoch == 0:
+        if epoch <= 1:
             per_epoch = max(time.perf_counter() - self._started, 1e-3)
             self.lr_patience, self.stop_patience = plateau_patience(self.trial_seconds / per_epoch)
         if math.isfinite(loss) and loss < self._best - MIN_DELTA * abs(self._best if math.isfinite(self._best) else 0):

@@ -216,6 +216,10 @@ class ArchTuner(keras_tuner.Tuner):
         return [keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction,
                                               patience=self.regime.patience, start_from_epoch=self.regime.min_epochs)]
 
+    def _try_build(self, hp):
+        self.trial_model = super()._try_build(hp)
+        return self.trial_model
+
     def _build_and_fit_model(self, trial, *args, **kwargs):
         now = time.monotonic()
         hard = now + max(self.budget_clock.remaining(), 0.0)
@@ -229,7 +233,7 @@ class ArchTuner(keras_tuner.Tuner):
             result = super()._build_and_fit_model(trial, *args, **kwargs)
             if self.regime.small and kwargs.get("validation_data") is not None:
                 # Score the kept weights (lowest training loss), not the luckiest epoch on a few samples.
-                model = stoppers[0].model
+                model = self.trial_model  # the full model (a cached fit trains a head that shares its layers)
                 scores = model.evaluate(kwargs["validation_data"], verbose=0, return_dict=True)
                 final = {f"val_{k}": float(v) for k, v in scores.items()}
                 model.save_weights(self._get_checkpoint_fname(trial.trial_id))
@@ -256,6 +260,7 @@ class ArchTuner(keras_tuner.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        self.trial_model = None
         spent = Path(self.project_dir) / SPENT_FILE
         if isinstance(self.oracle, BudgetOracle):
             spent.write_text(json.dumps({"seconds": round(self.budget_clock.elapsed(), 3)}))
@@ -351,7 +356,8 @@ class FamilyResult:
         trial = self.tuner.oracle.get_best_trials(1)[0]
         model = self.tuner.hypermodel.build(trial.hyperparameters)
         train_ds, val_ds = self.data
-        model.fit(train_ds, validation_data=val_ds, epochs=max(int(trial.best_step or 0) + 1, 1), verbose=0)
+        self.tuner.hypermodel.fit(trial.hyperparameters, model, train_ds, validation_data=val_ds,
+                                  epochs=max(int(trial.best_step or 0) + 1, 1), verbose=0)
         return model
 
     def best_row(self) -> dict[str, Any] | None:

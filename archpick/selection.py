@@ -118,7 +118,8 @@ def train_configuration(cand: Candidate, train, epochs: int, seconds: float, see
     # Stopped at an epoch's end: a stop inside an epoch leaves the JAX trainer's metric state donated.
     recorder = TrialRecorder(stop_at=now + seconds, hard_stop_at=now + 2 * seconds + 10)
     schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds)
-    model.fit(train, epochs=max(epochs, 1), callbacks=[schedule, recorder], verbose=0)
+    cand.hypermodel.fit(cand.hyperparameters, model, train, epochs=max(epochs, 1), callbacks=[schedule, recorder],
+                        verbose=0)
     return model, "budget" if recorder.stopped_by_budget else "epochs"
 
 

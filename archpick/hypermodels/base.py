@@ -8,6 +8,7 @@ from typing import Any
 import keras
 import keras_tuner
 
+from archpick import cached_fit
 from archpick.hypermodels import heads
 
 
@@ -69,6 +70,10 @@ class ArchHyperModel(keras_tuner.HyperModel):
         model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
+
+    def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args, **kwargs):
+        """Train the model; a fixed front (MiniRocket) is computed once and only the rest trains."""
+        return cached_fit.fit(model, *args, **kwargs)
 
     def postprocess(self, outputs, inputs):
         """Map outputs back to the user's units (forecasters override this)."""

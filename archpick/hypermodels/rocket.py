@@ -105,7 +105,8 @@ class MiniRocketPPV(keras.layers.Layer):
                       for i in range(bias.shape[1])]
             features.append(ops.reshape(ops.stack(counts, axis=-1), (-1, bias.size)))
         steps = ops.maximum(ops.sum(mask, axis=1), 1.0)
-        return ops.concatenate(features, axis=-1) / steps
+        # Reshaped so the output's shape is static even when the input's rank is not (a py_function batch).
+        return ops.reshape(ops.concatenate(features, axis=-1) / steps, (-1, self.n_features))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0], self.n_features)

@@ -1,0 +1,142 @@
+"""Training a model whose front part is fixed: compute the fixed part's features once, train only the rest.
+
+A model whose untrained front ends in a layer named FIXED_OUTPUT (MiniRocket's transform: nothing in it is
+trained) is trained as two models sharing their layers: an extractor (inputs -> fixed features), run once
+over the training and validation data, and a head (fixed features -> outputs), trained for as many epochs
+as the regime asks on the cached features. The head's layers are the model's own, so the full model ends
+with the trained weights; an epoch costs a pass of a linear layer instead of the transform.
+
+The cache is skipped (ordinary training) when the features would not fit in CACHE_MAX_VALUES, when the head
+cannot be cut from the graph (its layers also read the raw inputs), or under a tf.distribute strategy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+FIXED_OUTPUT = "fixed_features"  # name of the layer that ends a model's fixed, untrained front
+CACHE_MAX_VALUES = 100_000_000  # samples x features cached (400 MB of float32)
+
+
+class BoundCallback(keras.callbacks.Callback):
+    """Runs `inner` against a fixed model, whatever model fit() sets: a checkpoint written while the head
+    trains must hold the full model's weights, which are what the tuner reloads.
+
+    Args:
+        inner: The callback (keras-tuner's best-epoch checkpoint).
+        model: The model it must see.
+    """
+
+    def __init__(self, inner: keras.callbacks.Callback, model: keras.Model):
+        super().__init__()
+        self.inner = inner
+        self.inner.set_model(model)
+
+    def set_model(self, model):
+        self._model = model  # not passed on: the inner callback keeps the full model
+
+    def on_train_begin(self, logs=None):
+        self.inner.on_train_begin(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.inner.on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        self.inner.on_train_end(logs)
+
+
+def split_fixed(model: keras.Model) -> tuple[keras.Model, keras.Model] | None:
+    """(extractor, head) sharing the model's layers, or None when the model has no fixed front to cut off."""
+    try:
+        layer = model.get_layer(FIXED_OUTPUT)
+    except ValueError:
+        return None
+    extractor = keras.Model(model.inputs, layer.output, name=f"{model.name}_fixed")
+    features = keras.Input(shape=tuple(layer.output.shape[1:]), dtype=layer.output.dtype, name="fixed_input")
+    x, seen = features, False
+    for later in model.layers:  # functional layers are in topological order
+        if later is layer:
+            seen = True
+            continue
+        if not seen:
+            continue
+        inbound = later._inbound_nodes[0].input_tensors if later._inbound_nodes else []
+        if len(inbound) != 1:  # a branch or a second input: the head is not a chain
+            return None
+        x = later(x)
+    if not seen or x is features:
+        return None
+    head = keras.Model(features, x, name=f"{model.name}_head")
+    head.compile_from_config(model.get_compile_config())
+    return extractor, head
+
+
+def _features(extractor: keras.Model, dataset) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The fixed features of every batch, and the batches' other parts (targets, weights) concatenated."""
+    feats, rest = [], []
+    for batch in dataset:
+        batch = batch if isinstance(batch, tuple) else (batch,)
+        feats.append(np.asarray(extractor.predict_on_batch(batch[0])))
+        rest.append([np.asarray(part) for part in batch[1:]])
+    others = [np.concatenate([r[i] for r in rest]) for i in range(len(rest[0]))] if rest else []
+    return np.concatenate(feats), others
+
+
+def _batch_size(dataset) -> int:
+    """The leading size of the dataset's first batch."""
+    first = next(iter(dataset))
+    x = first[0] if isinstance(first, tuple) else first
+    x = next(iter(x.values())) if isinstance(x, dict) else x
+    return int(x.shape[0])
+
+
+def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = None, **kwargs: Any):
+    """model.fit(x, validation_data=..., callbacks=..., **kwargs), on cached features when it can.
+
+    Args:
+        model: A compiled model.
+        x: A dataset of (inputs, targets[, weights]) batches.
+        validation_data: The same for validation, or None.
+        callbacks: Callbacks; keras-tuner's best-epoch checkpoint is bound to the full model.
+        **kwargs: Passed to fit (epochs, verbose...).
+
+    Returns:
+        fit()'s History.
+    """
+    parts = _cacheable(model, x)
+    if parts is None:
+        return model.fit(x, validation_data=validation_data, callbacks=callbacks, **kwargs)
+    extractor, head = parts
+    train_x, train_rest = _features(extractor, x)
+    first = head.layers[1]
+    if isinstance(first, keras.layers.Normalization):  # standardise the fixed features on this training data
+        first.adapt(train_x)
+    val = None
+    if validation_data is not None:
+        val_x, val_rest = _features(extractor, validation_data)
+        val = (val_x, *val_rest)
+    bound = [BoundCallback(cb, model) if type(cb).__name__ == "SaveBestEpoch" else cb for cb in callbacks or []]
+    kwargs.pop("shuffle", None)
+    weights = train_rest[1] if len(train_rest) > 1 else None
+    return head.fit(train_x, train_rest[0], sample_weight=weights, batch_size=_batch_size(x), shuffle=True,
+                    validation_data=val, callbacks=bound, **kwargs)
+
+
+def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model] | None:
+    """The (extractor, head) pair when caching applies, else None."""
+    try:
+        layer = model.get_layer(FIXED_OUTPUT)
+    except ValueError:
+        return None
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            return None
+    n = int(dataset.cardinality()) * _batch_size(dataset) if hasattr(dataset, "cardinality") else -1
+    if n <= 0 or n * int(np.prod(layer.output.shape[1:])) > CACHE_MAX_VALUES:
+        return None
+    return split_fixed(model)
