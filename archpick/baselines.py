@@ -76,15 +76,18 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
         seed: Random seed for subsampling.
 
     Returns:
-        One dict per baseline: name, accuracy, macro_f1.
+        One dict per baseline: name, accuracy, balanced_accuracy, macro_f1.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     majority = np.bincount(np.asarray(y_train)).argmax()
-    out = [{"name": f"majority class ({class_names[majority]})",
-            "accuracy": float(np.mean(np.asarray(y_test) == majority)), "macro_f1": None}]
+    guess = np.zeros((len(y_test), len(class_names)))
+    guess[:, majority] = 1.0
+    scores = metrics.classification(np.asarray(y_test), guess, class_names)
+    out = [{"name": f"majority class ({class_names[majority]})", "accuracy": scores["accuracy"],
+            "balanced_accuracy": scores["balanced_accuracy"], "macro_f1": scores["macro_f1"]}]
     rng = np.random.default_rng(seed)
     idx = np.arange(len(x_train))
     cap = {"video": MAX_BASELINE_CLIPS, "text": MAX_BASELINE_TEXTS}.get(kind, MAX_BASELINE_TRAIN)
@@ -102,7 +105,8 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
         classes = model.classes_ if hasattr(model, "classes_") else model[-1].classes_
         full[:, classes] = proba
         scores = metrics.classification(np.asarray(y_test), full, class_names)
-        out.append({"name": name, "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"]})
+        out.append({"name": name, "accuracy": scores["accuracy"], "balanced_accuracy": scores["balanced_accuracy"],
+                    "macro_f1": scores["macro_f1"]})
     except Exception as exc:  # noqa: BLE001 - a failed baseline is reported, never fatal
         out.append({"name": "logistic regression", "accuracy": None, "macro_f1": None,
                     "error": str(exc).splitlines()[0][:200]})

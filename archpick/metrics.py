@@ -8,7 +8,8 @@ import numpy as np
 
 
 def classification(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> dict[str, Any]:
-    """Accuracy, macro F1, per-class precision/recall/F1/support and the confusion matrix."""
+    """Accuracy, balanced accuracy (mean recall over the classes present), macro F1, per-class
+    precision/recall/F1/support and the confusion matrix."""
     from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
     y_pred = np.asarray(proba).argmax(axis=-1)
@@ -17,6 +18,7 @@ def classification(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]
         y_true, y_pred, labels=labels, zero_division=0)
     return {
         "accuracy": float(np.mean(y_pred == y_true)),
+        "balanced_accuracy": float(np.mean(recall[support > 0])) if np.any(support > 0) else None,
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class": [
             {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}

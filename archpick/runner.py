@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from archpick import __version__, datasets, run
+from archpick import __version__, datasets, imbalance, run
 from archpick.datasets.base import DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
@@ -135,6 +135,7 @@ class Prepared:
     test_ds: Any
     make: Any = None  # (x, y, training) -> batches with this run's pipeline
     regime: Any = None
+    balance: imbalance.Imbalance | None = None
 
 
 def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Prepared:
@@ -145,7 +146,7 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     from archpick import hypermodels
     from archpick.hypermodels.base import ModelSpec
     from archpick.pipeline import DecodeFailures, make_dataset
-    from archpick.splits import split_indices
+    from archpick.splits import class_notes, split_indices
 
     bundle = datasets.load(profile, opts.data)
     spec_in = bundle.input_spec
@@ -164,8 +165,11 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     if len(x_train) < 2 or len(x_val) < 1 or len(x_test) < 1:
         raise DataError("too few samples to hold out validation and test data; add more samples", profile.path)
     n_out = len(bundle.class_names) if task == "classification" else int(np.prod(bundle.y.shape[1:]) or 1)
+    balance = imbalance.measure(y_train, n_out) if task == "classification" else imbalance.Imbalance(1.0, None)
+    if task == "classification":
+        split.notes = class_notes(strat, split, bundle.class_names, y_test if has_test else None)
     spec = ModelSpec(spec_in, task, n_out, stats=hypermodels.fit_stats(kind, x_train, spec_in),
-                     n_train=len(x_train))
+                     n_train=len(x_train), class_weight=balance.class_weight)
     batch = (opts.batch_size or batch_size_for(len(x_train), kind)) * replicas
     failures = DecodeFailures()
     common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,
@@ -181,6 +185,7 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
         val_ds=make_dataset(x_val, y_val, spec_in, training=False, **common),
         test_ds=make_dataset(x_test, y_test, spec_in, training=False, **common),
         make=make,
+        balance=balance,
         regime=choose_regime(len(x_train), len(x_val), task, chronological=bundle.split == "chronological",
                              max_epochs=opts.max_epochs, kind=kind),
     )
@@ -338,7 +343,8 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         "recommendation": rec.to_dict(),
         "hardware": hw.to_dict(),
         "split": {"how": split.how, "train": int(len(x_train)), "validation": int(len(x_val)),
-                  "test": int(len(x_test)), "test_source": "shipped test split" if has_test else "held out"},
+                  "test": int(len(x_test)), "test_source": "shipped test split" if has_test else "held out",
+                  "notes": split.notes, "imbalance": prep.balance.to_dict() if prep.balance else None},
         "race": {"families": summaries, "winner": win["family"] if win else None, "metric": objective.name,
                  "noise_margin": margin, "validation_samples": int(len(x_val)),
                  "direction": objective.direction, "not_trainable_yet": skipped_families},

@@ -22,6 +22,7 @@ class ModelSpec:
         n_outputs: Classes, or 1 (regression), or the horizon (forecasting).
         stats: Statistics fitted on the training split only (means, scales, vocabulary).
         n_train: Training samples (sizes the search space where it matters).
+        class_weight: Loss weight per class for imbalanced classification (archpick/imbalance.py), or None.
     """
 
     input_spec: dict[str, Any]
@@ -29,6 +30,7 @@ class ModelSpec:
     n_outputs: int
     stats: dict[str, Any] = field(default_factory=dict)
     n_train: int = 0
+    class_weight: dict[int, float] | None = None
 
 
 class ArchHyperModel(keras_tuner.HyperModel):
@@ -72,7 +74,10 @@ class ArchHyperModel(keras_tuner.HyperModel):
         return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
 
     def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args, **kwargs):
-        """Train the model; a fixed front (MiniRocket) is computed once and only the rest trains."""
+        """Train the model, with the spec's class weights; a fixed front (MiniRocket) is computed once and only
+        the rest trains."""
+        if self.spec.class_weight and "class_weight" not in kwargs:
+            kwargs["class_weight"] = self.spec.class_weight
         return cached_fit.fit(model, *args, **kwargs)
 
     def postprocess(self, outputs, inputs):

@@ -29,15 +29,17 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     baselines = report.get("baselines", [])
     if report.get("task") == "classification":
-        best = max((b for b in baselines if b.get("accuracy") is not None), key=lambda b: b["accuracy"],
-                   default=None)
-        acc = scores.get("accuracy")
-        if acc is not None:
-            gain = f"{(acc - best['accuracy']) * 100:+.1f} points" if best else "–"
-            rows.append(("test accuracy", f"{acc:.4f}", f"{best['accuracy']:.4f} ({best['name']})" if best else "–",
-                         gain))
-        if scores.get("macro_f1") is not None:
-            rows.append(("test macro F1", f"{scores['macro_f1']:.4f}", "", ""))
+        keys = ["accuracy", "balanced_accuracy", "macro_f1"]
+        if (report.get("split", {}).get("imbalance") or {}).get("class_weight"):
+            keys = ["balanced_accuracy", "accuracy", "macro_f1"]  # a majority guess cannot inflate it
+        for key in keys:
+            value = scores.get(key)
+            if value is None:
+                continue
+            best = max((b for b in baselines if b.get(key) is not None), key=lambda b: b[key], default=None)
+            gain = f"{(value - best[key]) * 100:+.1f} points" if best else "–"
+            rows.append((f"test {key.replace('_', ' ').replace('macro f1', 'macro F1')}", f"{value:.4f}",
+                         f"{best[key]:.4f} ({best['name']})" if best else "–", gain))
     else:
         base = baselines[0] if baselines else {}
         for key in ("mase", "smape", "mae", "rmse", "r2"):
@@ -109,6 +111,12 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     if skipped:
         out.append(("p", f"{len(skipped)} file(s) could not be used and were skipped:"))
         out.append(("table", ["file", "reason"], [(s["file"], s["reason"]) for s in skipped[:50]]))
+    for note in report.get("split", {}).get("notes", []):
+        out.append(("p", f"Split: {note}."))
+    balance = report.get("split", {}).get("imbalance") or {}
+    if balance.get("class_weight"):
+        out.append(("p", f"Imbalanced classes (largest/smallest {balance['ratio']} in training): the loss weighs "
+                         "each class by n / (classes x its count), and balanced accuracy leads the headline."))
     for note in report.get("notes", []):
         out.append(("p", f"Note: {note}"))
     rec = report.get("recommendation", {})
