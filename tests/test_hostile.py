@@ -14,7 +14,9 @@ Each case file declares
                                               "notes_contain": "text", "profile": {"dotted.key": value},
                                               and the plain output for "rendered_contains": [...];
     xfail   (optional) the exact cause and the suggested fix, for bugs in modules this test does not own;
-    needs   (optional) "non-root": skipped with a reason when permissions do not stop the current user.
+    needs   (optional) "non-root": run where permissions stop the user; as root (CI) the CLI then runs in a
+            child process without the capabilities that override file modes (setpriv), and the case is
+            skipped only where neither works.
 A case with expect.exit 0 is also run without --json, so the rich tables are rendered once.
 """
 
@@ -27,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +90,45 @@ def _profiles(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [payload["profile"]]
 
 
-def _invoke(args: list[str]):
+DROP_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                 "--inh-caps=-dac_override,-dac_read_search"]
+
+
+@dataclass
+class Outcome:
+    """What a user sees from one CLI run: exit code, all output, stdout alone."""
+
+    exit_code: int
+    output: str
+    stdout: str
+    exception: BaseException | None = None
+
+
+def _override_dropped(root: Path) -> bool:
+    """Whether a child process run through setpriv is stopped by a chmod-000 file."""
+    if shutil.which("setpriv") is None:
+        return False
+    probe = root.parent / ".perm-probe-child"
+    probe.write_text("x")
+    os.chmod(probe, 0)
+    try:
+        proc = subprocess.run([*DROP_OVERRIDE, "cat", str(probe)], capture_output=True, timeout=30)
+        return proc.returncode != 0
+    finally:
+        os.chmod(probe, 0o644)
+        probe.unlink()
+
+
+def _invoke(args: list[str], unprivileged: bool = False) -> tuple[Outcome, list[str]]:
+    if unprivileged:
+        proc = subprocess.run([*DROP_OVERRIDE, sys.executable, "-m", "archpick", *args], capture_output=True,
+                              text=True, timeout=300)
+        return Outcome(proc.returncode, proc.stdout + proc.stderr, proc.stdout), []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = CliRunner().invoke(main, args)
     shown = [str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)]
-    return result, shown
+    return Outcome(result.exit_code, result.output, result.stdout, result.exception), shown
 
 
 def test_there_are_at_least_40_cases() -> None:
@@ -106,20 +142,24 @@ def test_hostile_case(case_file: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     try:
         build(root, case.get("build", []))
+        unprivileged = False
         if case.get("needs") == "non-root" and not _permissions_bite(root):
-            pytest.skip("running as root (or on a filesystem without modes): chmod 000 does not stop reads")
+            unprivileged = _override_dropped(root)
+            if not unprivileged:
+                pytest.skip("chmod 000 does not stop reads here, even without root's override (no setpriv)")
         args = [_fill(a, root, tmp_path) for a in case["args"]]
         expect = case["expect"]
         if expect["exit"] == 0:
-            _check_usable(args, expect)
+            _check_usable(args, expect, unprivileged)
         else:
-            _check_refused(args, expect, root, tmp_path)
+            _check_refused(args, expect, root, tmp_path, unprivileged)
     finally:
         restore_permissions(tmp_path)
 
 
-def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Path) -> None:
-    result, shown = _invoke(args)
+def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Path,
+                   unprivileged: bool = False) -> None:
+    result, shown = _invoke(args, unprivileged)
     output = result.output
     assert "Traceback" not in output, output
     assert result.exit_code == expect["exit"], f"exit {result.exit_code}: {output}\n{result.exception!r}"
@@ -131,9 +171,9 @@ def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Pat
         assert _fill(needle, root, tmp) not in lines[0], f"{needle!r} should not be in {lines[0]!r}"
 
 
-def _check_usable(args: list[str], expect: dict[str, Any]) -> None:
+def _check_usable(args: list[str], expect: dict[str, Any], unprivileged: bool = False) -> None:
     as_json = args if "--json" in args else args + ["--json"]
-    result, shown = _invoke(as_json)
+    result, shown = _invoke(as_json, unprivileged)
     assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
     assert not shown, f"warnings a user would see on stderr: {shown}"
     payload = json.loads(result.stdout)
@@ -150,7 +190,7 @@ def _check_usable(args: list[str], expect: dict[str, Any]) -> None:
     for key, value in expect.get("profile", {}).items():
         assert _lookup(profiles[0], key) == value, (key, _lookup(profiles[0], key))
     plain = [a for a in as_json if a != "--json"]
-    rendered, _ = _invoke(plain)
+    rendered, _ = _invoke(plain, unprivileged)
     assert rendered.exit_code == 0, rendered.output
     assert "Traceback" not in rendered.output
     for needle in expect.get("rendered_contains", []):
