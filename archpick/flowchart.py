@@ -9,14 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from archpick.families import FAMILY_NAMES, design_for
 from archpick.profile import DatasetProfile
-
-FAMILY_NAMES = {
-    "cnn": "CNN",
-    "rnn": "RNN (LSTM/GRU)",
-    "hybrid": "hybrid CNN-RNN",
-    "dense": "dense network",
-}
 
 
 @dataclass
@@ -54,31 +48,6 @@ class Recommendation:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return asdict(self)
-
-
-# Concrete model per (modality, family); the race looks these up.
-VARIANTS: dict[tuple[str, str], str] = {
-    ("image", "cnn"): "2-D CNN (plain, residual or separable blocks)",
-    ("image", "dense"): "dense network on flattened pixels",
-    ("video", "hybrid"): "per-frame CNN under TimeDistributed -> LSTM/GRU (or ConvLSTM2D)",
-    ("video", "cnn"): "per-frame CNN with temporal average pooling (ignores order)",
-    ("sequence", "rnn"): "LSTM/GRU with masking",
-    ("sequence", "cnn"): "1-D CNN (FCN, ResNet, InceptionTime or MiniRocket random kernels) with global pooling",
-    ("sequence", "dense"): "dense network on flattened steps",
-    ("timeseries", "rnn"): "LSTM/GRU forecaster over a lookback window",
-    ("timeseries", "cnn"): "1-D CNN forecaster over a lookback window",
-    ("timeseries", "dense"): "dense forecaster over a lookback window",
-    ("text", "rnn"): "embedding -> bidirectional LSTM/GRU",
-    ("text", "hybrid"): "embedding -> Conv1D -> pooling -> LSTM/GRU",
-    ("text", "cnn"): "embedding -> 1-D CNN with global max pooling",
-    ("text", "dense"): "TF-IDF word 1-2-grams -> MLP",
-    ("table", "dense"): "dense network (MLP) with normalisation and imputation",
-}
-
-
-def variant_for(modality: str, family: str) -> str:
-    """The concrete model a family means for a modality ('' when it does not apply)."""
-    return VARIANTS.get((modality, family), "")
 
 
 def _ev(profile: DatasetProfile, key: str, default: str) -> str:
@@ -143,8 +112,8 @@ def recommend(profile: DatasetProfile) -> Recommendation:
 def _finish(profile: DatasetProfile, family: str, runner_up: str | None, steps: list[Step],
             why: str) -> Recommendation:
     modality = profile.modality
-    variant = variant_for(modality, family)
-    runner_variant = variant_for(modality, runner_up) if runner_up else ""
+    variant = design_for(modality, family)
+    runner_variant = design_for(modality, runner_up) if runner_up else ""
     if runner_up and not runner_variant:
         runner_up = None
     reason = f"{FAMILY_NAMES[family]} ({why})"

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from archpick.errors import OptionError
-from archpick.flowchart import FAMILY_NAMES, Recommendation, variant_for
+from archpick.families import ALIASES, FAMILY_NAMES, families_for, lookup
+from archpick.flowchart import Recommendation
 
 RECOMMENDED_SHARE = 2 / 3
 # Families raced beside the flowchart's pair where published evidence says they often win: bags of n-grams
 # beat sequence models on short texts (Google's text-classification guide: samples / words per sample < 1,500).
 CHALLENGERS: dict[str, str] = {"text": "dense"}
-FAMILY_ALIASES = {"cnn": "cnn", "rnn": "rnn", "hybrid": "hybrid", "dense": "dense", "lstm": "rnn", "gru": "rnn"}
 
 
 @dataclass
@@ -49,19 +49,19 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None) -
         if rec.runner_up:
             legs.append((rec.runner_up, "runner-up"))
         challenger = CHALLENGERS.get(modality)
-        if challenger and challenger not in [f for f, _ in legs] and variant_for(modality, challenger):
+        if challenger and challenger not in [f for f, _ in legs] and lookup(modality, challenger):
             legs.append((challenger, "challenger"))
         return legs
     if requested == "recommended":
         return [(rec.family, "recommended")]
     legs = []
     for name in (part.strip().lower() for part in requested.split(",") if part.strip()):
-        if name not in FAMILY_ALIASES:
+        if name not in ALIASES:
             raise OptionError(f"unknown family {name!r} in --families; use cnn, rnn, hybrid or dense")
-        family = FAMILY_ALIASES[name]
-        if not variant_for(modality, family):
+        family = ALIASES[name]
+        if not lookup(modality, family):
             raise OptionError(f"family {family!r} does not apply to {modality} data; choose from "
-                              f"{', '.join(f for f in FAMILY_NAMES if variant_for(modality, f))}")
+                              f"{', '.join(families_for(modality))}")
         role = "recommended" if family == rec.family else "requested"
         if family not in [f for f, _ in legs]:
             legs.append((family, role))

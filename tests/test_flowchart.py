@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archpick.flowchart import FAMILY_NAMES, recommend
+from archpick.families import FAMILY_NAMES
+from archpick.flowchart import recommend
 from archpick.profile import MODALITIES, DatasetProfile, Structure
 
 CASES = sorted((Path(__file__).parent / "cases" / "flowchart").glob("*.json"))

@@ -103,13 +103,13 @@ def _fresh_serve(model_dir: Path, texts: list[str]) -> np.ndarray:
 
 
 def test_ngram_model_is_registered_as_the_text_dense_family():
-    from archpick.flowchart import variant_for
+    from archpick.families import design_for
     from archpick.hypermodels.text import TextNgramHyperModel
 
     spec = ModelSpec({"kind": "text", "shape": [], "dtype": "string"}, "classification", 2)
     hm = hypermodels.make("text", "dense", spec)
     assert isinstance(hm, TextNgramHyperModel) and hm.family == "dense"
-    assert variant_for("text", "dense")
+    assert design_for("text", "dense")
     first, second = hm.initial_hps()
     assert first["hidden_layers"] == 2 and first["units"] == 64 and second["hidden_layers"] == 0
 

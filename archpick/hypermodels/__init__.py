@@ -7,23 +7,7 @@ from typing import Any
 
 import numpy as np
 
-# (modality, family) -> "module:Class"
-REGISTRY: dict[tuple[str, str], str] = {
-    ("image", "cnn"): "cnn:CNNHyperModel",
-    ("image", "dense"): "dense:DenseHyperModel",
-    ("table", "dense"): "dense:DenseHyperModel",
-    ("sequence", "rnn"): "rnn:SequenceRNNHyperModel",
-    ("sequence", "cnn"): "cnn1d:SequenceCNNHyperModel",
-    ("sequence", "dense"): "dense:DenseHyperModel",
-    ("text", "rnn"): "text:TextRNNHyperModel",
-    ("text", "hybrid"): "text:TextHybridHyperModel",
-    ("text", "cnn"): "text:TextCNNHyperModel",
-    ("text", "dense"): "text:TextNgramHyperModel",
-    ("timeseries", "rnn"): "forecast:ForecastRNNHyperModel",
-    ("timeseries", "cnn"): "forecast:ForecastCNNHyperModel",
-    ("video", "hybrid"): "video:VideoHybridHyperModel",
-    ("video", "cnn"): "video:FrameCNNHyperModel",
-}
+from archpick.families import lookup
 
 
 def register_layers() -> None:
@@ -34,19 +18,21 @@ def register_layers() -> None:
 
 def available(modality: str, family: str) -> bool:
     """True when archpick can train this family on this modality."""
-    return (modality, family) in REGISTRY
+    return lookup(modality, family) is not None
 
 
 def make(modality: str, family: str, spec):
-    """Instantiate the HyperModel for a modality and family."""
+    """Instantiate the HyperModel for a modality and family (archpick/families.py names its class)."""
     from archpick.errors import OptionError
 
-    key = (modality, family)
-    if key not in REGISTRY:
+    entry = lookup(modality, family)
+    if entry is None:
         raise OptionError(f"archpick cannot train a {family} on {modality} data yet")
-    module_name, cls_name = REGISTRY[key].split(":")
+    module_name, cls_name = entry.builder.split(":")
     module = importlib.import_module(f"archpick.hypermodels.{module_name}")
-    return getattr(module, cls_name)(spec)
+    hm = getattr(module, cls_name)(spec)
+    hm.variant = entry.variant
+    return hm
 
 
 def fit_stats(kind: str, x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,8 @@ class ArchHyperModel(keras_tuner.HyperModel):
 
     Subclasses implement `build_body(hp, spec)` returning (inputs, features) and may override
     `initial_hps()`, the hand-picked first trials. Preprocessing lives inside the model, so the exported
-    model takes raw inputs.
+    model takes raw inputs. `variant`, the short name in leaderboards, is set by `hypermodels.make` from the
+    family's row in archpick/families.py.
 
     Args:
         spec: The ModelSpec.

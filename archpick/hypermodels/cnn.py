@@ -46,7 +46,6 @@ class CNNHyperModel(ArchHyperModel):
     """Image CNN. Takes raw uint8 pixels of any size; resizing, rescaling and augmentation are inside."""
 
     family = "cnn"
-    variant = "2-D CNN"
 
     def max_blocks(self) -> int:
         height, width, _ = self.spec.input_spec["shape"]

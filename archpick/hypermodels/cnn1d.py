@@ -91,7 +91,6 @@ class SequenceCNNHyperModel(ArchHyperModel):
     """A 1-D CNN over NaN-padded sequences: FCN, ResNet, InceptionTime or MiniRocket blocks (see the module)."""
 
     family = "cnn"
-    variant = "1-D CNN (FCN/ResNet/InceptionTime/MiniRocket-style)"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         features = int(self.spec.input_spec["shape"][-1])

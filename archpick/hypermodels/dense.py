@@ -31,7 +31,6 @@ class DenseHyperModel(ArchHyperModel):
     """MLP of 1-4 dense layers (searched width, shrinking or constant, batch norm, dropout)."""
 
     family = "dense"
-    variant = "dense network"
 
     def _inputs(self):
         spec = self.spec.input_spec

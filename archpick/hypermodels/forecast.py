@@ -96,7 +96,6 @@ class ForecastRNNHyperModel(_ForecastHyperModel):
     """LSTM/GRU over the normalised window (forward only: the window is the past), plus a linear path."""
 
     family = "rnn"
-    variant = "LSTM/GRU forecaster"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         inputs, x = self.scaled_input(hp)
@@ -119,7 +118,6 @@ class ForecastCNNHyperModel(_ForecastHyperModel):
     """Dilated causal Conv1D stack (TCN-style) over the normalised window, plus a linear path."""
 
     family = "cnn"
-    variant = "dilated causal 1-D CNN forecaster"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         blocks = hp.Int("blocks", 1, 3, default=2)

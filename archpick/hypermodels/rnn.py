@@ -48,7 +48,6 @@ class SequenceRNNHyperModel(ArchHyperModel):
     """LSTM/GRU with masking over raw NaN-padded (steps, features) sequences of any length."""
 
     family = "rnn"
-    variant = "LSTM/GRU with masking"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         features = int(self.spec.input_spec["shape"][-1])

@@ -117,7 +117,6 @@ class TextRNNHyperModel(_TextHyperModel):
     """Masked embedding -> (bidirectional) LSTM/GRU stack."""
 
     family = "rnn"
-    variant = "LSTM/GRU with masking"
     mask_zero = True
 
     def build_body(self, hp: keras_tuner.HyperParameters):
@@ -143,7 +142,6 @@ class TextHybridHyperModel(_TextHyperModel):
     """Embedding -> Conv1D (local n-grams) -> MaxPooling1D -> LSTM/GRU (long-range order)."""
 
     family = "hybrid"
-    variant = "Conv1D -> LSTM/GRU"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         filters = hp.Choice("filters", [32, 64, 128], default=64)
@@ -176,7 +174,6 @@ class TextCNNHyperModel(_TextHyperModel):
     """Embedding -> parallel Conv1D of several widths -> max over real tokens, concatenated."""
 
     family = "cnn"
-    variant = "1-D CNN (multi-width, Kim 2014)"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         filters = hp.Choice("filters", [32, 64, 128], default=64)
@@ -213,7 +210,6 @@ class TextNgramHyperModel(_TextHyperModel):
     """
 
     family = "dense"
-    variant = "TF-IDF word 1-2-grams -> MLP"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         """(inputs, features): string input of shape (batch,) -> (batch, n-grams + 1) float32 n-gram vector.

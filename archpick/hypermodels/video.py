@@ -145,7 +145,6 @@ class VideoHybridHyperModel(ArchHyperModel):
     """Hybrid CNN-RNN for clips: per-frame CNN -> LSTM/GRU, or ConvLSTM2D over the frame maps."""
 
     family = "hybrid"
-    variant = "per-frame CNN -> LSTM/GRU"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         _, size, _ = _clip_shape(self.spec.input_spec)
@@ -182,7 +181,6 @@ class FrameCNNHyperModel(ArchHyperModel):
     """Order-free baseline: the per-frame CNN, then the mean over time (frame order is ignored)."""
 
     family = "cnn"
-    variant = "per-frame CNN with temporal average pooling (ignores order)"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         _, size, _ = _clip_shape(self.spec.input_spec)
