@@ -16,7 +16,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from archpick.pipeline import DecodeFailures, decode_file, fits_cache, input_dtype
+from archpick.decoding import DecodeFailures, decode_file, fits_cache, input_dtype
 
 DECODE_WORKERS = min(8, os.cpu_count() or 1)  # threads decoding files ahead of the training step
 

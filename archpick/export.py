@@ -18,7 +18,7 @@ LABELS_FILE = "labels.json"
 
 def as_array(x: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     """Raw (non-text) inputs as a numpy batch of the dtype the model takes."""
-    from archpick.pipeline import input_dtype
+    from archpick.decoding import input_dtype
 
     return np.asarray(x, dtype=input_dtype(spec))
 

@@ -104,7 +104,7 @@ def test_fit_and_predict_on_jax_without_tensorflow(digits_small: Path, tmp_path:
 def _image_batches(paths: list[str], labels: np.ndarray, **kwargs):
     from archpick.batches import Batches
     from archpick.datasets.images import decode_image
-    from archpick.pipeline import DecodeFailures
+    from archpick.decoding import DecodeFailures
 
     failures = DecodeFailures()
     spec = {"kind": "image", "shape": [8, 8, 1], "dtype": "uint8"}
