@@ -76,28 +76,40 @@ def _selection_blocks(sel: dict[str, Any]) -> list[Block]:
 
 
 def blocks(report: dict[str, Any]) -> list[Block]:
-    """The report as an ordered list of blocks."""
-    out: list[Block] = []
-    prof = report.get("profile", {})
-    final = report.get("final", {})
-    out.append(("h1", f"archpick report: {report.get('dataset', '')}"))
-    out.append(("verdict", report.get("verdict", "")))
+    """The report as an ordered list of blocks, section by section."""
+    out: list[Block] = [("h1", f"archpick report: {report.get('dataset', '')}"), ("verdict", report.get("verdict", ""))]
     if report.get("status") == "failed":
         out.append(("p", "This run failed: no trial finished within the budget."))
+    for section in (_result_blocks, _data_blocks, _race_blocks, _model_blocks, _hardware_blocks, _file_blocks):
+        out.extend(section(report))
+    out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
+    return out
+
+
+def _result_blocks(report: dict[str, Any]) -> list[Block]:
+    """The headline against the best baselines, single model against ensemble, what was exported."""
     rows = headline(report)
-    if rows:
-        out.append(("h2", "Result on the test split"))
-        out.append(("table", ["metric", "model", "best baseline", "gain"], rows))
-        if final.get("single"):
-            out.append(("table", ["exported model (test split)", *final["ensemble"]],
-                        [(f"ensemble ({final.get('members')} models, exported)",
-                          *(_fmt(v) for v in final["ensemble"].values())),
-                         ("single model", *(_fmt(final["single"].get(k)) for k in final["ensemble"]))]))
-        split = report.get("split", {})
-        out.append(("p", f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
-                         f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
-                         f"{split.get('test', '')} samples ({split.get('test_source', '')})."))
-    out.append(("h2", "The data"))
+    if not rows:
+        return []
+    final = report.get("final", {})
+    out: list[Block] = [("h2", "Result on the test split"),
+                        ("table", ["metric", "model", "best baseline", "gain"], rows)]
+    if final.get("single"):
+        out.append(("table", ["exported model (test split)", *final["ensemble"]],
+                    [(f"ensemble ({final.get('members')} models, exported)",
+                      *(_fmt(v) for v in final["ensemble"].values())),
+                     ("single model", *(_fmt(final["single"].get(k)) for k in final["ensemble"]))]))
+    split = report.get("split", {})
+    out.append(("p", f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
+                     f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
+                     f"{split.get('test', '')} samples ({split.get('test_source', '')})."))
+    return out
+
+
+def _data_blocks(report: dict[str, Any]) -> list[Block]:
+    """Facts about the data, its classes, skipped files, split notes and other notes."""
+    prof = report.get("profile", {})
+    out: list[Block] = [("h2", "The data")]
     facts = [("path", report.get("path", "")), ("modality", prof.get("modality")), ("task", prof.get("task")),
              ("source", prof.get("source")), ("samples", prof.get("n_samples")),
              ("classes", prof.get("n_classes") or "–"), ("imbalance (max/min)", prof.get("imbalance")),
@@ -119,33 +131,47 @@ def blocks(report: dict[str, Any]) -> list[Block]:
                          "each class by n / (classes x its count), and balanced accuracy leads the headline."))
     for note in report.get("notes", []):
         out.append(("p", f"Note: {note}"))
+    return out
+
+
+def _race_blocks(report: dict[str, Any]) -> list[Block]:
+    """The flowchart's path, the race between families, and every trial."""
     rec = report.get("recommendation", {})
-    out.append(("h2", "Why this architecture: the flowchart path"))
-    out.append(("table", ["question", "answer", "evidence", "leads to"],
-                [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])]))
-    out.append(("p", f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."))
     race = report.get("race", {})
-    out.append(("h2", "Recommend, then verify: the race"))
-    out.append(("table", ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
-                [(f["family"], f["role"], f["variant"], f["trials"], _fmt(f["best_score"]), _fmt(f["budget"]),
-                  _fmt(f["seconds"])) for f in race.get("families", [])]))
+    plots = report.get("plots", {})
+    out: list[Block] = [
+        ("h2", "Why this architecture: the flowchart path"),
+        ("table", ["question", "answer", "evidence", "leads to"],
+         [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])]),
+        ("p", f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."),
+        ("h2", "Recommend, then verify: the race"),
+        ("table", ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
+         [(f["family"], f["role"], f["variant"], f["trials"], _fmt(f["best_score"]), _fmt(f["budget"]),
+           _fmt(f["seconds"])) for f in race.get("families", [])]),
+    ]
     out.extend(_selection_blocks(race.get("selection") or {}))
     if race.get("not_trainable_yet"):
         out.append(("p", f"Not searched (not trainable on this data yet): {', '.join(race['not_trainable_yet'])}."))
-    plots = report.get("plots", {})
     if "race" in plots:
         out.append(("img", "family against family", plots["race"]))
     out.append(("h2", "Leaderboard (every trial)"))
-    lb = report.get("leaderboard", [])
     out.append(("table", ["trial", "status", race.get("metric", "score"), "seconds", "epochs", "ended by", "params",
                           "worker", "hyperparameters"],
                 [(r["trial"], r["status"], _fmt(r["score"]), _fmt(r["seconds"]), _fmt(r["epochs"]),
                   r.get("stop_reason") or "", _fmt(r["params"]), r.get("worker") or "", _fmt(r["hyperparameters"]))
-                 for r in lb]))
+                 for r in report.get("leaderboard", [])]))
     if report.get("regime"):
         out.append(("p", f"Training regime: {report['regime'].get('why', '')}."))
     if "leaderboard" in plots:
         out.append(("img", "trials", plots["leaderboard"]))
+    return out
+
+
+def _model_blocks(report: dict[str, Any]) -> list[Block]:
+    """The exported model's hyperparameters, curves, per-class scores and plots; the baselines."""
+    final = report.get("final", {})
+    plots = report.get("plots", {})
+    out: list[Block] = []
     if final:
         out.append(("h2", "The exported model"))
         hps = final.get("hyperparameters", {})
@@ -163,33 +189,41 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     out.append(("h2", "Baselines (same test split)"))
     out.append(("table", ["baseline", "metrics"],
                 [(b["name"], _fmt({k: v for k, v in b.items() if k != "name"})) for b in report.get("baselines", [])]))
+    return out
+
+
+def _hardware_blocks(report: dict[str, Any]) -> list[Block]:
+    """The hardware, the budget and the stage timings."""
     hw = report.get("hardware", {})
     budget = report.get("budget", {})
-    out.append(("h2", "Hardware, budget and timings"))
-    out.append(("table", ["item", "value"], [
+    return [("h2", "Hardware, budget and timings"), ("table", ["item", "value"], [
         ("backend", hw.get("backend")), ("device", hw.get("device")), ("CPU cores", hw.get("cpus")),
         ("threads per op", hw.get("threads")),
         ("GPUs", _fmt([g.get("name") for g in hw.get("gpus", [])]) or "none"), ("strategy", hw.get("strategy")),
         ("precision", hw.get("precision")), ("why", "; ".join(hw.get("reasons", []))),
         ("budget given (s)", _fmt(budget.get("given_s"))), ("search budget (s)", _fmt(budget.get("search_s"))),
         ("wall time used (s)", _fmt(budget.get("used_s"))), ("batch size", report.get("batch_size")),
-    ] + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.get("timings", {}).items()]))
+    ] + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.get("timings", {}).items()])]
+
+
+def _file_blocks(report: dict[str, Any]) -> list[Block]:
+    """Where the model, labels, trials and logs are, and how to predict."""
     model = report.get("model", {})
-    if model:
-        out.append(("h2", "Files"))
-        check = f"reload check max |diff| = {_fmt(model.get('reload_max_abs_diff'))}"
-        if model.get("saved_model"):
-            out.append(("p", f"SavedModel: {model['saved_model']}/ (serving signature takes raw inputs; {check}), "
-                             f"Keras: {model.get('keras')}, labels: model/labels.json, trials: leaderboard.csv, "
-                             "keras-tuner state and TensorBoard logs: tuner/."))
-            out.append(("p", "Predict: archpick predict RUN_DIR FILE...   "
-                             "TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
-        else:
-            out.append(("p", f"Keras: {model.get('keras')} ({check}), labels: model/labels.json, trials: "
-                             "leaderboard.csv, keras-tuner state: tuner/. No SavedModel: "
-                             + (model.get("note") or "this run trained without TensorFlow.")))
-            out.append(("p", "Predict: archpick predict RUN_DIR FILE... (loads model.keras)"))
-    out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
+    if not model:
+        return []
+    out: list[Block] = [("h2", "Files")]
+    check = f"reload check max |diff| = {_fmt(model.get('reload_max_abs_diff'))}"
+    if model.get("saved_model"):
+        out.append(("p", f"SavedModel: {model['saved_model']}/ (serving signature takes raw inputs; {check}), "
+                         f"Keras: {model.get('keras')}, labels: model/labels.json, trials: leaderboard.csv, "
+                         "keras-tuner state and TensorBoard logs: tuner/."))
+        out.append(("p", "Predict: archpick predict RUN_DIR FILE...   "
+                         "TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
+    else:
+        out.append(("p", f"Keras: {model.get('keras')} ({check}), labels: model/labels.json, trials: "
+                         "leaderboard.csv, keras-tuner state: tuner/. No SavedModel: "
+                         + (model.get("note") or "this run trained without TensorFlow.")))
+        out.append(("p", "Predict: archpick predict RUN_DIR FILE... (loads model.keras)"))
     return out
 
 
