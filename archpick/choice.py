@@ -54,20 +54,22 @@ class Choice:
 
 
 def finalists(results: list[Any], direction: str, first: str) -> list[Candidate]:
-    """Each family's best completed trial (ties broken by the lower validation loss), `first`'s family first."""
+    """Each family's best completed trial (ties broken by the lower validation loss), best search score first
+    (`first`'s family first on a tie): when the folds of only one finalist are affordable, they go to the
+    family that did best, not to the flowchart's pick by default."""
     sign = -1 if direction == "max" else 1
-    out = []
+    ranked = []
     for r in results:
         rows = [row for row in r.rows if row["score"] is not None and row["status"] == "COMPLETED"]
         if not rows:
             continue
         row = min(rows, key=lambda w: (sign * w["score"], w.get("val_loss") or 0.0))
         trial_id = row["trial"].split("-", 1)[1]
-        out.append(Candidate(r.family, r.variant, row["trial"], r.tuner.hypermodel,
-                             r.tuner.oracle.trials[trial_id].hyperparameters,
-                             max(int(row["epochs"] or 1), 1), float(row["seconds"] or 1.0)))
-    out.sort(key=lambda c: c.family != first)
-    return out
+        cand = Candidate(r.family, r.variant, row["trial"], r.tuner.hypermodel,
+                         r.tuner.oracle.trials[trial_id].hyperparameters,
+                         max(int(row["epochs"] or 1), 1), float(row["seconds"] or 1.0))
+        ranked.append((sign * row["score"], r.family != first, cand))
+    return [cand for *_, cand in sorted(ranked, key=lambda t: t[:2])]
 
 
 def _cv_choice(rec: Recommendation, cands: list[Candidate], prep: Any, classification: bool, direction: str,
