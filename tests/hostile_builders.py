@@ -126,6 +126,18 @@ def op_symlink(root: Path, step: dict[str, Any]) -> None:
     os.symlink(step["target"], _target(root, step))
 
 
+def op_special(root: Path, step: dict[str, Any]) -> None:
+    """{"op": "special", "path", "kind": "fifo" | "socket"}: a named pipe or a Unix socket file."""
+    path = _target(root, step)
+    if step.get("kind", "fifo") == "fifo":
+        os.mkfifo(path)
+        return
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as sock:  # a relative name keeps under the 108-byte limit of AF_UNIX
+        sock.bind(os.path.relpath(path) if len(str(path)) > 100 else str(path))
+
+
 def op_chmod(root: Path, step: dict[str, Any]) -> None:
     """{"op": "chmod", "path", "mode": "000"} (the harness restores permissions afterwards)."""
     os.chmod(root / step["path"], int(step["mode"], 8))
@@ -281,6 +293,7 @@ BUILDERS = {
     "mkdir": op_mkdir,
     "symlink": op_symlink,
     "chmod": op_chmod,
+    "special": op_special,
     "table": op_table,
     "irregular_series": op_irregular_series,
     "documents": op_documents,

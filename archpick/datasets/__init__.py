@@ -9,7 +9,15 @@ import statistics
 from pathlib import Path
 from types import ModuleType
 
-from archpick.datasets.base import Bundle, DataOptions, is_hidden, safe_check
+from archpick.datasets.base import (
+    Bundle,
+    DataOptions,
+    is_hidden,
+    safe_check,
+    special_kind,
+    split_dirs,
+    unwrap,
+)
 from archpick.datasets.frames import VIDEO_SUFFIXES
 from archpick.datasets.images import IMAGE_SUFFIXES
 from archpick.errors import DataError, OptionError
@@ -83,8 +91,7 @@ def collection_members(path: Path) -> list[Path]:
     entries = _visible(path)
     subdirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
     readable = [d for d in subdirs if _readable(d)]
-    names = {d.name for d in subdirs}
-    if {"train", "test"} <= names or any(_has_data_files(d, CLASS_FILE_SUFFIXES) for d in readable):
+    if split_dirs(path) is not None or any(_has_data_files(d, CLASS_FILE_SUFFIXES) for d in readable):
         return []
     if len(readable) < len(subdirs):
         # An unreadable sub-folder: a class folder of this dataset (the source module skips and counts it)
@@ -149,14 +156,55 @@ def profile_path(path: str | Path, opts: DataOptions | None = None) -> DatasetPr
                 raise DataError("is a symbolic link that loops back on itself; point it at a real folder", path)
             raise DataError("is a broken symbolic link; point it at a real folder", path)
         raise DataError("does not exist; check the path", path)
+    _check_file_type(path)
     if path.is_dir() and not _visible(path):
         raise DataError("the folder is empty; put one sub-folder per class (or a CSV) in it", path)
+    inner = unwrap(path)
+    if inner != path:
+        _check_file_type(inner)
     if opts.kind is None:
-        members = collection_members(path)
+        members = collection_members(inner)
         if members:
-            return _collection(path, members, opts)
-    module = _pick(path, opts)
-    return module.profile(path, opts)
+            return _unwrapped(path, _collection(inner, members, opts))
+    return _unwrapped(path, _pick(inner, opts).profile(inner, opts))
+
+
+def _check_file_type(path: Path) -> None:
+    """Refuse anything but a regular file or a folder, from its mode alone (a FIFO is never opened).
+
+    In a folder, a FIFO, device or socket named like a data file (data.csv) is refused too: a detector
+    would open it, and opening a FIFO waits for a writer forever.
+    """
+    try:
+        what = special_kind(os.stat(path).st_mode)
+    except OSError as exc:
+        raise DataError(f"cannot read it ({exc.strerror}); check the path and its permissions", path) from exc
+    if what:
+        raise DataError(f"is {what}, not a data file or folder; give a CSV/Parquet, .ts or .npz file or a "
+                        "dataset folder", path)
+    if not path.is_dir():
+        return
+    for entry in _visible(path):
+        if Path(entry.name).suffix.lower() not in DATA_SUFFIXES or safe_check(entry.is_file):
+            continue
+        try:
+            what = special_kind(entry.stat().st_mode)
+        except OSError:
+            continue  # a dangling or looping link: no detector opens it
+        if what:
+            raise DataError(f"is {what}, not a data file or folder; remove it or replace it with a regular "
+                            "file", entry.path)
+
+
+def _unwrapped(path: Path, profile: DatasetProfile) -> DatasetProfile:
+    """Keep the name the user gave, and say where the data was found below single-folder wrappers."""
+    inner = Path(profile.path)
+    if inner == path:
+        return profile
+    profile.name = path.resolve().name
+    profile.notes.insert(0, f"found the data in {inner.relative_to(path)}/ inside {path}: single-folder "
+                            "wrappers were descended")
+    return profile
 
 
 def _check_counts(opts: DataOptions) -> None:

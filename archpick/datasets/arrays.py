@@ -3,7 +3,8 @@
 Keys: X (or x) and y (or Y); optional X_test/y_test for a shipped split; `lengths` (and `lengths_test`)
 with X of shape (total_steps, F) for ragged sequences. A folder may hold one `.npz`, a train/test pair of
 `.npz` files, or `X.npy` + `y.npy` (+ `X_test.npy`, `y_test.npy`, `lengths.npy`). Files are always opened
-with allow_pickle=False.
+with allow_pickle=False. Channels-first images (N,C,H,W) and clips (N,T,C,H,W), (N,C,T,H,W), as PyTorch
+saves them, are transposed to channels-last, with a note (see classify_shape).
 """
 
 from __future__ import annotations
@@ -225,6 +226,51 @@ class Shape:
     sample_shape: tuple[int, ...]
     evidence: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    axes: tuple[int, ...] | None = None
+    """Axis order to transpose X to before reshaping (channels-first arrays), or None to keep it."""
+
+    def arrange(self, x: np.ndarray) -> np.ndarray:
+        """X (or X_test) transposed and reshaped to (N, *sample_shape)."""
+        x = x.transpose(self.axes) if self.axes else x
+        return x.reshape(len(x), *self.sample_shape)
+
+
+def _spatial(h: int, w: int) -> bool:
+    """Two axes that look like an image's height and width: both >= MIN_SQUARE_IMAGE, at most 4:1 apart."""
+    return min(h, w) >= MIN_SQUARE_IMAGE and max(h, w) <= 4 * min(h, w)
+
+
+def _channels_first(desc: str, rest: tuple[int, ...], kind: str | None) -> Shape | None:
+    """Images (N,C,H,W) or clips (N,T,C,H,W) / (N,C,T,H,W) stored channels-first, as channels-last Shapes.
+
+    The channel axis is a small axis of 1, 3 or 4 before two larger, near-square spatial axes while the last
+    axis is not a channel count. None when X does not look channels-first.
+    """
+    if len(rest) < 3 or rest[-1] in IMAGE_CHANNELS or not _spatial(*rest[-2:]):
+        return None
+    hint = ""
+    if len(rest) == 3:
+        if rest[0] not in IMAGE_CHANNELS or kind == "video":
+            return None
+        c, h, w = rest
+        modality, sample, axes = "image", (h, w, c), (0, 2, 3, 1)
+        what = f"images of {c} channel(s) of {h}x{w}"
+        hint = "; pass --kind video if that axis is frames"
+    elif rest[1] in IMAGE_CHANNELS:
+        t, c, h, w = rest
+        modality, sample, axes = "video", (t, h, w, c), (0, 1, 3, 4, 2)
+        what = f"clips of {t} frames of {h}x{w} with {c} channel(s) (N, T, C, H, W)"
+    elif rest[0] in IMAGE_CHANNELS:
+        c, t, h, w = rest
+        modality, sample, axes = "video", (t, h, w, c), (0, 2, 3, 4, 1)
+        what = f"clips of {t} frames of {h}x{w} with {c} channel(s) (N, C, T, H, W)"
+    else:
+        return None
+    dims = ", ".join(str(d) for d in sample)
+    note = f"{desc} is channels-first: read as {what} and transposed to channels-last (N, {dims}){hint}"
+    evidence = f"{desc}: channels-first {what}, transposed to channels-last"
+    temporal = {"temporal": evidence} if modality == "video" else {}
+    return Shape(modality, sample, {"spatial": evidence, **temporal}, [note], axes)
 
 
 def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
@@ -232,7 +278,9 @@ def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
 
     Rules: (N,F) -> table; (N,H,W) or (N,H,W,C) with C in 1,3,4, of uint8 or whole numbers in 0..255 ->
     image; other 3-D floats (N,A,B) -> image when A == B >= MIN_SQUARE_IMAGE and no NaN, else sequence;
-    other 4-D (N,T,H,W) and 5-D (N,T,H,W,C) -> video. --kind overrides where the shape allows.
+    channels-first (N,C,H,W), (N,T,C,H,W) and (N,C,T,H,W) (C in 1,3,4, H and W spatial, see
+    _channels_first) -> images or video, transposed to channels-last with a note; other 4-D (N,T,H,W) and
+    5-D (N,T,H,W,C) -> video. --kind overrides where the shape allows.
 
     Raises:
         OptionError: A --kind the shape cannot be read as.
@@ -287,6 +335,9 @@ def classify_shape(x: np.ndarray, kind: str | None) -> Shape:
         if kind == "image":
             return Shape("image", (a, b, 1), {"spatial": f"{desc}: single-channel images ({why})"})
         return Shape("sequence", (a, b), {"temporal": f"{desc}: {a} steps of {b} values ({why})"})
+    first = _channels_first(desc, rest, kind)
+    if first is not None:
+        return first
     if ndim == 4:
         channels_last = rest[2] in IMAGE_CHANNELS
         if kind == "image" or (kind is None and channels_last):
@@ -457,8 +508,8 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         spec = tsfile.sequence_spec(shape.sample_shape[-1], length, profile.structure.variable_length)
     else:
         dtype = np.uint8 if x.dtype == np.uint8 and shape.modality in ("image", "video") else np.float32
-        xs = x.reshape(len(x), *shape.sample_shape).astype(dtype)
-        xt = x_test.reshape(len(x_test), *shape.sample_shape).astype(dtype) if x_test is not None else None
+        xs = shape.arrange(x).astype(dtype)
+        xt = shape.arrange(x_test).astype(dtype) if x_test is not None else None
         spec = {"kind": shape.modality, "shape": list(shape.sample_shape), "dtype": np.dtype(dtype).name}
         if shape.modality in ("image", "video"):
             spec.update(channels=shape.sample_shape[-1], value_range=profile.facts.get("value_range"))

@@ -11,6 +11,8 @@ A source module (images.py, video.py, text.py, ...) exports three names:
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,15 @@ import numpy as np
 from archpick.profile import Skipped
 
 HIDDEN_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
+SPLIT_NAMES = {"train": ("train", "training"), "test": ("test", "testing")}
+"""Folder names of a shipped split (compared in lower case)."""
+DOC_STEMS = ("readme", "license", "licence", "citation", "notice", "changelog", "authors")
+"""Documentation a wrapper folder may hold beside its one sub-folder: names starting so, with no suffix or
+.txt (LICENSE, README[1].txt) ..."""
+DOC_SUFFIXES = frozenset({".md", ".rst", ".json", ".yaml", ".yml", ".cff", ".bib", ".html", ".pdf", ".doc", ".docx"})
+"""... and files of these suffixes."""
+WRAPPER_DEPTH = 8
+"""At most this many single-folder wrappers are descended to find the class level."""
 
 
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})  # Pillow modes read as one channel
@@ -40,12 +51,126 @@ def safe_check(check: Callable[[], bool]) -> bool:
         return False
 
 
+SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def special_kind(mode: int) -> str | None:
+    """What a file of this st_mode is ("a FIFO", "a socket"...) when it is neither a regular file nor a
+    folder, else None. Decided from the mode alone, so a FIFO is never opened (an open would block)."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((name for test, name in SPECIAL_FILES if test(mode)), "a special file")
+
+
+def sub_folders(path: Path) -> tuple[list[Path], list[Path]]:
+    """Visible sub-folders of `path` by name, following symbolic links, and the linked folders left out.
+
+    A link is left out when it leads back to `path` or to a folder above it (a cycle); a link that loops
+    or dangles is neither file nor folder (see safe_check) and is not listed at all.
+
+    Returns:
+        (sub-folders, links that lead back).
+    """
+    try:
+        entries = sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError:
+        return [], []
+    here = Path(os.path.realpath(path))
+    kept, back = [], []
+    for entry in entries:
+        if is_hidden(entry.name) or not safe_check(entry.is_dir):
+            continue
+        if entry.is_symlink():
+            target = Path(os.path.realpath(entry.path))
+            if target == here or target in here.parents:
+                back.append(Path(entry.path))
+                continue
+        kept.append(Path(entry.path))
+    return kept, back
+
+
+def link_notes(root: Path, used: set[str]) -> list[str]:
+    """Profile notes on the class folders under `root` that are symbolic links: followed, or left out.
+
+    Args:
+        root: The folder holding the class folders.
+        used: Names of the class folders the dataset kept.
+    """
+    kept, back = sub_folders(root)
+    followed = [d for d in kept if d.name in used and d.is_symlink()]
+    notes = []
+    if followed:
+        links = ", ".join(f"{d.name} -> {os.readlink(d)}" for d in followed)
+        notes.append(f"class folders that are symbolic links were followed: {links}")
+    if back:
+        names = ", ".join(d.name for d in back)
+        notes.append(f"symbolic links that lead back to the dataset folder or above were left out (a cycle): {names}")
+    return notes
+
+
+def _is_doc(name: str) -> bool:
+    """README, LICENSE and similar files that may sit in a wrapper folder beside its one sub-folder."""
+    stem, suffix = os.path.splitext(name.lower())
+    return suffix in DOC_SUFFIXES or (stem.startswith(DOC_STEMS) and suffix in ("", ".txt"))
+
+
+def _wrapped(folder: Path) -> Path | None:
+    """The one sub-folder of a wrapper folder, or None when `folder` is not a wrapper.
+
+    A wrapper holds exactly one visible sub-folder and no file but documentation, and that sub-folder
+    holds sub-folders itself (else it is a class folder, and `folder` is the class level).
+    """
+    try:
+        entries = [e for e in os.scandir(folder) if not is_hidden(e.name)]
+    except OSError:
+        return None
+    dirs, _ = sub_folders(folder)
+    others = [e for e in entries if Path(e.path) not in dirs and not _is_doc(e.name)]
+    if len(dirs) != 1 or others or not sub_folders(dirs[0])[0]:
+        return None
+    return dirs[0]
+
+
+def unwrap(path: Path) -> Path:
+    """Descend from `path` through single-folder wrappers (data/a/b/cat, data/a/b/dog -> data/a/b).
+
+    Stops at the first folder that is not a wrapper (see _wrapped), at a folder already visited through
+    a symbolic link (a cycle) and after WRAPPER_DEPTH levels.
+    """
+    seen = {os.path.realpath(path)}
+    for _ in range(WRAPPER_DEPTH):
+        inner = _wrapped(path) if path.is_dir() else None
+        if inner is None or os.path.realpath(inner) in seen:
+            break
+        seen.add(os.path.realpath(inner))
+        path = inner
+    return path
+
+
+def split_dirs(path: Path) -> dict[str, Path] | None:
+    """{"train": dir, "test": dir} when `path` holds train/ and test/ folders (SPLIT_NAMES, any case)."""
+    found: dict[str, Path] = {}
+    for folder in sub_folders(path)[0]:
+        for part, names in SPLIT_NAMES.items():
+            if folder.name.lower() in names:
+                found.setdefault(part, folder)
+    return found if set(found) == {"train", "test"} else None
+
+
 def split_roots(path: Path) -> tuple[Path, Path | None]:
-    """The folder holding the training classes, and the test one if shipped (train/ + test/)."""
-    train, test = path / "train", path / "test"
-    if train.is_dir() and test.is_dir():
-        return train, test
-    return path, None
+    """The folder holding the training classes, and the test one if shipped (train/ + test/).
+
+    Single-folder wrappers inside each split are descended (data/train/images/cat -> data/train/images).
+    """
+    split = split_dirs(path)
+    if split is None:
+        return path, None
+    return unwrap(split["train"]), unwrap(split["test"])
 
 
 @dataclass

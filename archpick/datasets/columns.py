@@ -196,30 +196,56 @@ def numeric_matrix(frame: pd.DataFrame, names: list[str] | None = None, dtype: t
     return out
 
 
+DATETIME_UNIT = "datetime64[us]"
+"""Resolution of parsed times: microseconds span years 1 to 9999 (nanoseconds only 1677-2262)."""
+
+_UTC_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _parse_dates(text: pd.Series, **kwargs: Any) -> pd.Series | None:
+    """pd.to_datetime with unparseable values as NaT, or None when pandas refuses the whole column."""
+    try:
+        return pd.to_datetime(text, errors="coerce", **kwargs)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 def as_datetime(series: pd.Series) -> pd.Series:
-    """The column as naive datetime64[ns]; unparseable values and dates outside 1677-2262 become NaT."""
+    """The column as naive datetime64[us]; unparseable values become NaT.
+
+    Times with UTC offsets, even mixed ones (a daylight-saving change from +01:00 to +02:00), are
+    converted to UTC, so the steps stay regular. Microseconds reach back before 1677, where pandas'
+    default nanoseconds end.
+    """
     if pd.api.types.is_datetime64_any_dtype(series):
-        out = series
+        out: pd.Series | None = series
     else:
         text = series.astype("string").str.strip()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:
-                out = pd.to_datetime(text, errors="coerce")
-            except (ValueError, TypeError, OverflowError):
-                out = pd.Series(pd.NaT, index=series.index)
-            if out.isna().mean() > 0.1:
-                try:
-                    out = pd.to_datetime(text, errors="coerce", format="mixed")
-                except (ValueError, TypeError, OverflowError):
-                    pass
+            out = _parse_dates(text)
+            if out is None:  # mixed UTC offsets: pandas asks for utc=True
+                out = _parse_dates(text, utc=True)
+            if out is None or out.isna().mean() > 0.1:
+                retry = _parse_dates(text, format="mixed", utc=True)
+                if retry is not None and (out is None or retry.notna().sum() > out.notna().sum()):
+                    out = retry
+    if out is None:
+        return pd.Series(pd.NaT, index=series.index, dtype=DATETIME_UNIT)
     try:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert(None)
-        outside = out.notna() & ((out < pd.Timestamp.min) | (out > pd.Timestamp.max))
-        return out.where(~outside).astype("datetime64[ns]")
+        return out.astype(DATETIME_UNIT)
     except (AttributeError, TypeError, ValueError, OverflowError):
-        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+        return pd.Series(pd.NaT, index=series.index, dtype=DATETIME_UNIT)
+
+
+def has_utc_offsets(series: pd.Series) -> bool:
+    """True when some values of a string column end in a UTC offset (+02:00, -0500, Z)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return getattr(series.dt, "tz", None) is not None
+    text = series.dropna().astype("string").str.strip()
+    return bool(text.str.contains(_UTC_OFFSET).any())
 
 
 def _is_number(text: str) -> bool:
@@ -230,6 +256,19 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _date_like(head: list[str]) -> bool:
+    """True when short strings look like dates (digits split by - / . : T, a year, a month name): 90% do."""
+    return bool(head) and max(map(len, head)) <= 40 and sum(bool(_DATE_HINT.search(v)) for v in head) >= 0.9 * len(head)
+
+
+def looks_like_dates(series: pd.Series) -> bool:
+    """True for a string column whose first values look like dates, whether or not they parse."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return False
+    text = series.dropna().astype("string").str.strip()
+    return _date_like([v for v in text.iloc[:500] if v])
 
 
 def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
@@ -277,9 +316,8 @@ def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
     if parsed >= 0.95:
         return ColumnInfo(name, "numeric", n_unique, n_missing, f"{parsed:.0%} of the strings are numbers")
     head = sample[:500]
-    if max(map(len, head)) <= 40 and sum(bool(_DATE_HINT.search(v)) for v in head) >= 0.9 * len(head):
-        if as_datetime(pd.Series(head)).notna().mean() >= 0.9:
-            return ColumnInfo(name, "datetime", n_unique, n_missing, "strings that parse as dates")
+    if _date_like(head) and as_datetime(pd.Series(head)).notna().mean() >= 0.9:
+        return ColumnInfo(name, "datetime", n_unique, n_missing, "strings that parse as dates")
     mean_words = sum(len(v.split()) for v in sample) / len(sample)
     if mean_words >= TEXT_MIN_WORDS:
         return ColumnInfo(name, "text", n_unique, n_missing, f"free text, mean {mean_words:.1f} words")
@@ -439,15 +477,22 @@ def check_samples(n: int, what: str, path: Path | str) -> None:
         )
 
 
-def check_classes(classes: dict[str, int], what: str, path: Path | str) -> None:
+def check_classes(classes: dict[str, int], what: str, path: Path | str, guessed: bool = False) -> None:
     """Refuse a classification target with fewer than two classes, or a distinct label in most rows.
+
+    Args:
+        classes: Class -> count.
+        what: The label, in words ("target column 'kind'").
+        path: The file, named in errors.
+        guessed: The label column was guessed (no --target, none named like a label): the error says so.
 
     Raises:
         DataError: Naming the single class, or saying that the column looks like an id.
     """
     if len(classes) < 2:
         only = next(iter(classes), "none")
-        raise DataError(f"{what} has only one class ({only!r}); a classifier needs at least two", path=path)
+        fix = "; pass the label column with --target" if guessed else ""
+        raise DataError(f"{what} has only one class ({only!r}); a classifier needs at least two{fix}", path=path)
     rows = sum(classes.values())
     if rows > 20 and len(classes) > rows / 2:
         raise DataError(

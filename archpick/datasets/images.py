@@ -11,7 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from archpick.datasets.base import GREY_MODES, Bundle, DataOptions, is_hidden, safe_check, split_roots
+from archpick.datasets.base import (
+    GREY_MODES,
+    Bundle,
+    DataOptions,
+    is_hidden,
+    link_notes,
+    safe_check,
+    split_roots,
+    sub_folders,
+)
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -24,14 +33,6 @@ MAX_SIDE_CPU = 128  # images larger than this are resized on CPU; override with 
 def is_image_file(path: Path) -> bool:
     """True for a visible file with an image suffix."""
     return path.suffix.lower() in IMAGE_SUFFIXES and not is_hidden(path.name)
-
-
-def _subdirs(path: Path) -> list[Path]:
-    try:
-        entries = sorted(os.scandir(path), key=lambda e: e.name)
-    except OSError:
-        return []
-    return [Path(e.path) for e in entries if not is_hidden(e.name) and e.is_dir(follow_symlinks=False)]
 
 
 def _files(path: Path) -> list[Path]:
@@ -56,7 +57,7 @@ def _unreadable(folders: list[Path]) -> list[Skipped]:
 
 def class_files(root: Path) -> dict[str, list[Path]]:
     """Class name -> image files directly inside that class folder."""
-    return {d.name: [f for f in _files(d) if is_image_file(f)] for d in _subdirs(root)}
+    return {d.name: [f for f in _files(d) if is_image_file(f)] for d in sub_folders(root)[0]}
 
 
 def sniff(path: Path) -> bool:
@@ -111,7 +112,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         DataError: No classes, one class, or no readable image.
     """
     root, test_root = split_roots(path)
-    locked = _unreadable(_subdirs(root))
+    locked = _unreadable(sub_folders(root)[0])
     classes = class_files(root)
     classes = {name: files for name, files in classes.items() if files}
     if not classes:
@@ -124,22 +125,9 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         )
     test_classes = class_files(test_root) if test_root else {}
     all_files = [f for files in classes.values() for f in files]
-    rng = random.Random(0)
-    sample = all_files if len(all_files) <= opts.sample_limit else rng.sample(all_files, opts.sample_limit)
     verify_all = len(all_files) <= opts.sample_limit
-    sizes: Counter[tuple[int, int]] = Counter()
-    modes: Counter[str] = Counter()
-    skipped: list[Skipped] = []
-    for file in sample:
-        try:
-            width, height, mode, _ = _open_header(file)
-            if verify_all:
-                _verify(file)
-        except Exception as exc:  # noqa: BLE001 - any decoder failure means the file is unusable
-            skipped.append(Skipped(str(file), _reason(exc)))
-            continue
-        sizes[(height, width)] += 1
-        modes[mode] += 1
+    sample = all_files if verify_all else random.Random(0).sample(all_files, opts.sample_limit)
+    sizes, modes, skipped = _read_headers(sample, verify_all)
     bad = {s.file for s in skipped}
     counts = {name: sum(str(f) not in bad for f in files) for name, files in classes.items()}
     usable = sum(counts.values())
@@ -186,16 +174,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
             "temporal": "each sample is one still image; the order of files carries no meaning",
         },
     )
-    notes = []
-    if single:
-        notes.append(f"classes with a single image: {', '.join(single)}; their metrics are unreliable")
-    if empty:
-        notes.append(f"classes with no readable image were dropped: {', '.join(empty)}")
-    if not verify_all:
-        notes.append("large folder: headers were sampled; unreadable files found while training are skipped")
-    if locked:
-        names = ", ".join(Path(s.file).name for s in locked)
-        notes.append(f"class folders that could not be read were skipped: {names}")
+    notes = _notes(single, empty, verify_all, locked) + link_notes(root, set(classes))
     return DatasetProfile(
         path=str(path),
         name=path.resolve().name,
@@ -211,6 +190,44 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         skipped=locked + skipped,
         notes=notes,
     )
+
+
+def _read_headers(sample: list[Path], verify: bool) -> tuple[Counter, Counter, list[Skipped]]:
+    """Sizes (height, width) and Pillow modes of the readable files, and the unreadable ones as skipped.
+
+    Args:
+        sample: Image files to open.
+        verify: Decode every file fully (small folders), not just its header.
+    """
+    sizes: Counter[tuple[int, int]] = Counter()
+    modes: Counter[str] = Counter()
+    skipped: list[Skipped] = []
+    for file in sample:
+        try:
+            width, height, mode, _ = _open_header(file)
+            if verify:
+                _verify(file)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure means the file is unusable
+            skipped.append(Skipped(str(file), _reason(exc)))
+            continue
+        sizes[(height, width)] += 1
+        modes[mode] += 1
+    return sizes, modes, skipped
+
+
+def _notes(single: list[str], empty: list[str], verified: bool, locked: list[Skipped]) -> list[str]:
+    """Profile notes on thin, dropped and unreadable classes, and on sampling."""
+    notes = []
+    if single:
+        notes.append(f"classes with a single image: {', '.join(single)}; their metrics are unreliable")
+    if empty:
+        notes.append(f"classes with no readable image were dropped: {', '.join(empty)}")
+    if not verified:
+        notes.append("large folder: headers were sampled; unreadable files found while training are skipped")
+    if locked:
+        names = ", ".join(Path(s.file).name for s in locked)
+        notes.append(f"class folders that could not be read were skipped: {names}")
+    return notes
 
 
 def _spread(values: list[int]) -> dict[str, float]:

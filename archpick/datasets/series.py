@@ -117,27 +117,48 @@ def detect_time_column(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo]) -
 
 
 def _offsets(stamps: pd.Series, is_datetime: bool) -> np.ndarray:
-    """Time since the first stamp: nanoseconds for datetimes (any resolution), raw units for numbers."""
+    """Time since the first stamp: seconds for datetimes, raw units for numbers.
+
+    Datetimes are counted in whole microseconds, so spans of centuries (and years before 1677, where
+    pandas' nanoseconds end) do not overflow.
+    """
     if is_datetime:
-        return ((stamps - stamps.iloc[0]) / pd.Timedelta(1, unit="ns")).to_numpy(np.float64)
+        micros = stamps.to_numpy().astype("datetime64[us]").astype(np.int64)
+        return (micros - micros[0]) / 1e6
     values = stamps.to_numpy(np.float64)
     return values - values[0]
 
 
+def _duration(seconds: float) -> str:
+    """A time step as pandas writes a Timedelta ("0 days 00:15:00"), in days beyond its range."""
+    try:
+        return str(pd.Timedelta(int(round(seconds * 1e6)), unit="us"))
+    except (OverflowError, ValueError):
+        return f"{seconds / 86400:g} days"
+
+
+def _at(first: pd.Timestamp, seconds: np.ndarray) -> pd.DatetimeIndex:
+    """The times `seconds` after `first` (microsecond resolution, any century)."""
+    start = np.datetime64(first.to_datetime64(), "us")
+    return pd.DatetimeIndex(start + np.rint(np.asarray(seconds) * 1e6).astype(np.int64).astype("timedelta64[us]"))
+
+
 def _frequency(stamps: pd.Series, is_datetime: bool) -> tuple[str, str | None, float, int | None]:
-    """(words, calendar period alias or None, step, season prior) for increasing time stamps."""
+    """(words, calendar period alias or None, step, season prior) for increasing time stamps.
+
+    The step is in seconds for datetimes, in the column's units for numbers.
+    """
     step = float(np.median(np.diff(_offsets(stamps, is_datetime))))
     if not is_datetime:
         return f"step {step:g}", None, step, None
-    days = step / 86400e9
+    days = step / 86400
     for low, high, name, alias, prior in _CALENDAR:
         if low <= days <= high:
             return name, alias, step, prior
-    seconds = step / 1e9
     for exact, (name, prior) in _FIXED.items():
-        if math.isclose(seconds, exact):
+        if math.isclose(step, exact):
             return name, None, step, prior
-    return f"every {pd.Timedelta(int(step), unit='ns')}", None, step, None
+    return f"every {_duration(step)}", None, step, None
 
 
 def _positions(stamps: pd.Series, is_datetime: bool, alias: str | None, step: float) -> np.ndarray:
@@ -156,7 +177,7 @@ def _grid_times(
     if alias is not None:
         grid = list(pd.period_range(pd.Period(first, freq=alias), periods=length, freq=alias).to_timestamp())
     elif is_datetime:
-        grid = list(first + pd.to_timedelta(np.rint(np.arange(length) * step), unit="ns"))
+        grid = list(_at(first, np.arange(length) * step))
     else:
         grid = list(float(first) + np.arange(length) * step)
     for pos, stamp in zip(positions, stamps, strict=True):
@@ -195,7 +216,7 @@ def _regularise(stamps: pd.Series, values: np.ndarray, is_datetime: bool, time_c
     if alias is None and not _is_regular(offsets, step):
         if offsets[-1] / step > 4 * len(offsets):  # bursts of close stamps: use the mean step instead
             step = offsets[-1] / (len(offsets) - 1)
-            frequency = f"every {pd.Timedelta(int(step), unit='ns')}" if is_datetime else f"step {step:g}"
+            frequency = f"every {_duration(step)}" if is_datetime else f"step {step:g}"
             prior = None
         grid = np.arange(0.0, offsets[-1] + step / 2, step)
         out = np.full((len(grid), values.shape[1]), np.nan)
@@ -205,11 +226,11 @@ def _regularise(stamps: pd.Series, values: np.ndarray, is_datetime: bool, time_c
                 out[:, j] = np.interp(grid, offsets[ok], values[ok, j])
         first = stamps.iloc[0]
         if is_datetime:
-            times = [t.isoformat() for t in first + pd.to_timedelta(np.rint(grid), unit="ns")]
+            times = [t.isoformat() for t in _at(first, grid)]
         else:
             times = [f"{float(first) + g:g}" for g in grid]
         steps = np.diff(offsets)
-        lo, hi = (pd.Timedelta(int(v), unit="ns") if is_datetime else f"{v:g}" for v in (steps.min(), steps.max()))
+        lo, hi = (_duration(v) if is_datetime else f"{v:g}" for v in (steps.min(), steps.max()))
         note = (
             f"irregular sampling in {time_column!r} (steps from {lo} to {hi}): resampled {len(offsets)} rows "
             f"to {len(grid)} regular steps ({frequency}) by linear interpolation"
@@ -238,6 +259,44 @@ def _regularise(stamps: pd.Series, values: np.ndarray, is_datetime: bool, time_c
     return _Grid(values, times, frequency, prior, gaps, notes)
 
 
+def _read_stamps(
+    frame: pd.DataFrame, time_column: str | None, path: Path | str
+) -> tuple[pd.DataFrame, pd.Series | None, bool, list[str]]:
+    """Parse the time column; drop rows without a readable time and all but the last of duplicate times.
+
+    Returns:
+        (the remaining rows, their times or None for row order, whether the times are datetimes, notes).
+
+    Raises:
+        DataError: A missing time column, or one without a single readable time.
+    """
+    if time_column is None:
+        return frame, None, False, []
+    if time_column not in frame.columns:
+        raise DataError(f"time column {time_column!r} is missing; check the file", path=path)
+    notes: list[str] = []
+    column = frame[time_column]
+    is_datetime = cols.classify_column(column).kind == "datetime"
+    stamps = cols.as_datetime(column) if is_datetime else cols.as_numeric(column)
+    bad = stamps.isna() if is_datetime else ~np.isfinite(stamps)
+    if bad.all():
+        raise DataError(
+            f"the time column {time_column!r} holds no readable times; fix it or pass --kind table", path=path
+        )
+    if is_datetime and cols.has_utc_offsets(column):
+        notes.append(
+            f"times in {time_column!r} carry UTC offsets: read as UTC, so a daylight-saving change keeps steps even"
+        )
+    if bad.any():
+        notes.append(f"dropped {int(bad.sum())} rows whose time in {time_column!r} could not be read")
+        frame, stamps = frame[~bad].reset_index(drop=True), stamps[~bad].reset_index(drop=True)
+    dup = stamps.duplicated(keep="last")
+    if dup.any():
+        notes.append(f"{int(dup.sum())} duplicate times in {time_column!r}: kept the last row of each")
+        frame, stamps = frame[~dup].reset_index(drop=True), stamps[~dup].reset_index(drop=True)
+    return frame, stamps, is_datetime, notes
+
+
 def prepare(frame: pd.DataFrame, time_column: str | None, target: str | None, path: Path | str) -> PreparedSeries:
     """Order, de-duplicate, regularise and impute a series table.
 
@@ -253,30 +312,7 @@ def prepare(frame: pd.DataFrame, time_column: str | None, target: str | None, pa
     Raises:
         DataError: No numeric column, a missing or non-numeric target, or more than half the target missing.
     """
-    notes: list[str] = []
-    frame = frame.reset_index(drop=True)
-    is_datetime = False
-    stamps: pd.Series | None = None
-    if time_column is not None:
-        if time_column not in frame.columns:
-            raise DataError(f"time column {time_column!r} is missing; check the file", path=path)
-        info = cols.classify_column(frame[time_column])
-        is_datetime = info.kind == "datetime"
-        stamps = cols.as_datetime(frame[time_column]) if is_datetime else cols.as_numeric(frame[time_column])
-        bad = stamps.isna() if is_datetime else ~np.isfinite(stamps)
-        if bad.all():
-            raise DataError(
-                f"the time column {time_column!r} holds no readable times; fix it or pass --kind table",
-                path=path,
-            )
-        if bad.any():
-            notes.append(f"dropped {int(bad.sum())} rows whose time in {time_column!r} could not be read")
-            frame, stamps = frame[~bad].reset_index(drop=True), stamps[~bad].reset_index(drop=True)
-        dup = stamps.duplicated(keep="last")
-        if dup.any():
-            notes.append(f"{int(dup.sum())} duplicate times in {time_column!r}: kept the last row of each")
-            frame, stamps = frame[~dup].reset_index(drop=True), stamps[~dup].reset_index(drop=True)
-
+    frame, stamps, is_datetime, notes = _read_stamps(frame.reset_index(drop=True), time_column, path)
     value_columns, dropped = [], []
     for name in frame.columns:
         if name == time_column:

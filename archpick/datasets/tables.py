@@ -6,9 +6,11 @@ Decision, in order (each overridable with --kind):
 2. a series id column (named like id/series/sample), an order column (datetime or named like time/step)
    and a label constant within each series -> sequence classification (source "long-csv");
 3. a time column (datetime, or numeric named like time, or increasing years) with numeric values and no
-   column named like a label -> forecasting (series.py, source "series-csv"); a lone numeric column is a
-   series in row order;
-4. otherwise a feature table (source "table-csv"): numeric columns are the features.
+   column named like a label -> forecasting (series.py, source "series-csv"); so too when the column named
+   like a label is the only numeric one (`date,target`) or under Prophet's names (`ds`, `y`); a lone
+   numeric column is a series in row order;
+4. otherwise a feature table (source "table-csv"): numeric columns are the features. A table without
+   one is refused with the fix that fits: --kind timeseries beside dates, --target for a guessed label.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class Choice:
     id_column: str | None = None
     order_column: str | None = None
     reason: str = ""
+    label_guessed: bool = False
 
 
 def _text_choice(
@@ -188,11 +191,25 @@ def _long_choice(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: 
     return None
 
 
+def _forecast_target(numeric: list[str], named: str, time_column: str) -> bool:
+    """True when a column named like a label is what a time column's table forecasts.
+
+    So it is when nothing else could be a feature (`date,target`), or under Prophet's names (`ds`, `y`).
+    """
+    if named not in numeric:
+        return False
+    features = [c for c in numeric if c != named and not cols.is_id_name(c)]
+    return not features or (time_column.lower() == "ds" and named.lower() == "y")
+
+
 def _series_choice(
     frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], named: str | None, opts: DataOptions
 ) -> Choice | None:
     time_column, why = series_mod.detect_time_column(frame, infos)
     if opts.kind == "timeseries":
+        dates = [c for c, i in infos.items() if i.kind == "datetime"]
+        if time_column is None and dates:  # too many repeated times to be found alone: prepare keeps the last
+            time_column, why = dates[0], f"datetime column {dates[0]!r} (--kind timeseries)"
         return Choice("timeseries", time_column=time_column, reason=why)
     numeric = [c for c, i in infos.items() if i.kind == "numeric" and c != time_column]
     if len(frame.columns) == 1 and numeric:
@@ -202,7 +219,9 @@ def _series_choice(
     if opts.target is not None:
         return Choice("timeseries", time_column=time_column, reason=why) if named in numeric else None
     if named is not None:
-        return None
+        if not _forecast_target(numeric, named, time_column):
+            return None
+        return Choice("timeseries", time_column=time_column, reason=f"{why}; {named!r} is the series to forecast")
     last = [c for c in frame.columns if c != time_column][-1]
     return Choice("timeseries", time_column=time_column, reason=why) if last in numeric else None
 
@@ -229,7 +248,9 @@ def choose(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], opts: DataOpt
         choice = _series_choice(frame, infos, named, opts)
         if choice is not None:
             return choice
-    return Choice("table", label=label, reason="no free text, no time column, no series id")
+    return Choice(
+        "table", label=label, reason="no free text, no time column, no series id", label_guessed=named is None
+    )
 
 
 def profile(path: Path, opts: DataOptions) -> DatasetProfile:
@@ -266,6 +287,24 @@ def _features(infos: dict[str, cols.ColumnInfo], target: str) -> tuple[list[str]
     return features, dropped
 
 
+def _no_feature_fixes(
+    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, dropped: dict[str, list[str]]
+) -> list[str]:
+    """What a user can do about a table without a numeric feature column, most specific first."""
+    target = str(choice.label)
+    others = [c for c in frame.columns if c != target]
+    dates = dropped.get("datetime", [])
+    unread = [c for c in others if c not in dates and cols.looks_like_dates(frame[c])]
+    if infos[target].kind == "numeric" and dates:
+        return [f"pass --kind timeseries to forecast {target!r} over {dates[0]!r}"]
+    if infos[target].kind == "numeric" and unread:
+        return [f"write the dates in {unread[0]!r} as YYYY-MM-DD, or pass --kind timeseries to forecast in row order"]
+    fixes = ["name the label column with --target"] if choice.label_guessed else []
+    if any(infos[c].kind in ("categorical", "text", "id") and c not in unread for c in others):
+        fixes.append("encode categories as numbers, or pass --kind text for free text")
+    return fixes or ["add numeric feature columns"]
+
+
 def _rows_with_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     values = frame[target]
     present = values.notna() & (values.astype("string").str.strip().fillna("") != "")
@@ -280,8 +319,8 @@ def _profile_table(
     if not features:
         kinds = ", ".join(f"{k}: {', '.join(v[:4])}" for k, v in dropped.items()) or "none"
         raise DataError(
-            f"no numeric feature column besides the target {target!r} ({kinds}); encode "
-            "categories as numbers, or pass --kind text for free text",
+            f"no numeric feature column besides the target {target!r} ({kinds}); "
+            + ", or ".join(_no_feature_fixes(frame, infos, choice, dropped)),
             path=file,
         )
     rows = _rows_with_target(frame, target)
@@ -309,7 +348,7 @@ def _profile_table(
     classes: dict[str, int] = {}
     if task == "classification":
         _, _, (classes, *_) = cols.encode_labels(rows[target], [] if test_rows is None else test_rows[target])
-        cols.check_classes(classes, f"target column {target!r}", file)
+        cols.check_classes(classes, f"target column {target!r}", file, guessed=choice.label_guessed)
     x = cols.numeric_matrix(rows, features)
     n_missing = int(np.isnan(x).sum())
     if n_missing:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from archpick.datasets import columns as cols
-from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.base import Bundle, DataOptions, is_hidden, link_notes, split_roots, sub_folders
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -24,7 +24,6 @@ TEXT_SUFFIXES = frozenset({".txt"})
 LONG_DOCUMENT_WORDS = 200
 """Median document length (words) from which documents count as long (Conv1D -> LSTM hybrid)."""
 
-SPLIT_NAMES = {"train": ("train", "training"), "test": ("test", "testing")}
 _TOKEN = re.compile(r"\w+")
 _PEEK = 50
 
@@ -58,20 +57,19 @@ def _is_class_dir(folder: Path) -> bool:
 
 def _class_layout(folder: Path) -> list[Path] | None:
     """The class folders under `folder` when every non-empty sub-folder is one, else None."""
-    dirs = [p for p in _entries(folder) if p.is_dir()]
+    dirs = sub_folders(folder)[0]
     classes = [d for d in dirs if _is_class_dir(d)]
     others = [d for d in dirs if d not in classes and _entries(d)]
     return classes if classes and not others else None
 
 
 def _split_dirs(folder: Path) -> dict[str, Path] | None:
-    """{"train": dir, "test": dir} when the folder holds train/ and test/ (any case), else None."""
-    found: dict[str, Path] = {}
-    for d in _entries(folder):
-        for part, names in SPLIT_NAMES.items():
-            if d.is_dir() and d.name.lower() in names:
-                found[part] = d
-    return found if set(found) == {"train", "test"} else None
+    """{"train": dir, "test": dir} when the folder holds train/ and test/ (any case), else None.
+
+    Single-folder wrappers inside each split are descended (train/docs/pos -> train/docs).
+    """
+    train, test = split_roots(folder)
+    return None if test is None else {"train": train, "test": test}
 
 
 def sniff(path: Path) -> bool:
@@ -225,7 +223,7 @@ def profile_folder(path: Path, opts: DataOptions) -> DatasetProfile:
             "empty_documents": sum(s.reason == "empty document" for s in skipped),
         }
     )
-    notes = []
+    notes = link_notes(parts["train"], set(train))
     if non_utf8:
         notes.append(
             f"{non_utf8} of {len(sample_files)} sampled documents are not UTF-8: decoded with replacement characters"

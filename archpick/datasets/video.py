@@ -29,10 +29,19 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from archpick.datasets.base import Bundle, DataOptions, is_hidden, safe_check, split_roots
+from archpick.datasets.base import (
+    Bundle,
+    DataOptions,
+    is_hidden,
+    link_notes,
+    safe_check,
+    split_roots,
+    sub_folders,
+)
 from archpick.datasets.frames import (
     FRAME_SUFFIXES,
     RESIZE_NOTE,
@@ -83,7 +92,7 @@ def _entries(path: Path) -> list[os.DirEntry]:
 
 
 def _subdirs(path: Path) -> list[Path]:
-    return [Path(e.path) for e in _entries(path) if safe_check(e.is_dir)]
+    return sub_folders(path)[0]
 
 
 def _class_kind(folder: Path) -> str:
@@ -199,6 +208,85 @@ def _spread(values: list[float], digits: int = 3) -> dict[str, float] | None:
     }
 
 
+def _probe(sample: list[Path], path: Path) -> tuple[list[ClipInfo], list[Skipped]]:
+    """Container metadata of the sampled clips, and the unreadable ones as skipped.
+
+    Raises:
+        DataError: No sampled clip, or fewer than half of them, could be read.
+    """
+    infos: list[ClipInfo] = []
+    skipped: list[Skipped] = []
+    for clip in sample:
+        try:
+            infos.append(probe_clip(clip, validate=True))
+        except ClipError as exc:
+            skipped.append(Skipped(str(clip), exc.reason))
+    if not infos:
+        first = skipped[0]
+        raise DataError(
+            f"none of the {len(sample)} clips opened could be read (first: {first.file}: {first.reason}); "
+            "check they are videos, or re-encode them (e.g. ffmpeg -i in.avi out.mp4)", path)
+    if len(skipped) > len(sample) / 2:
+        first = skipped[0]
+        raise DataError(
+            f"{len(skipped)} of {len(sample)} sampled clips could not be read (first: {first.file}: "
+            f"{first.reason}); fix or remove them", path)
+    return infos, skipped
+
+
+def _folder_notes(layout: _Layout, empty: list[str], sampled: int, n_clips: int) -> list[str]:
+    """Profile notes on dropped classes, sampling and files that are not clips."""
+    notes = []
+    if empty:
+        notes.append(f"classes with no readable clip were dropped: {', '.join(empty)}")
+    if sampled < n_clips:
+        notes.append(f"large folder: {sampled} of {n_clips} clips were opened; unreadable clips found "
+                     "while loading are skipped")
+    if layout.ignored:
+        notes.append(f"{layout.ignored} files in class folders are not clips and were ignored")
+    return notes
+
+
+def _check_layout(layout: _Layout) -> None:
+    """Refuse a layout without clips, with one class, or with test classes that have no training clips."""
+    if not layout.train:
+        raise DataError(
+            "no video files or frame folders in class sub-folders; put clips (mp4/avi/mov/mkv/webm/gif) "
+            "or folders of png/jpg frames in one sub-folder per class", layout.train_root)
+    if len(layout.train) < 2:
+        only = next(iter(layout.train))
+        raise DataError(
+            f"only one class ({only!r}) has clips; add a sub-folder of clips per class, at least two classes",
+            layout.train_root)
+    unknown = sorted(set(layout.test) - set(layout.train))
+    if unknown:
+        raise DataError(
+            f"test/ has classes with no training clips ({', '.join(unknown)}); add them under train/ or "
+            "remove them from test/", layout.test_root)
+
+
+def _structure(facts: dict[str, Any], frame_counts: list[int], fps: list[float], resolutions: Counter,
+               all_frame_folders: bool) -> Structure:
+    """Spatial and temporal flags with their evidence, from the profile's facts and the sampled clips."""
+    frames, size = facts["frames"], facts["size"]
+    median_frames = int(statistics.median(frame_counts)) if frame_counts else None
+    colour = "greyscale" if facts["channels"] == 1 else "RGB"
+    common = resolutions.most_common(1)[0][0]
+    distinct = f", {len(resolutions)} distinct sizes" if len(resolutions) > 1 else ""
+    rate = f" at {statistics.median(fps):g} fps" if fps else ""
+    length = f"{median_frames} frames" if median_frames else "an unknown number of frames"
+    what = "frame folders" if all_frame_folders else "clips"
+    return Structure(
+        spatial=True,
+        temporal=True,
+        evidence={
+            "spatial": f"frames of {common} {colour}{distinct}"
+            + ("" if resolutions.keys() == {f"{size}x{size}"} else f" (resized to {size}x{size})"),
+            "temporal": f"{what} of {length}{rate} (median); {frames} frames per clip are sampled",
+        },
+    )
+
+
 def _check_options(opts: DataOptions) -> None:
     if opts.frames is not None and opts.frames < 1:
         raise OptionError(f"--frames must be at least 1, got {opts.frames}")
@@ -242,40 +330,9 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     path = Path(path)
     layout = _scan(path)
     where = layout.train_root
-    if not layout.train:
-        raise DataError(
-            "no video files or frame folders in class sub-folders; put clips (mp4/avi/mov/mkv/webm/gif) "
-            "or folders of png/jpg frames in one sub-folder per class", where)
-    if len(layout.train) < 2:
-        only = next(iter(layout.train))
-        raise DataError(
-            f"only one class ({only!r}) has clips; add a sub-folder of clips per class, at least two classes",
-            where)
-    unknown = sorted(set(layout.test) - set(layout.train))
-    if unknown:
-        raise DataError(
-            f"test/ has classes with no training clips ({', '.join(unknown)}); add them under train/ or "
-            "remove them from test/", layout.test_root)
-
+    _check_layout(layout)
     sample = _sample(layout, max(1, opts.sample_limit))
-    infos: list[ClipInfo] = []
-    skipped: list[Skipped] = []
-    for clip in sample:
-        try:
-            infos.append(probe_clip(clip, validate=True))
-        except ClipError as exc:
-            skipped.append(Skipped(str(clip), exc.reason))
-    if not infos:
-        first = skipped[0]
-        raise DataError(
-            f"none of the {len(sample)} clips opened could be read (first: {first.file}: {first.reason}); "
-            "check they are videos, or re-encode them (e.g. ffmpeg -i in.avi out.mp4)", path)
-    if len(skipped) > len(sample) / 2:
-        first = skipped[0]
-        raise DataError(
-            f"{len(skipped)} of {len(sample)} sampled clips could not be read (first: {first.file}: "
-            f"{first.reason}); fix or remove them", path)
-
+    infos, skipped = _probe(sample, path)
     bad = {s.file for s in skipped}
     counts = {name: sum(str(c) not in bad for c in clips) for name, clips in layout.train.items()}
     empty = sorted(name for name, n in counts.items() if n == 0)
@@ -318,22 +375,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         "n_clips": n_clips,
         "ignored_files": layout.ignored,
     }
-    median_frames = int(statistics.median(frame_counts)) if frame_counts else None
-    colour = "greyscale" if channels == 1 else "RGB"
-    common = resolutions.most_common(1)[0][0]
-    distinct = f", {len(resolutions)} distinct sizes" if len(resolutions) > 1 else ""
-    rate = f" at {statistics.median(fps):g} fps" if fps else ""
-    length = f"{median_frames} frames" if median_frames else "an unknown number of frames"
-    what = "frame folders" if all_frame_folders else "clips"
-    structure = Structure(
-        spatial=True,
-        temporal=True,
-        evidence={
-            "spatial": f"frames of {common} {colour}{distinct}"
-            + ("" if resolutions.keys() == {f"{size}x{size}"} else f" (resized to {size}x{size})"),
-            "temporal": f"{what} of {length}{rate} (median); {frames} frames per clip are sampled",
-        },
-    )
+    structure = _structure(facts, frame_counts, fps, resolutions, all_frame_folders)
     notes = [SAMPLING_NOTE.format(frames=frames), RESIZE_NOTE.format(size=size)]
     if short:
         notes.append(
@@ -341,13 +383,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         )
     if channels == 1:
         notes.append("all sampled clips are greyscale; frames are decoded to 3 identical RGB channels")
-    if empty:
-        notes.append(f"classes with no readable clip were dropped: {', '.join(empty)}")
-    if len(sample) < n_clips:
-        notes.append(f"large folder: {len(sample)} of {n_clips} clips were opened; unreadable clips found "
-                     "while loading are skipped")
-    if layout.ignored:
-        notes.append(f"{layout.ignored} files in class folders are not clips and were ignored")
+    notes += _folder_notes(layout, empty, len(sample), n_clips) + link_notes(where, set(classes))
     return DatasetProfile(
         path=str(path),
         name=path.resolve().name,
