@@ -101,7 +101,8 @@ def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, o
     """Pick, train and assemble the model to export.
 
     Small data: the finalists are scored by k-fold cross-validation on train + validation (the race is decided
-    on these scores), the winner is refitted on all of it, and its fold models and refit are averaged. Large
+    on these scores), the winner is refitted on all of it, several times with different seeds where the time
+    allows (else its fold models join the refit), and the models are averaged. Large
     data, or no budget for folds: the best trials of the winning family are averaged when that helps on the
     validation split.
 
@@ -141,7 +142,7 @@ def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, o
                                     sel.fold_indices)
             facts["baseline_check"] = check
             return Choice(family, cand.variant, cand.trial, model, sel.refit,
-                          f"ensemble of the {sel.folds} fold models and the refit on train + validation",
+                          f"ensemble of {sel.ensemble_of}",
                           len(sel.members), _loser_prefix(check) + line, facts, notes)
         refit = _refit_fallback(cands[0], prep, budget, seed, notes)
         if refit is not None:

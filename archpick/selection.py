@@ -135,7 +135,9 @@ class Selection:
     Attributes:
         folds: k (0 when nothing was cross-validated).
         scores: One CVScore per cross-validated finalist, in finalist order.
-        members: The winner's fold models and its refit, averaged by `average_models`.
+        members: Models averaged by `average_models`: the winner's refits with different seeds, or, with no time
+            for a second refit, its fold models and its refit.
+        ensemble_of: What `members` are, in words.
         refit: The winner refitted on all of train + validation.
         notes: What was skipped and why.
         seconds: Seconds spent.
@@ -146,6 +148,7 @@ class Selection:
     folds: int = 0
     scores: list[CVScore] = field(default_factory=list)
     members: list[keras.Model] = field(default_factory=list)
+    ensemble_of: str = ""
     refit: keras.Model | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -206,14 +209,34 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     winner = out.winner = choose(out.scores)
     cand = next(c for c in finalists if c.family == winner)
     left = started + budget - time.monotonic()
+    refit_started = time.monotonic()
     out.refit, _ = train_configuration(cand, make(x, y, True), cand.epochs, max(left, costs[0]), seed)
-    out.members = models[winner] + [out.refit]
+    refits = _more_refits(cand, make(x, y, True), out.refit, time.monotonic() - refit_started,
+                          started + budget, k + 1, seed)
+    if len(refits) > 1:
+        out.members, out.ensemble_of = refits, f"{len(refits)} refits on train + validation (seeds differ)"
+    else:
+        out.members, out.ensemble_of = models[winner] + [out.refit], f"the {k} fold models and the refit"
     for family, kept in models.items():
         if family != winner:
             kept.clear()
     gc.collect()
     out.seconds = time.monotonic() - started
     return out
+
+
+def _more_refits(cand: Candidate, data, first: keras.Model, seconds: float, deadline: float, most: int,
+                 seed: int) -> list[keras.Model]:
+    """The first refit and more of it with other seeds while the budget pays for one more each time.
+
+    Refits on all of train + validation make a better ensemble than fold models trained on (k-1)/k of it
+    (InceptionTime averages five such networks); with time for no second refit, the fold models are used.
+    """
+    refits = [first]
+    while len(refits) < most and deadline - time.monotonic() > 1.5 * seconds + 1.0:
+        model, _ = train_configuration(cand, data, cand.epochs, 2 * seconds + 1.0, seed + 7919 * len(refits))
+        refits.append(model)
+    return refits
 
 
 def greedy_ensemble(preds: list[np.ndarray], y: np.ndarray, classification: bool,

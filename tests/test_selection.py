@@ -25,6 +25,7 @@ from archpick.search import TrialRecorder, stop_reason
 from archpick.selection import (
     Candidate,
     CVScore,
+    _more_refits,
     average_models,
     cross_validate,
     fold_indices,
@@ -138,13 +139,17 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     hp.values["block"] = "rocket"
     hm.build(hp)  # registers the rocket's conditional hyperparameters
     hp.values["rocket_features"] = 2000
-    hp.values["learning_rate"] = 1e-2  # the search's first MiniRocket trial
+    hp.values["learning_rate"] = 1e-3  # the search's first MiniRocket trial
     cand = Candidate("cnn", hm.variant, "cnn-000", hm, hp, epochs=60, seconds=3.0)
     x_all = np.concatenate([prep.x_train, prep.x_val])
     y_all = np.concatenate([prep.y_train, prep.y_val])
     sel = cross_validate([cand], x_all, y_all, prep.make, budget=600.0, seed=0, classification=True,
                          n_train=len(prep.x_train), choose=lambda scores: scores[0].family)
-    assert sel.folds == 5 and sel.winner == "cnn" and len(sel.members) == 6 and sel.refit is sel.members[-1]
+    # Time for more refits: the ensemble is six refits on all the data (seeds differ), not the fold models.
+    assert sel.folds == 5 and sel.winner == "cnn" and len(sel.members) == 6 and sel.refit is sel.members[0]
+    assert sel.ensemble_of.startswith("6 refits")
+    data = prep.make(x_all, y_all, True)
+    assert _more_refits(cand, data, sel.refit, 100.0, time.monotonic() + 10, 6, 0) == [sel.refit]  # no time
     score = sel.scores[0]
     assert len(score.folds) == 5 and all(0.0 <= v <= 1.0 for v in score.folds)
     held = np.concatenate([h for _, h in sel.fold_indices])
