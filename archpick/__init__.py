@@ -62,7 +62,7 @@ def recommend(path_or_profile: Any, **data_options: Any):
     return walk(profile)
 
 
-def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials: int | None = None,
+def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_trials: int | None = None,
         max_epochs: int | None = None, seed: int = 0,
         out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
         resume: str | Path | None = None, device: str = "auto", precision: str = "auto", runs_root: str | Path = "runs",
@@ -71,15 +71,15 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     """Inspect, recommend, race the families within a wall-clock budget, export and report.
 
     Args:
-        path: A dataset or a folder of datasets.
+        path: A dataset or a folder of datasets (None with `resume`: the data the run recorded).
         time_budget: Wall-clock budget ("3m", "90s", seconds); default 5 minutes (8 for a folder of datasets).
         max_trials: Upper bound on trials per family.
         max_epochs: Upper bound on epochs per trial (default: the regime's; the time cap usually binds first).
         seed: Random seed (splits, initialisation, search).
         out: Run directory (default runs/<dataset>-<timestamp>).
         families: None (recommended + runner-up), "recommended", or e.g. "cnn,rnn".
-        overwrite: Replace an existing, non-empty `out`.
-        resume: An interrupted run directory to continue.
+        overwrite: Replace an existing run directory `out` (never one another process is writing).
+        resume: An interrupted run directory to continue on `path` (a complete run is refused).
         device: "auto", "cpu" or "gpu".
         precision: "auto" (mixed_float16 on GPUs of compute capability >= 7.0), "mixed" or "float32".
         runs_root: Parent folder of default run directories.
@@ -102,12 +102,19 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
                       families=families, overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
                       mixed_precision=precision_mode(precision),
                       verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options))
+    recorded = None
     if resume is not None:
-        from archpick.run import load_run as _load
+        from archpick.run import check_resumable
 
-        _load(resume)  # raises a one-line error when it is not a run directory
-        path = previous_path(resume) or path
+        recorded = check_resumable(resume)  # one-line errors: not a run, complete already, damaged state files
+        path = recorded.data_path(path)
+    elif path is None:
+        from archpick.errors import OptionError
+
+        raise OptionError("give the data to fit: archpick fit PATH (or continue a run: --resume RUN_DIR)")
     profile = inspect(path, **data_options)
+    if recorded is not None:
+        recorded.check_same(profile.modality, profile.n_samples, path)
     if profile.modality == "collection":
         from archpick.collection import fit_collection
 
@@ -115,17 +122,6 @@ def fit(path: str | Path, time_budget: str | float | None = None, *, max_trials:
     from archpick.runner import fit_profile
 
     return fit_profile(profile, opts, progress)
-
-
-def previous_path(run_dir: str | Path) -> str | None:
-    """The dataset path recorded in a run directory's profile.json, if any."""
-    import json
-
-    file = Path(run_dir) / "profile.json"
-    if not file.exists():
-        return None
-    data = json.loads(file.read_text())
-    return data.get("resolved_path") or data.get("path")
 
 
 def load_run(path: str | Path):

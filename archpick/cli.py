@@ -23,7 +23,8 @@ KINDS = click.Choice(["image", "video", "text", "sequence", "timeseries", "table
 
 
 def handle_errors(func):
-    """Turn ArchpickError into one line on stderr and its exit code (a traceback only with -v)."""
+    """One line on stderr instead of a traceback (which only -v shows): an ArchpickError with its exit code (2 for
+    bad input), and, as a last resort, any unexpected exception with exit code 1 and a request to report it."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -39,8 +40,30 @@ def handle_errors(func):
             click.echo("interrupted: the run directory is marked incomplete; continue with --resume RUN_DIR",
                        err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last resort: no traceback reaches a user without -v
+            if verbose:
+                raise
+            click.echo(f"error: {_inputs(kwargs)}: unexpected {type(exc).__name__}: {_one_line(exc)}; this is a "
+                       "bug in archpick: run the command again with -v and report the traceback", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+def _inputs(params: dict[str, Any]) -> str:
+    """The input a command was given (data, run directory, files), for the last-resort error line."""
+    names = [params.get(key) for key in ("path", "resume", "run_dir")] + list(params.get("files") or ())
+    names = [str(name) for name in names if name is not None]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return shown or click.get_current_context().info_name or "archpick"
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line, shortened to `limit` characters."""
+    text = " ".join(str(exc).split()) or "(no message)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def verbosity(func):
@@ -183,7 +206,7 @@ class RichProgress:
 
 
 @main.command()
-@click.argument("path", type=PATH)
+@click.argument("path", type=PATH, required=False)
 @click.option("--time", "time_budget", help="Wall-clock budget, e.g. 90s, 3m, 1h (default 5m; 8m for a folder).")
 @click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family.")
 @click.option("--max-epochs", type=click.IntRange(min=1),
@@ -191,8 +214,9 @@ class RichProgress:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--out", type=PATH, help="Run directory (default runs/<dataset>-<time>).")
 @click.option("--families", help="'recommended', or a list such as cnn,rnn (default: recommended + runner-up).")
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
-@click.option("--resume", type=PATH, help="Continue an interrupted run directory.")
+@click.option("--overwrite", is_flag=True, help="Replace the run directory --out (not one still being written).")
+@click.option("--resume", type=PATH,
+              help="Continue an interrupted run directory (on PATH; without PATH, on the data it recorded).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True,
               help="auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.")
@@ -203,8 +227,8 @@ class RichProgress:
 @data_options
 @verbosity
 @handle_errors
-def fit(path: Path, time_budget: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
-    """Inspect, recommend, tune within --time, check the runner-up, export and report."""
+def fit(path: Path | None, time_budget: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+    """Inspect, recommend, tune within --time, check the runner-up, export and report (PATH: the data)."""
     import archpick
 
     data = _data_kwargs(kwargs)
@@ -292,18 +316,14 @@ def worker(path: Path, chief: str, time_budget: str | None, seed: int, families:
 def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: bool) -> None:
     """Show a run (the latest under ./runs by default)."""
     from archpick.errors import RunError
-    from archpick.run import latest_run, load_run
+    from archpick.run import DAMAGED_HINT, REPORT_FILE, latest_run, load_run
 
     result = load_run(run_dir or latest_run(runs))
-    names = {"md": "report.md", "html": "report.html", "json": "report.json"}
-    if "datasets" in result.report:
-        names = {"md": "summary.md", "html": "summary.html", "json": "summary.json"}
     if fmt != "text":
-        file = result.path / names[fmt]
-        if not file.exists():
-            raise RunError(f"has no {names[fmt]} (status: {result.status}); the run did not finish", result.path)
-        click.echo(file.read_text(encoding="utf-8"))
+        click.echo(result.read_form(fmt))
         return
+    if result.complete and not result.report:
+        raise RunError(f"is complete but has no {REPORT_FILE}; {DAMAGED_HINT}", result.path)
     if result.status != "complete":
         out.print(f"[bold yellow]INCOMPLETE run[/] {result.path} (status: {result.status}); results below, if any, "
                   "are partial. Continue it with: archpick fit DATA --resume RUN_DIR")

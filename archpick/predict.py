@@ -3,12 +3,60 @@ model.keras when the run trained without TensorFlow."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from archpick.errors import DataError, RunError
+
+MAX_INPUT_BYTES = 2 * 1024**3  # predict reads at most this much from one file
+
+
+def check_input(file: Path) -> Path:
+    """A readable regular file of bounded size, or a one-line DataError (a FIFO, device or folder would block
+    or mislead the readers).
+
+    Returns:
+        The file.
+    """
+    try:
+        info = file.stat()
+    except FileNotFoundError as exc:
+        raise DataError("does not exist; check the path", file) from exc
+    except OSError as exc:
+        raise DataError(f"cannot be read ({exc.strerror}); check the path and its permissions", file) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError("is a folder; give the files inside it (for example FOLDER/*)", file)
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError("is not a regular file (a pipe, socket or device); save the input to a file and give "
+                        "that", file)
+    if info.st_size > MAX_INPUT_BYTES:
+        raise DataError(f"is {info.st_size / 1024**3:.1f} GiB, more than predict reads from one file "
+                        f"({MAX_INPUT_BYTES // 1024**3} GiB); split it into smaller files", file)
+    if not os.access(file, os.R_OK):
+        raise DataError("cannot be read (permission denied); check its permissions", file)
+    return file
+
+
+def _model_meta(model_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    """The exported model's metadata and class names, validated (one-line RunError when damaged)."""
+    from archpick.export import LABELS_FILE, META_FILE, load_meta
+    from archpick.run import read_json
+
+    hint = "the exported model is damaged: fit the data again with --out RUN_DIR --overwrite"
+    read_json(model_dir / META_FILE, hint)
+    read_json(model_dir / LABELS_FILE, hint)
+    try:
+        meta, labels = load_meta(model_dir)
+        spec = meta["input_spec"]
+        if not isinstance(spec, dict) or not isinstance(spec["kind"], str) or not isinstance(meta["task"], str):
+            raise TypeError("input_spec.kind and task must be strings")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RunError(f"is damaged ({type(exc).__name__}: {exc}); {hint}", model_dir / META_FILE) from exc
+    return meta, labels
 
 
 def _raw_inputs(file: Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
@@ -77,7 +125,6 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
     Returns:
         One dict per input: input, and class + probability (classification) or values.
     """
-    from archpick.export import load_meta
     from archpick.run import load_run
 
     run = load_run(run_dir)
@@ -85,14 +132,12 @@ def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]
     if not (model_dir / "saved_model.pb").exists() and not (model_dir / "model.keras").exists():
         raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?",
                        run_dir)
-    meta, labels = load_meta(model_dir)
+    inputs = [check_input(Path(file)) for file in files]  # before the model loads: a bad file fails fast
+    meta, labels = _model_meta(model_dir)
     spec = meta["input_spec"]
     serve = _server(model_dir, spec)
     out: list[dict[str, Any]] = []
-    for file in files:
-        file = Path(file)
-        if not file.exists():
-            raise DataError("does not exist; check the path", file)
+    for file in inputs:
         for name, raw in _raw_inputs(file, spec):
             batch = np.asarray(raw)[None] if spec["kind"] != "text" else [raw]
             pred = serve(batch)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,8 +145,9 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     Benchmarks call this too, so a hand-written `model.fit` sees exactly archpick's pipeline.
     """
     from archpick import hypermodels
+    from archpick.decoding import DecodeFailures
     from archpick.hypermodels.base import ModelSpec
-    from archpick.pipeline import DecodeFailures, make_dataset
+    from archpick.pipeline import make_dataset
     from archpick.splits import class_notes, split_indices
 
     bundle = datasets.load(profile, opts.data)
@@ -219,7 +221,7 @@ def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy
           trial_cap=None):
     """Search each family in turn; unused budget carries over to the next one."""
     from archpick import hypermodels
-    from archpick.search import search_family
+    from archpick.search import SearchSetup, search_family, serve_family
 
     results, carry = [], 0.0
     for index, leg in enumerate(plan):
@@ -227,12 +229,14 @@ def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy
         stage(f"searching {hm.variant} ({leg.role})" + (f", serving workers on port {base_port + index}"
                                                           if base_port else ""))
         leg_budget = leg.budget + carry
-        result = search_family(hm, prep.train_ds, prep.val_ds, directory=run_dir / "tuner",
-                               budget_seconds=leg_budget, max_trials=opts.max_trials, seed=opts.seed,
-                               resume=resuming, progress=progress, tensorboard=opts.tensorboard,
-                               distribution_strategy=strategy, regime=prep.regime,
-                               trial_cap=trial_cap(leg_budget) if trial_cap else None,
-                               chief_port=base_port + index if base_port else None)
+        setup = SearchSetup(hm, prep.train_ds, prep.val_ds, directory=run_dir / "tuner", budget_seconds=leg_budget,
+                            max_trials=opts.max_trials, seed=opts.seed, regime=prep.regime,
+                            trial_cap=trial_cap(leg_budget) if trial_cap else None, progress=progress,
+                            tensorboard=opts.tensorboard, distribution_strategy=strategy)
+        if base_port:
+            result = serve_family(setup, base_port + index, resume=resuming)
+        else:
+            result = search_family(setup, resume=resuming)
         carry = max(leg_budget - result.seconds, 0.0)
         result.role = leg.role
         results.append(result)
@@ -240,17 +244,24 @@ def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy
 
 
 def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_dir: Path | None = None) -> run.Run:
-    """Fit one (non-collection) dataset and write its run directory.
+    """Fit one (non-collection) dataset and write its run directory, locked against other processes throughout.
 
     Args:
         profile: The dataset profile.
         opts: Fit options.
         progress: Optional progress receiver (see search.Progress), with an optional `stage(text)` method.
-        run_dir: Use this run directory (already created) instead of making one.
+        run_dir: Use this run directory (already created and held by the caller) instead of making one.
 
     Returns:
         The finished Run.
     """
+    with contextlib.ExitStack() as held:
+        return _fit_profile(profile, opts, progress, run_dir, held)
+
+
+def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: Path | None,
+                 held: contextlib.ExitStack) -> run.Run:
+    """`fit_profile`'s work; `held` keeps the run directory's lock until the fit ends."""
     started = time.monotonic()
     budget = opts.time_budget or DEFAULT_BUDGET
     from archpick import backend
@@ -261,10 +272,8 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
 
     resuming = opts.resume is not None
     if run_dir is None:
-        if resuming:
-            run_dir = Path(opts.resume)
-        else:
-            run_dir = run.create_run_dir(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root)
+        run_dir = held.enter_context(run.claim(profile.name, opts.out, profile.path, opts.overwrite,
+                                               opts.runs_root, resume=opts.resume))
     run.mark(run_dir, "running", pid=__import__("os").getpid())
     run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
     stage = getattr(progress, "stage", lambda text: None)

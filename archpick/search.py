@@ -367,100 +367,128 @@ class FamilyResult:
         return None
 
 
-def search_family(
-    hypermodel: ArchHyperModel,
-    train_ds,
-    val_ds,
-    *,
-    directory: Path,
-    budget_seconds: float,
-    max_trials: int | None,
-    seed: int,
-    resume: bool = False,
-    progress: Progress | None = None,
-    tensorboard: bool = True,
-    spent_before: float = 0.0,
-    distribution_strategy=None,
-    chief_port: int | None = None,
-    worker: tuple[str, int, str] | None = None,
-    regime: Regime | None = None,
-    trial_cap: float | None = None,
-) -> FamilyResult:
-    """Tune one family within a budget.
+@dataclass
+class SearchSetup:
+    """What searching one family needs, the same for the local search, the chief and a worker.
 
-    Args:
+    Attributes:
         hypermodel: The family's HyperModel.
-        train_ds: Training tf.data.Dataset.
-        val_ds: Validation tf.data.Dataset.
+        train_ds: Training batches.
+        val_ds: Validation batches.
         directory: Where keras-tuner keeps its state (RUN_DIR/tuner).
         budget_seconds: Wall-clock seconds for this family.
         max_trials: Upper bound on trials (None: as many as the budget allows).
         seed: Base seed.
-        resume: Continue from existing state in `directory`.
+        regime: How trials train and stop (None: the large-data regime).
+        trial_cap: Seconds one trial may run (None: TRIAL_SHARE of the budget, at least MIN_TRIAL_SECONDS).
         progress: Optional progress receiver.
-        tensorboard: Write a TensorBoard log per trial under `directory/<family>/logs`.
-        spent_before: Seconds already spent on this family in an earlier, interrupted session.
-        distribution_strategy: A tf.distribute strategy (several GPUs), passed to keras-tuner.
-        chief_port: Serve this family's oracle to workers on this port instead of training here.
-        worker: (host, port, tuner_id): run trials for the chief at host:port instead of a local oracle.
-        regime: How trials train and stop (default: the large-data regime).
-        trial_cap: Seconds one trial may run (default: TRIAL_SHARE of the budget, at least MIN_TRIAL_SECONDS).
+        tensorboard: Write TensorBoard logs under the family's folder.
+        distribution_strategy: A tf.distribute strategy, or None.
+    """
+
+    hypermodel: ArchHyperModel
+    train_ds: Any
+    val_ds: Any
+    directory: Path
+    budget_seconds: float
+    max_trials: int | None = None
+    seed: int = 0
+    regime: Regime | None = None
+    trial_cap: float | None = None
+    progress: Progress | None = None
+    tensorboard: bool = True
+    distribution_strategy: Any = None
+
+    def oracle(self, spent_before: float) -> BudgetOracle:
+        """The family's BudgetOracle, with `spent_before` seconds of the budget already used."""
+        return BudgetOracle(
+            clock=Clock(self.budget_seconds, spent_before),
+            initial_hps=self.hypermodel.initial_hps(),
+            trial_cap=self.trial_cap or max(self.budget_seconds * TRIAL_SHARE, MIN_TRIAL_SECONDS),
+            objective=heads.objective(self.hypermodel.spec.task),
+            max_trials=self.max_trials or 999,
+            num_initial_points=3,
+            seed=self.seed,
+            max_consecutive_failed_trials=3,
+        )
+
+    def tuner(self, oracle: BudgetOracle, overwrite: bool) -> ArchTuner:
+        """The one tuner builder (keras-tuner's "Reloading Tuner from ..." is silenced)."""
+        regime = self.regime or choose_regime(self.hypermodel.spec.n_train, 10**6, self.hypermodel.spec.task)
+        with contextlib.redirect_stdout(io.StringIO()):
+            return ArchTuner(oracle, self.hypermodel, seed=self.seed, progress=self.progress, regime=regime,
+                             directory=str(self.directory), project_name=self.hypermodel.family,
+                             overwrite=overwrite, distribution_strategy=self.distribution_strategy)
+
+    def run(self, tuner: ArchTuner) -> None:
+        """Run the search; the regime's stopping callbacks are added per trial by the tuner."""
+        callbacks: list[keras.callbacks.Callback] = []
+        if self.tensorboard and keras.backend.backend() == "tensorflow":  # the callback writes through tf.summary
+            callbacks.append(keras.callbacks.TensorBoard(
+                log_dir=str(self.directory / self.hypermodel.family / "logs"), write_graph=False, profile_batch=0))
+        tuner.search(self.train_ds, validation_data=self.val_ds, epochs=tuner.regime.max_epochs,
+                     callbacks=callbacks, verbose=0)
+
+    def result(self, tuner: ArchTuner, seconds: float) -> FamilyResult:
+        """The family's leaderboard rows and best trial."""
+        rows = [trial_row(tuner, t) for t in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)]
+        best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
+        family = self.hypermodel.family
+        return FamilyResult(family=family, variant=self.hypermodel.variant, rows=rows,
+                            best_score=float(best[0].score) if best else None,
+                            best_trial=f"{family}-{best[0].trial_id}" if best else None,
+                            seconds=round(seconds, 3), budget=self.budget_seconds, tuner=tuner,
+                            data=(self.train_ds, self.val_ds))
+
+
+def search_family(setup: SearchSetup, resume: bool = False, spent_before: float = 0.0) -> FamilyResult:
+    """Tune one family in this process within its budget.
+
+    Args:
+        setup: The family, data and limits.
+        resume: Continue from the state in `setup.directory`; the budget counts the seconds spent before.
+        spent_before: Budget seconds already used elsewhere (the larger of this and the saved figure counts).
 
     Returns:
         The FamilyResult with leaderboard rows.
     """
     if resume:
-        spent_before = max(spent_before, spent_seconds(directory / hypermodel.family))
-    clock = Clock(budget_seconds, spent_before)
-    regime = regime or choose_regime(hypermodel.spec.n_train, 10**6, hypermodel.spec.task)
-    trial_cap = trial_cap or max(budget_seconds * TRIAL_SHARE, MIN_TRIAL_SECONDS)
-    objective = heads.objective(hypermodel.spec.task)
-    oracle = BudgetOracle(
-        clock=clock,
-        initial_hps=hypermodel.initial_hps(),
-        trial_cap=trial_cap,
-        objective=objective,
-        max_trials=max_trials or 999,
-        num_initial_points=3,
-        seed=seed,
-        max_consecutive_failed_trials=3,
-    )
-    callbacks: list[keras.callbacks.Callback] = []  # the regime's stopping callbacks are added per trial
-    if tensorboard and keras.backend.backend() == "tensorflow":  # the callback writes through tf.summary
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(directory / hypermodel.family / "logs"),
-                                                     write_graph=False, profile_batch=0))
+        spent_before = max(spent_before, spent_seconds(setup.directory / setup.hypermodel.family))
     started = time.monotonic()
-    if worker is not None:
-        from archpick.distributed import worker_env
+    oracle = setup.oracle(spent_before)
+    tuner = setup.tuner(oracle, overwrite=not resume)
+    if oracle.clock.remaining() > 0:
+        setup.run(tuner)
+    return setup.result(tuner, time.monotonic() - started + spent_before)
 
-        host, port, tuner_id = worker
-        with worker_env(host, port, tuner_id), contextlib.redirect_stdout(io.StringIO()):
-            tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, regime=regime, directory=str(directory),
-                              project_name=hypermodel.family, overwrite=False,
-                              distribution_strategy=distribution_strategy)
-            tuner.search(train_ds, validation_data=val_ds, epochs=regime.max_epochs, callbacks=callbacks, verbose=0)
-        return FamilyResult(family=hypermodel.family, variant=hypermodel.variant, budget=budget_seconds,
-                            seconds=round(time.monotonic() - started, 2), tuner=tuner)
-    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner from ..."
-        tuner = ArchTuner(oracle, hypermodel, seed=seed, progress=progress, regime=regime, directory=str(directory),
-                          project_name=hypermodel.family, overwrite=not resume,
-                          distribution_strategy=distribution_strategy)
-    if chief_port is not None:
-        from archpick.distributed import serve_oracle
 
-        serve_oracle(oracle, chief_port)
-    elif clock.remaining() > 0:
-        tuner.search(train_ds, validation_data=val_ds, epochs=regime.max_epochs, callbacks=callbacks, verbose=0)
-    rows = [trial_row(tuner, t) for t in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)]
-    best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
-    return FamilyResult(
-        family=hypermodel.family,
-        variant=hypermodel.variant,
-        rows=rows,
-        best_score=float(best[0].score) if best else None,
-        best_trial=f"{hypermodel.family}-{best[0].trial_id}" if best else None,
-        seconds=round(time.monotonic() - started + spent_before, 3),
-        budget=budget_seconds,
-        tuner=tuner,
-        data=(train_ds, val_ds),
-    )
+def serve_family(setup: SearchSetup, port: int, resume: bool = False) -> FamilyResult:
+    """Be the chief for one family: serve its oracle to workers on `port` until the budget is spent.
+
+    Returns:
+        The FamilyResult with the workers' trials.
+    """
+    from archpick.distributed import serve_oracle
+
+    spent_before = spent_seconds(setup.directory / setup.hypermodel.family) if resume else 0.0
+    started = time.monotonic()
+    oracle = setup.oracle(spent_before)
+    tuner = setup.tuner(oracle, overwrite=not resume)
+    serve_oracle(oracle, port)
+    return setup.result(tuner, time.monotonic() - started + spent_before)
+
+
+def work_family(setup: SearchSetup, host: str, port: int, tuner_id: str) -> FamilyResult:
+    """Be a worker for one family: run the trials the chief at host:port hands out.
+
+    Returns:
+        A FamilyResult without rows (the chief reports the trials).
+    """
+    from archpick.distributed import worker_env
+
+    started = time.monotonic()
+    with worker_env(host, port, tuner_id), contextlib.redirect_stdout(io.StringIO()):
+        tuner = setup.tuner(setup.oracle(0.0), overwrite=False)
+        setup.run(tuner)
+    return FamilyResult(family=setup.hypermodel.family, variant=setup.hypermodel.variant,
+                        budget=setup.budget_seconds, seconds=round(time.monotonic() - started, 2), tuner=tuner)

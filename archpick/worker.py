@@ -30,7 +30,7 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     backend_name = backend.select()  # before Keras is imported (hypermodels and search load it)
     import archpick
     from archpick import hardware, hypermodels
-    from archpick.search import search_family
+    from archpick.search import SearchSetup, work_family
 
     host, port = parse_address(chief)
     wait_for_chief(host, port)
@@ -48,8 +48,9 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)
         hm = hypermodels.make(profile.modality, leg.family, prep.spec)
-        search_family(hm, prep.train_ds, prep.val_ds, directory=directory, budget_seconds=leg.budget,
-                      max_trials=opts.max_trials, seed=opts.seed, progress=progress, tensorboard=False,
-                      distribution_strategy=strategy, worker=(host, port + index, tuner_id), regime=prep.regime,
-                      trial_cap=trial_cap(leg.budget) if trial_cap else None)
+        setup = SearchSetup(hm, prep.train_ds, prep.val_ds, directory=directory, budget_seconds=leg.budget,
+                            max_trials=opts.max_trials, seed=opts.seed, regime=prep.regime,
+                            trial_cap=trial_cap(leg.budget) if trial_cap else None, progress=progress,
+                            tensorboard=False, distribution_strategy=strategy)
+        work_family(setup, host, port + index, tuner_id)
     return len(plan)

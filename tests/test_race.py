@@ -14,7 +14,7 @@ from archpick.flowchart import Recommendation
 from archpick.hypermodels.base import ArchHyperModel, ModelSpec
 from archpick.options import parse_duration
 from archpick.race import choose_families, pick_winner, split_budget, verdict
-from archpick.search import search_family
+from archpick.search import SearchSetup, search_family
 
 
 class ReplayHyperModel(ArchHyperModel):
@@ -47,8 +47,8 @@ class ReplayHyperModel(ArchHyperModel):
 
 def test_budget_stops_new_trials(tmp_path: Path) -> None:
     hm = ReplayHyperModel([0.5, 0.7, 0.6], seconds=0.5)
-    result = search_family(hm, None, None, directory=tmp_path, budget_seconds=8.0, max_trials=None, seed=1,
-                           tensorboard=False)
+    result = search_family(SearchSetup(hm, None, None, directory=tmp_path, budget_seconds=8.0, seed=1,
+                                       tensorboard=False))
     oracle = result.tuner.oracle
     assert len(result.rows) >= 2
     assert all(r["seconds"] >= 0.5 for r in result.rows)
@@ -63,8 +63,8 @@ def test_budget_stops_new_trials(tmp_path: Path) -> None:
 
 def test_max_trials_is_respected(tmp_path: Path) -> None:
     hm = ReplayHyperModel([0.1, 0.9], seconds=0.0)
-    result = search_family(hm, None, None, directory=tmp_path, budget_seconds=30, max_trials=2, seed=0,
-                           tensorboard=False)
+    result = search_family(SearchSetup(hm, None, None, directory=tmp_path, budget_seconds=30, max_trials=2,
+                                       seed=0, tensorboard=False))
     assert len(result.rows) == 2 and result.best_score == 0.9 and result.best_trial == result.rows[1]["trial"]
 
 
