@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from archpick.version import __version__
+
 __all__ = ["inspect", "recommend", "fit", "load_run", "__version__"]
 
 

@@ -78,7 +78,7 @@ def _raw_inputs(file: Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]
 
         return read_texts_for_predict(file, spec)
     if kind == "sequence":
-        from archpick.datasets.tsfile import read_sequences_for_predict
+        from archpick.datasets.readers import read_sequences_for_predict
 
         return read_sequences_for_predict(file, spec)
     if kind == "window":
@@ -86,7 +86,7 @@ def _raw_inputs(file: Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]
 
         return last_window_for_predict(file, spec)
     if kind == "table":
-        from archpick.datasets.tables import rows_for_predict
+        from archpick.datasets.readers import rows_for_predict
 
         return rows_for_predict(file, spec)
     raise RunError(f"unknown input kind {kind!r} in the model metadata", file)

@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from archpick import __version__, datasets, imbalance, run
+from archpick import datasets, imbalance, run
 from archpick.datasets.base import DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
 from archpick.profile import DatasetProfile
 from archpick.race import RECOMMENDED_SHARE, choose_families, split_budget
 from archpick.regime import SELECTION_SHARE, choose_regime
+from archpick.version import __version__
 
 DEFAULT_BUDGET = 300.0  # one dataset
 DEFAULT_COLLECTION_BUDGET = 480.0  # a folder of datasets, split across them
@@ -261,7 +262,7 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
 
 def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: Path | None,
                  held: contextlib.ExitStack) -> run.Run:
-    """`fit_profile`'s work; `held` keeps the run directory's lock until the fit ends."""
+    """`fit_profile`'s work, stage by stage; `held` keeps the run directory's lock until the fit ends."""
     started = time.monotonic()
     budget = opts.time_budget or DEFAULT_BUDGET
     from archpick import backend
@@ -279,24 +280,13 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     stage = getattr(progress, "stage", lambda text: None)
 
     stage("importing TensorFlow" if backend_name == "tensorflow" else f"starting Keras on {backend_name}")
-    from archpick import hardware, metrics
+    from archpick import hardware
 
     backend.start(verbose=opts.verbose)
-
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     timings: dict[str, float] = {"inspect": profile.facts.get("inspect_seconds", 0.0)}
-    base_port = opts.chief_port
-    workers = []
-    if opts.workers:  # started before the chief loads data, so their start-up overlaps with it
-        from archpick.distributed import free_port, spawn_local_workers
-
-        base_port = base_port or free_port()
-        workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, worker_args(opts),
-                                      gpus=len(hw.gpus))
-        share = hardware.thread_env(hw.cpus, opts.workers)["TF_NUM_INTRAOP_THREADS"]
-        hw.reasons.append(f"--workers {opts.workers}: that many trials at once, "
-                          + ("one GPU each" if hw.gpus else f"{share} CPU threads per op each"))
+    base_port, workers = _start_workers(opts, profile, hw, run_dir)
 
     import keras
 
@@ -304,154 +294,51 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     stage("loading data")
     t = time.monotonic()
     prep = prepare(profile, opts, hw.replicas)
-    bundle, spec, split = prep.bundle, prep.spec, prep.split
-    spec_in, kind, task = bundle.input_spec, bundle.input_spec["kind"], profile.task
-    x_train, y_train, x_val, x_test, y_test = prep.x_train, prep.y_train, prep.x_val, prep.x_test, prep.y_test
-    has_test, batch, failures = prep.has_test, prep.batch_size, prep.failures
-    test_ds = prep.test_ds
     timings["load"] = round(time.monotonic() - t, 3)
 
-    regime = prep.regime
+    kind = prep.spec.input_spec["kind"]
     search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget, kind), 1.0)
     plan, trial_cap = plan_search(search_budget, legs, opts, prep)
-    results = []
     t = time.monotonic()
     try:
-        results = _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
-                        trial_cap=trial_cap)
+        results = _race(plan, profile, opts, prep.spec, prep, run_dir, resuming, progress, strategy, stage,
+                        base_port, trial_cap=trial_cap)
     finally:
-        for proc in workers:
-            proc.terminate()
-        for proc in workers:
-            try:
-                proc.wait(timeout=30)
-            except Exception:  # noqa: BLE001 - a stuck worker is killed
-                proc.kill()
+        _stop_workers(workers)
     timings["search"] = round(time.monotonic() - t, 3)
 
-    from archpick.hypermodels import heads
-    from archpick.race import noise_margin, pick_winner, verdict
-
-    objective = heads.objective(task)
-    summaries = [{"family": r.family, "variant": r.variant, "role": r.role, "best_score": r.best_score,
-                  "best_trial": r.best_trial, "budget": round(r.budget, 2), "seconds": r.seconds,
-                  "trials": len(r.rows),
-                  "scores": [row["score"] for row in r.rows if row["score"] is not None]}
-                 for r in results]
-    lead = next((r for r in summaries if r["family"] == rec.family), None)
-    margin = noise_margin(objective.name, lead["best_score"] if lead else None, len(x_val))
-    win = pick_winner(summaries, objective.direction, margin, prefer=rec.family)
-    verdict_line = verdict(rec, summaries, win, objective.name, objective.direction, margin, len(x_val))
-    report: dict[str, Any] = {
-        "archpick_version": __version__,
-        "dataset": profile.name,
-        "path": str(Path(profile.path).resolve()),
-        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "verdict": verdict_line,
-        "profile": profile.to_dict(),
-        "recommendation": rec.to_dict(),
-        "hardware": hw.to_dict(),
-        "split": {"how": split.how, "train": int(len(x_train)), "validation": int(len(x_val)),
-                  "test": int(len(x_test)), "test_source": "shipped test split" if has_test else "held out",
-                  "notes": split.notes, "imbalance": prep.balance.to_dict() if prep.balance else None},
-        "race": {"families": summaries, "winner": win["family"] if win else None, "metric": objective.name,
-                 "noise_margin": margin, "validation_samples": int(len(x_val)),
-                 "direction": objective.direction, "not_trainable_yet": skipped_families},
-        "leaderboard": [{k: v for k, v in row.items() if k not in ("history", "epoch_seconds")}
-                        for r in results for row in r.rows],
-        "task": task,
-        "batch_size": batch,
-    }
+    report, win, objective = _race_report(profile, rec, results, prep, hw, skipped_families)
     if win is None:
-        report["status"] = "failed"
-        report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
-                            "used_s": round(time.monotonic() - started, 2)}
-        from archpick.report import write_report
-
-        write_report(run_dir, report)
-        run.mark(run_dir, "failed", reason="no trial finished")
-        raise DataError("no trial finished within the budget; give more --time", profile.path)
+        _fail(run_dir, report, profile, budget, search_budget, started)
 
     from archpick.choice import choose_model
 
     t = time.monotonic()
     # An ensemble of k + 1 members costs several times one model to evaluate and export: keep twice the reserve.
-    reserve = reserve_seconds(budget, kind) * (2 if regime.cross_validate else 1)
+    reserve = reserve_seconds(budget, kind) * (2 if prep.regime.cross_validate else 1)
     left = started + budget - reserve - time.monotonic()
-    choice = choose_model(results, win, rec, objective, prep, max(left, 0.0), opts.seed, verdict_line, stage)
+    choice = choose_model(results, win, rec, objective, prep, max(left, 0.0), opts.seed, report["verdict"], stage)
     timings["selection"] = round(time.monotonic() - t, 3)
     report["verdict"] = choice.verdict
     report["race"]["winner"] = choice.family
     report["race"]["selection"] = choice.selection
-    report["regime"] = regime.to_dict()
-    refit = bool(choice.selection.get("folds"))  # the model saw train + validation: so do the baselines
-    x_fit = np.concatenate([x_train, x_val]) if refit else x_train
-    y_fit = np.concatenate([y_train, prep.y_val]) if refit else y_train
+    report["regime"] = prep.regime.to_dict()
 
     stage("evaluating the winner on the test split")
     t = time.monotonic()
     best = next(r for r in results if r.family == choice.family)
-    model = choice.model
-    preds, y_true = _predict(model, test_ds)
-    single_preds = _predict(choice.single, test_ds)[0] if choice.single is not None else None
-    best_row = next((row for row in best.rows if row["trial"] == choice.trial), None) or {}
-    final: dict[str, Any] = {"family": best.family, "variant": best.variant, "trial": choice.trial,
-                             "hyperparameters": best_row.get("hyperparameters", {}),
-                             "params": int(model.count_params()), "history": best_row.get("history", {}),
-                             "epoch_seconds": best_row.get("epoch_seconds", []), "exported": choice.how,
-                             "members": choice.members}
-    from archpick import baselines
-
-    if task == "classification":
-        final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
-        report["baselines"] = baselines.classification(kind, x_fit, y_fit, x_test, y_test,
-                                                       bundle.class_names, bundle.decode, opts.seed)
-        if single_preds is not None:
-            final["single"] = _headline_metrics(metrics.classification(y_true, single_preds, bundle.class_names))
-    elif task == "forecasting":
-        season = int(spec_in.get("season") or 1)
-        train_series = np.asarray(bundle.extras.get("series", []), float)
-        cutoff = int(bundle.extras.get("train_end", len(train_series)))
-        if not has_test:  # scale MASE on the training period only: up to the last training target
-            cutoff = int(split.train[-1]) + int(spec_in["lookback"]) + int(spec_in["horizon"])
-        report["series"] = {"values": train_series.tolist(), "times": bundle.extras.get("times", []),
-                            "target": bundle.extras.get("target"), "train_end": cutoff}
-        final["metrics"] = metrics.forecast(y_true, preds, train_series[:cutoff], season)
-        naive = baselines.seasonal_naive(np.asarray(x_test), y_true.shape[1], season,
-                                         int(spec_in.get("target_index", 0)))
-        report["baselines"] = [{"name": f"seasonal naive (period {season})",
-                                **metrics.forecast(y_true, naive, train_series[:cutoff], season)}]
-        final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist()}
-        if single_preds is not None:
-            final["single"] = metrics.forecast(y_true, single_preds, train_series[:cutoff], season)
-    else:
-        final["metrics"] = metrics.regression(y_true, preds)
-        report["baselines"] = baselines.regression(x_fit, y_fit, x_test, y_test)
-        if single_preds is not None:
-            final["single"] = metrics.regression(y_true, single_preds)
-    if "single" in final:
-        final["ensemble"] = _headline_metrics(final["metrics"])
+    report["final"] = _evaluate(choice, best, prep, profile.task, opts.seed, report)
     timings["evaluate"] = round(time.monotonic() - t, 3)
 
     stage("exporting the SavedModel" if backend_name == "tensorflow" else "exporting model.keras")
     t = time.monotonic()
-    from archpick.export import export_model
-
-    sample = np.asarray(x_test[: min(8, len(x_test))])
-    if bundle.decode is not None:
-        sample = np.stack([bundle.decode(p) for p in sample])
-    meta = {"input_spec": spec_in, "task": task, "family": best.family, "variant": best.variant,
-            "dataset": profile.name, "source": profile.source, "archpick_version": __version__,
-            "profile_facts": profile.facts}
-    report["model"] = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
-    report["model"]["saved_model"] = "model" if report["model"]["saved_model"] else None
-    report["model"]["keras"] = "model/model.keras"
+    report["model"] = _export(choice.model, best, prep, profile, run_dir)
     timings["export"] = round(time.monotonic() - t, 3)
 
-    report["final"] = final
-    report["skipped"] = {"count": len(bundle.skipped) + len(failures.files),
+    bundle = prep.bundle
+    report["skipped"] = {"count": len(bundle.skipped) + len(prep.failures.files),
                          "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
-                         + [{"file": f, "reason": r} for f, r in failures.files.items()]}
+                         + [{"file": f, "reason": r} for f, r in prep.failures.files.items()]}
     report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", [])) + choice.notes
     report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
                         "used_s": round(time.monotonic() - started, 2)}
@@ -466,3 +353,153 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     run.write_json(run_dir / run.REPORT_FILE, report)
     run.mark(run_dir, "complete")
     return run.load_run(run_dir)
+
+
+def _start_workers(opts: FitOptions, profile: DatasetProfile, hw, run_dir: Path) -> tuple[int | None, list]:
+    """Local worker processes for --workers (started before the chief loads data, so their start-up
+    overlaps with it); returns the chief's first port and the processes."""
+    from archpick import hardware
+
+    base_port = opts.chief_port
+    if not opts.workers:
+        return base_port, []
+    from archpick.distributed import free_port, spawn_local_workers
+
+    base_port = base_port or free_port()
+    workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, worker_args(opts),
+                                  gpus=len(hw.gpus))
+    share = hardware.thread_env(hw.cpus, opts.workers)["TF_NUM_INTRAOP_THREADS"]
+    hw.reasons.append(f"--workers {opts.workers}: that many trials at once, "
+                      + ("one GPU each" if hw.gpus else f"{share} CPU threads per op each"))
+    return base_port, workers
+
+
+def _stop_workers(workers: list) -> None:
+    """Terminate local workers; one that does not stop within 30 s is killed."""
+    for proc in workers:
+        proc.terminate()
+    for proc in workers:
+        try:
+            proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - a stuck worker is killed
+            proc.kill()
+
+
+def _race_report(profile: DatasetProfile, rec, results: list, prep: Prepared, hw,
+                 skipped_families: list[str]) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
+    """The report's first part (data, split, race, leaderboard), the search winner and the objective."""
+    from archpick.hypermodels import heads
+    from archpick.race import noise_margin, pick_winner, verdict
+
+    objective = heads.objective(profile.task)
+    n_val = len(prep.x_val)
+    summaries = [{"family": r.family, "variant": r.variant, "role": r.role, "best_score": r.best_score,
+                  "best_trial": r.best_trial, "budget": round(r.budget, 2), "seconds": r.seconds,
+                  "trials": len(r.rows),
+                  "scores": [row["score"] for row in r.rows if row["score"] is not None]}
+                 for r in results]
+    lead = next((r for r in summaries if r["family"] == rec.family), None)
+    margin = noise_margin(objective.name, lead["best_score"] if lead else None, n_val)
+    win = pick_winner(summaries, objective.direction, margin, prefer=rec.family)
+    split = prep.split
+    report: dict[str, Any] = {
+        "archpick_version": __version__,
+        "dataset": profile.name,
+        "path": str(Path(profile.path).resolve()),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "verdict": verdict(rec, summaries, win, objective.name, objective.direction, margin, n_val),
+        "profile": profile.to_dict(),
+        "recommendation": rec.to_dict(),
+        "hardware": hw.to_dict(),
+        "split": {"how": split.how, "train": int(len(prep.x_train)), "validation": int(n_val),
+                  "test": int(len(prep.x_test)), "test_source": "shipped test split" if prep.has_test else "held out",
+                  "notes": split.notes, "imbalance": prep.balance.to_dict() if prep.balance else None},
+        "race": {"families": summaries, "winner": win["family"] if win else None, "metric": objective.name,
+                 "noise_margin": margin, "validation_samples": int(n_val),
+                 "direction": objective.direction, "not_trainable_yet": skipped_families},
+        "leaderboard": [{k: v for k, v in row.items() if k not in ("history", "epoch_seconds")}
+                        for r in results for row in r.rows],
+        "task": profile.task,
+        "batch_size": prep.batch_size,
+    }
+    return report, win, objective
+
+
+def _fail(run_dir: Path, report: dict[str, Any], profile: DatasetProfile, budget: float, search_budget: float,
+          started: float) -> None:
+    """Write the failed run's report and status, and raise: no trial finished."""
+    from archpick.report import write_report
+
+    report["status"] = "failed"
+    report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
+                        "used_s": round(time.monotonic() - started, 2)}
+    write_report(run_dir, report)
+    run.mark(run_dir, "failed", reason="no trial finished")
+    raise DataError("no trial finished within the budget; give more --time", profile.path)
+
+
+def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[str, Any]) -> dict[str, Any]:
+    """The exported model (and the single model, for an ensemble) on the test split, beside the baselines
+    (which go into `report`), fitted on the data the model saw."""
+    from archpick import baselines, metrics
+
+    bundle, spec_in = prep.bundle, prep.bundle.input_spec
+    refit = bool(choice.selection.get("folds"))  # the model saw train + validation: so do the baselines
+    x_fit = np.concatenate([prep.x_train, prep.x_val]) if refit else prep.x_train
+    y_fit = np.concatenate([prep.y_train, prep.y_val]) if refit else prep.y_train
+    model = choice.model
+    preds, y_true = _predict(model, prep.test_ds)
+    single_preds = _predict(choice.single, prep.test_ds)[0] if choice.single is not None else None
+    best_row = next((row for row in best.rows if row["trial"] == choice.trial), None) or {}
+    final: dict[str, Any] = {"family": best.family, "variant": best.variant, "trial": choice.trial,
+                             "hyperparameters": best_row.get("hyperparameters", {}),
+                             "params": int(model.count_params()), "history": best_row.get("history", {}),
+                             "epoch_seconds": best_row.get("epoch_seconds", []), "exported": choice.how,
+                             "members": choice.members}
+    if task == "classification":
+        final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
+        report["baselines"] = baselines.classification(spec_in["kind"], x_fit, y_fit, prep.x_test, prep.y_test,
+                                                       bundle.class_names, bundle.decode, seed)
+        if single_preds is not None:
+            final["single"] = _headline_metrics(metrics.classification(y_true, single_preds, bundle.class_names))
+    elif task == "forecasting":
+        season = int(spec_in.get("season") or 1)
+        train_series = np.asarray(bundle.extras.get("series", []), float)
+        cutoff = int(bundle.extras.get("train_end", len(train_series)))
+        if not prep.has_test:  # scale MASE on the training period only: up to the last training target
+            cutoff = int(prep.split.train[-1]) + int(spec_in["lookback"]) + int(spec_in["horizon"])
+        report["series"] = {"values": train_series.tolist(), "times": bundle.extras.get("times", []),
+                            "target": bundle.extras.get("target"), "train_end": cutoff}
+        final["metrics"] = metrics.forecast(y_true, preds, train_series[:cutoff], season)
+        naive = baselines.seasonal_naive(np.asarray(prep.x_test), y_true.shape[1], season,
+                                         int(spec_in.get("target_index", 0)))
+        report["baselines"] = [{"name": f"seasonal naive (period {season})",
+                                **metrics.forecast(y_true, naive, train_series[:cutoff], season)}]
+        final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist()}
+        if single_preds is not None:
+            final["single"] = metrics.forecast(y_true, single_preds, train_series[:cutoff], season)
+    else:
+        final["metrics"] = metrics.regression(y_true, preds)
+        report["baselines"] = baselines.regression(x_fit, y_fit, prep.x_test, prep.y_test)
+        if single_preds is not None:
+            final["single"] = metrics.regression(y_true, single_preds)
+    if "single" in final:
+        final["ensemble"] = _headline_metrics(final["metrics"])
+    return final
+
+
+def _export(model, best, prep: Prepared, profile: DatasetProfile, run_dir: Path) -> dict[str, Any]:
+    """Export the model (SavedModel on TensorFlow, and model.keras) with its metadata; the report's model part."""
+    from archpick.export import export_model
+
+    bundle = prep.bundle
+    sample = np.asarray(prep.x_test[: min(8, len(prep.x_test))])
+    if bundle.decode is not None:
+        sample = np.stack([bundle.decode(p) for p in sample])
+    meta = {"input_spec": bundle.input_spec, "task": profile.task, "family": best.family, "variant": best.variant,
+            "dataset": profile.name, "source": profile.source, "archpick_version": __version__,
+            "profile_facts": profile.facts}
+    out = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
+    out["saved_model"] = "model" if out["saved_model"] else None
+    out["keras"] = "model/model.keras"
+    return out

@@ -14,6 +14,8 @@ from archpick.regime import plateau_patience
 LR_FACTOR = 0.5
 MIN_LR = 1e-4  # dl-4-tsc's floor
 MIN_DELTA = 1e-3  # relative improvement of the training loss that counts
+WARMUP_EPOCHS = 5  # epochs whose loss is never "the best": a linear head on cached features often has its
+# lowest loss (cross-entropy + L2) at epoch 1, before its weights grow, and takes ~100 epochs to beat it
 
 
 class TrainingLossSchedule(keras.callbacks.Callback):
@@ -57,6 +59,8 @@ class TrainingLossSchedule(keras.callbacks.Callback):
         if epoch <= 1:
             per_epoch = max(time.perf_counter() - self._started, 1e-3)
             self.lr_patience, self.stop_patience = plateau_patience(self.trial_seconds / per_epoch)
+        if epoch < WARMUP_EPOCHS:
+            return
         if math.isfinite(loss) and loss < self._best - MIN_DELTA * abs(self._best if math.isfinite(self._best) else 0):
             self._best, self.best_epoch = loss, epoch
             self._wait = self._lr_wait = 0

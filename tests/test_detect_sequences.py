@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archpick.datasets import arrays, columns, series, tables, text, tsfile
+from archpick.datasets import arrays, columns, readers, series, tables, text, tsfile
 from archpick.datasets.base import Bundle, DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile
@@ -571,19 +571,19 @@ def test_windows_from_frame_and_predict_helpers(tmp_path: Path) -> None:
     [(name, window)] = series.last_window_for_predict(CASES / "series_monthly" / "sales.csv", spec)
     assert window.shape == (spec["lookback"], 1) and "2005-12-01" in name
 
-    rows = tables.rows_for_predict(
+    rows = readers.rows_for_predict(
         CASES / "table_classification" / "flowers.csv",
         {"shape": [2], "columns": ["sepal_width", "petal_length"]},
     )
     assert len(rows) == 30 and rows[0][1].shape == (2,)
     with pytest.raises(DataError, match="columns nope are missing"):
-        tables.rows_for_predict(CASES / "table_classification" / "flowers.csv", {"shape": [1], "columns": ["nope"]})
+        readers.rows_for_predict(CASES / "table_classification" / "flowers.csv", {"shape": [1], "columns": ["nope"]})
 
     ts_spec = {"kind": "sequence", "shape": [None, 2], "max_length": 6, "pad": "nan"}
-    seqs = tsfile.read_sequences_for_predict(CASES / "ts_folder_pair" / "Toy" / "Toy_TEST.ts", ts_spec)
+    seqs = readers.read_sequences_for_predict(CASES / "ts_folder_pair" / "Toy" / "Toy_TEST.ts", ts_spec)
     assert len(seqs) == 4 and seqs[0][1].shape == (6, 2) and np.isnan(seqs[0][1][-1]).all()
     np.save(tmp_path / "one.npy", np.ones((3, 2)))
-    [(_, one)] = tsfile.read_sequences_for_predict(tmp_path / "one.npy", ts_spec)
+    [(_, one)] = readers.read_sequences_for_predict(tmp_path / "one.npy", ts_spec)
     assert np.isfinite(one[:3]).all() and np.isnan(one[3:]).all()
 
     docs = text.read_texts_for_predict(CASES / "text_csv" / "reviews.csv", {"text_column": "text"})

@@ -19,8 +19,7 @@ import pandas as pd
 
 from archpick.datasets import columns as cols
 from archpick.datasets import tsfile
-from archpick.datasets.base import Bundle, DataOptions, is_hidden
-from archpick.datasets.tables import split_files
+from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile, Skipped, Structure
 

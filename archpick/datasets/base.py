@@ -12,6 +12,7 @@ A source module (images.py, video.py, text.py, ...) exports three names:
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,3 +227,30 @@ class Bundle:
     split: str = "stratified"
     skipped: list[Skipped] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def split_files(files: list[Path]) -> dict[str, str] | None:
+    """{"train": f} for one file, {"train": a, "test": b} for a train/test pair, else None."""
+    if len(files) == 1:
+        return {"train": str(files[0])}
+    if len(files) == 2:
+        parts: dict[str, str] = {}
+        for f in files:
+            found = words(f.stem)
+            for part in ("train", "test"):
+                if part in found or f.stem.lower().endswith(part):
+                    parts.setdefault(part, str(f))
+        if set(parts) == {"train", "test"} and parts["train"] != parts["test"]:
+            return parts
+    return None
+
+
+def tokens(name: str) -> list[str]:
+    """Lowercase word tokens of a name, in order ("orderDate" -> ["order", "date"])."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
+def words(name: str) -> set[str]:
+    """The set of tokens of a name."""
+    return set(tokens(name))

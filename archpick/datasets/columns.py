@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from archpick.datasets.base import Bundle
+from archpick.datasets.base import Bundle, tokens, words  # noqa: F401 - words is read as cols.words
 from archpick.errors import DataError, OptionError
 
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".pq"})
@@ -73,17 +73,6 @@ def dataset_name(path: Path | str) -> str:
     """A short dataset name: a file's stem or a folder's name ("." resolved to the real folder)."""
     path = Path(path)
     return path.stem if path.is_file() else path.resolve().name
-
-
-def tokens(name: str) -> list[str]:
-    """Lowercase word tokens of a name, in order ("orderDate" -> ["order", "date"])."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
-    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
-
-
-def words(name: str) -> set[str]:
-    """The set of tokens of a name."""
-    return set(tokens(name))
 
 
 def _ends_with(name: str, vocabulary: frozenset[str]) -> bool:

@@ -27,7 +27,7 @@ from archpick.datasets import columns as cols
 from archpick.datasets import series as series_mod
 from archpick.datasets import text as text_mod
 from archpick.datasets import tsfile
-from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -67,22 +67,6 @@ def _table_files(folder: Path) -> tuple[list[Path], bool]:
         elif p.suffix.lower() in cols.TABLE_SUFFIXES:
             tables.append(p)
     return tables, foreign
-
-
-def split_files(files: list[Path]) -> dict[str, str] | None:
-    """{"train": f} for one file, {"train": a, "test": b} for a train/test pair, else None."""
-    if len(files) == 1:
-        return {"train": str(files[0])}
-    if len(files) == 2:
-        parts: dict[str, str] = {}
-        for f in files:
-            words = cols.words(f.stem)
-            for part in ("train", "test"):
-                if part in words or f.stem.lower().endswith(part):
-                    parts.setdefault(part, str(f))
-        if set(parts) == {"train", "test"} and parts["train"] != parts["test"]:
-            return parts
-    return None
 
 
 def sniff(path: Path) -> bool:
@@ -528,7 +512,7 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     return _load_table(profile)
 
 
-def _predict_columns(frame: pd.DataFrame, spec: dict[str, Any], file: Path) -> list[str]:
+def predict_columns(frame: pd.DataFrame, spec: dict[str, Any], file: Path) -> list[str]:
     columns = list(spec.get("columns") or [])
     if not columns:
         return [c for c, i in cols.classify_columns(frame).items() if i.kind == "numeric"]
@@ -550,30 +534,9 @@ def sequences_in_table(file: str | Path, spec: dict[str, Any]) -> list[tuple[str
     """
     file = Path(file)
     frame = cols.read_frame(file)
-    columns = _predict_columns(frame, spec, file)
+    columns = predict_columns(frame, spec, file)
     id_column = spec.get("id_column")
     if id_column in frame.columns:
         groups = _groups(frame, id_column, spec.get("order_column"), columns)
         return [(f"{file}:{key}", case) for key, _, case in groups]
     return [(str(file), cols.numeric_matrix(frame, columns))]
-
-
-def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
-    """Feature rows to predict on, from a CSV/Parquet with the training columns or an .npz/.npy X.
-
-    Returns:
-        [("file:row", float32 (F,))] with 1-based data rows.
-    """
-    file = Path(file)
-    width = int(spec["shape"][0])
-    if file.suffix.lower() in (".npz", ".npy"):
-        from archpick.datasets.arrays import read_inputs
-
-        x, _ = read_inputs(file)
-        x = np.asarray(x, dtype=np.float32).reshape(len(x), -1) if x.ndim > 1 else x.astype(np.float32)[None]
-    else:
-        frame = cols.read_frame(file)
-        x = cols.numeric_matrix(frame, _predict_columns(frame, spec, file), np.float32)
-    if x.shape[1] != width:
-        raise DataError(f"{x.shape[1]} features per row, the model takes {width}", path=file)
-    return [(f"{file}:{i + 1}", row) for i, row in enumerate(x)]

@@ -1,0 +1,79 @@
+"""Readers of new inputs for `archpick predict`: feature rows and sequences, from whichever file holds them.
+
+They read every source's formats (.ts, .npz/.npy, CSV/Parquet), so they live above the sources and the
+sources never import each other for prediction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archpick.datasets import columns as cols
+from archpick.datasets.arrays import read_inputs, split_ragged
+from archpick.datasets.tables import predict_columns, sequences_in_table
+from archpick.datasets.tsfile import effective_length, pad_sequences, parse_ts
+from archpick.errors import DataError
+
+
+def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Feature rows to predict on, from a CSV/Parquet with the training columns or an .npz/.npy X.
+
+    Returns:
+        [("file:row", float32 (F,))] with 1-based data rows.
+    """
+    file = Path(file)
+    width = int(spec["shape"][0])
+    if file.suffix.lower() in (".npz", ".npy"):
+        x, _ = read_inputs(file)
+        x = np.asarray(x, dtype=np.float32).reshape(len(x), -1) if x.ndim > 1 else x.astype(np.float32)[None]
+    else:
+        frame = cols.read_frame(file)
+        x = cols.numeric_matrix(frame, predict_columns(frame, spec, file), np.float32)
+    if x.shape[1] != width:
+        raise DataError(f"{x.shape[1]} features per row, the model takes {width}", path=file)
+    return [(f"{file}:{i + 1}", row) for i, row in enumerate(x)]
+
+
+def read_sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Sequences to predict on, NaN-padded to the model's length.
+
+    Args:
+        file: A `.ts` file (labels optional), an `.npz`/`.npy` with X (N, T, F), (T, F) or ragged X +
+            lengths, or a CSV/Parquet (long format with the training id column, else one sequence).
+        spec: The model's input_spec ("shape", "max_length").
+
+    Returns:
+        [(name, float32 (max_length, F))].
+
+    Raises:
+        DataError: Wrong number of channels, or a length a fixed-length model cannot take.
+    """
+    file = Path(file)
+    suffix = file.suffix.lower()
+    if suffix == ".ts":
+        data = parse_ts(file)
+        cases = [(f"{file}:{line}", c[: effective_length(c)]) for c, line in zip(data.series, data.lines, strict=True)]
+    elif suffix in (".npz", ".npy"):
+        x, lengths = read_inputs(file)
+        if lengths is not None:
+            raw = split_ragged(x, lengths, str(file))
+        else:
+            raw = list(x.astype(np.float64)) if x.ndim == 3 else [x.reshape(len(x), -1).astype(np.float64)]
+        cases = [(f"{file}[{i}]", c[: effective_length(c)]) for i, c in enumerate(raw)]
+    elif suffix in cols.TABLE_SUFFIXES:
+        cases = sequences_in_table(file, spec)
+    else:
+        raise DataError("give a .ts, .npz/.npy or CSV/Parquet file of sequences", path=file)
+    channels, length = int(spec["shape"][-1]), int(spec["max_length"])
+    fixed = spec["shape"][0] is not None
+    out = []
+    for name, case in cases:
+        if case.shape[1] != channels:
+            raise DataError(f"{case.shape[1]} values per step, the model takes {channels}", path=name)
+        if fixed and len(case) != length:
+            raise DataError(f"{len(case)} steps, the model takes exactly {length}", path=name)
+        out.append((name, pad_sequences([case], length)[0]))
+    return out
