@@ -23,6 +23,7 @@ SELECTION_SHARE = 0.45  # share of the search budget kept for cross-validation, 
 MAX_FOLDS = 5
 MIN_FOLDS = 3
 ENSEMBLE_TOP = 3  # top trials averaged when there is no cross-validation (large data)
+ENSEMBLE_REFITS = 3  # refits of the small-data winner averaged, seeds differing, when the budget pays for them
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from archpick.regime import MAX_FOLDS, MIN_FOLDS
+from archpick.regime import ENSEMBLE_REFITS, MAX_FOLDS, MIN_FOLDS
 from archpick.schedule import TrainingLossSchedule
 
 MakeDataset = Callable[[np.ndarray, np.ndarray, bool], Any]  # (x, y, training) -> batches
@@ -212,7 +212,7 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     refit_started = time.monotonic()
     out.refit, _ = train_configuration(cand, make(x, y, True), cand.epochs, max(left, costs[0]), seed)
     refits = _more_refits(cand, make(x, y, True), out.refit, time.monotonic() - refit_started,
-                          started + budget, k + 1, seed)
+                          started + budget, ENSEMBLE_REFITS, seed)
     if len(refits) > 1:
         out.members, out.ensemble_of = refits, f"{len(refits)} refits on train + validation (seeds differ)"
     else:
@@ -227,7 +227,8 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
 
 def _more_refits(cand: Candidate, data, first: keras.Model, seconds: float, deadline: float, most: int,
                  seed: int) -> list[keras.Model]:
-    """The first refit and more of it with other seeds while the budget pays for one more each time.
+    """The first refit and more of it with other seeds while the budget pays for one more each time, up to
+    `most` (ENSEMBLE_REFITS: three networks take most of an ensemble's gain; InceptionTime averages five).
 
     Refits on all of train + validation make a better ensemble than fold models trained on (k-1)/k of it
     (InceptionTime averages five such networks); with time for no second refit, the fold models are used.

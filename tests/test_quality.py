@@ -30,7 +30,7 @@ def _best_baseline(rep: dict) -> float:
 def test_vowels_beats_its_best_baseline(tmp_path: Path) -> None:
     rep = _fit(DATA / "vowels", tmp_path / "run", "--families", "cnn", "--max-trials", "2", "--max-epochs", "80")
     sel = rep["race"]["selection"]
-    assert rep["regime"]["small"] and sel["folds"] == 5 and rep["final"]["members"] == 6
+    assert rep["regime"]["small"] and sel["folds"] == 5 and rep["final"]["members"] == 3  # refits, seeds differ
     acc = rep["final"]["metrics"]["accuracy"]
     # measured (seed 0): MiniRocket trial 0.925 and FCN trial 1.0 on validation; the FCN's 5 folds 0.9889 ± 0.010;
     # test: ensemble 0.9892, single refit 0.9865; baseline (logistic regression) 0.9811
