@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
 FIXED_OUTPUT = "fixed_features"  # name of the layer that ends a model's fixed, untrained front
 CACHE_MAX_VALUES = 100_000_000  # samples x features cached (400 MB of float32)
@@ -109,7 +110,7 @@ def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = No
     parts = _cacheable(model, x)
     if parts is None:
         return model.fit(x, validation_data=validation_data, callbacks=callbacks, **kwargs)
-    extractor, head = parts
+    extractor, head, batch_size = parts
     train_x, train_rest = _features(extractor, x)
     first = head.layers[1]
     if isinstance(first, keras.layers.Normalization):  # standardise the fixed features on this training data
@@ -118,15 +119,15 @@ def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = No
     if validation_data is not None:
         val_x, val_rest = _features(extractor, validation_data)
         val = (val_x, *val_rest)
-    bound = [BoundCallback(cb, model) if type(cb).__name__ == "SaveBestEpoch" else cb for cb in callbacks or []]
+    bound = [BoundCallback(cb, model) if isinstance(cb, SaveBestEpoch) else cb for cb in callbacks or []]
     kwargs.pop("shuffle", None)
     weights = train_rest[1] if len(train_rest) > 1 else None
-    return head.fit(train_x, train_rest[0], sample_weight=weights, batch_size=_batch_size(x), shuffle=True,
+    return head.fit(train_x, train_rest[0], sample_weight=weights, batch_size=batch_size, shuffle=True,
                     validation_data=val, callbacks=bound, **kwargs)
 
 
-def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model] | None:
-    """The (extractor, head) pair when caching applies, else None."""
+def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model, int] | None:
+    """(extractor, head, the dataset's batch size) when caching applies, else None."""
     try:
         layer = model.get_layer(FIXED_OUTPUT)
     except ValueError:
@@ -136,7 +137,11 @@ def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model] |
 
         if tf.distribute.has_strategy():
             return None
-    n = int(dataset.cardinality()) * _batch_size(dataset) if hasattr(dataset, "cardinality") else -1
+    if not hasattr(dataset, "cardinality"):
+        return None
+    batch_size = _batch_size(dataset)
+    n = int(dataset.cardinality()) * batch_size
     if n <= 0 or n * int(np.prod(layer.output.shape[1:])) > CACHE_MAX_VALUES:
         return None
-    return split_fixed(model)
+    parts = split_fixed(model)
+    return (*parts, batch_size) if parts else None

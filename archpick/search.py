@@ -452,14 +452,12 @@ def search_family(setup: SearchSetup, resume: bool = False, spent_before: float 
     Returns:
         The FamilyResult with leaderboard rows.
     """
-    if resume:
-        spent_before = max(spent_before, spent_seconds(setup.directory / setup.hypermodel.family))
-    started = time.monotonic()
-    oracle = setup.oracle(spent_before)
-    tuner = setup.tuner(oracle, overwrite=not resume)
-    if oracle.clock.remaining() > 0:
-        setup.run(tuner)
-    return setup.result(tuner, time.monotonic() - started + spent_before)
+
+    def search(oracle: BudgetOracle, tuner: ArchTuner) -> None:
+        if oracle.clock.remaining() > 0:
+            setup.run(tuner)
+
+    return _drive(setup, resume, spent_before, search)
 
 
 def serve_family(setup: SearchSetup, port: int, resume: bool = False) -> FamilyResult:
@@ -470,11 +468,17 @@ def serve_family(setup: SearchSetup, port: int, resume: bool = False) -> FamilyR
     """
     from archpick.distributed import serve_oracle
 
-    spent_before = spent_seconds(setup.directory / setup.hypermodel.family) if resume else 0.0
+    return _drive(setup, resume, 0.0, lambda oracle, tuner: serve_oracle(oracle, port))
+
+
+def _drive(setup: SearchSetup, resume: bool, spent_before: float, drive) -> FamilyResult:
+    """Build the oracle and tuner (counting the seconds spent before a resume), `drive` them, and collect."""
+    if resume:
+        spent_before = max(spent_before, spent_seconds(setup.directory / setup.hypermodel.family))
     started = time.monotonic()
     oracle = setup.oracle(spent_before)
     tuner = setup.tuner(oracle, overwrite=not resume)
-    serve_oracle(oracle, port)
+    drive(oracle, tuner)
     return setup.result(tuner, time.monotonic() - started + spent_before)
 
 
