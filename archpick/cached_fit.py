@@ -8,6 +8,10 @@ with the trained weights; an epoch costs a pass of a linear layer instead of the
 
 The cache is skipped (ordinary training) when the features would not fit in CACHE_MAX_VALUES, when the head
 cannot be cut from the graph (its layers also read the raw inputs), or under a tf.distribute strategy.
+
+With `solve=True` a head that is one Dense layer on the standardised features is not trained by gradient
+descent but solved in closed form (`archpick.ridge`: ridge regression, its penalty chosen by leave-one-out
+error, MiniRocket's published recipe); fit() then runs the callbacks over one "epoch" that scores the solution.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 import keras
 import numpy as np
 from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
+
+from archpick import ridge
 
 FIXED_OUTPUT = "fixed_features"  # name of the layer that ends a model's fixed, untrained front
 CACHE_MAX_VALUES = 100_000_000  # samples x features cached (400 MB of float32)
@@ -94,7 +100,8 @@ def _batch_size(dataset) -> int:
     return int(x.shape[0])
 
 
-def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = None, **kwargs: Any):
+def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = None, solve: bool = False,
+        **kwargs: Any):
     """model.fit(x, validation_data=..., callbacks=..., **kwargs), on cached features when it can.
 
     Args:
@@ -102,6 +109,7 @@ def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = No
         x: A dataset of (inputs, targets[, weights]) batches.
         validation_data: The same for validation, or None.
         callbacks: Callbacks; keras-tuner's best-epoch checkpoint is bound to the full model.
+        solve: Solve a linear head in closed form (ridge) instead of training it, when the head allows.
         **kwargs: Passed to fit (epochs, verbose...).
 
     Returns:
@@ -122,6 +130,8 @@ def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = No
     bound = [BoundCallback(cb, model) if isinstance(cb, SaveBestEpoch) else cb for cb in callbacks or []]
     kwargs.pop("shuffle", None)
     weights = train_rest[1] if len(train_rest) > 1 else None
+    if solve and _solvable(head, len(train_x)):
+        return _solve(head, train_x, train_rest[0], weights, val, bound, kwargs.get("class_weight"))
     return head.fit(train_x, train_rest[0], sample_weight=weights, batch_size=batch_size, shuffle=True,
                     validation_data=val, callbacks=bound, **kwargs)
 
@@ -145,3 +155,35 @@ def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model, i
         return None
     parts = split_fixed(model)
     return (*parts, batch_size) if parts else None
+
+
+def _solvable(head: keras.Model, n: int) -> bool:
+    """The head is Normalization -> Dense, and the samples are few enough for the closed form."""
+    kinds = [type(layer) for layer in head.layers[1:]]
+    return kinds == [keras.layers.Normalization, keras.layers.Dense] and n <= ridge.MAX_SAMPLES
+
+
+def _solve(head: keras.Model, train_x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, val,
+           callbacks: list, class_weight: dict | None):
+    """Solve the head's Dense layer by ridge regression, then score it through the callbacks as one epoch."""
+    norm, dense = head.layers[1], head.layers[2]
+    classes = int(dense.units) if dense.activation is keras.activations.softmax else 0
+    w = np.ones(len(train_x)) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    if class_weight and classes:
+        w = w * np.asarray([class_weight.get(int(c), 1.0) for c in np.asarray(y).ravel()])
+    solution = ridge.fit(np.asarray(norm(train_x)), y, w, classes)
+    dense.set_weights([solution.kernel, solution.bias])
+    for cb in callbacks:
+        if hasattr(cb, "solved"):
+            cb.solved = True
+    hooks = keras.callbacks.CallbackList(callbacks, add_history=True, model=head)
+    hooks.on_train_begin()
+    hooks.on_epoch_begin(0)
+    logs = head.evaluate(train_x, y, sample_weight=weights, verbose=0, return_dict=True)
+    if val is not None:
+        scores = head.evaluate(val[0], val[1], sample_weight=val[2] if len(val) > 2 else None, verbose=0,
+                               return_dict=True)
+        logs.update({f"val_{k}": v for k, v in scores.items()})
+    hooks.on_epoch_end(0, logs)
+    hooks.on_train_end(logs)
+    return head.history

@@ -110,6 +110,19 @@ def main(verbose: bool) -> None:
     quiet_tensorflow(verbose or "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:])
 
 
+def _columns_table(uses) -> Table:
+    """Every column of a table with how it is used, or (in yellow) why it is left out."""
+    left_out = sum(not u.used for u in uses)
+    title = f"columns ({len(uses)}; {left_out} not used)" if left_out else f"columns ({len(uses)}, all used)"
+    table = Table(title=title)
+    for col in ("column", "role", "used", "why"):
+        table.add_column(col, overflow="fold")
+    for use in uses:
+        style = None if use.used else "yellow"
+        table.add_row(use.name, use.role, "yes" if use.used else "no", use.reason, style=style)
+    return table
+
+
 def _profile_tables(profile) -> list[Table]:
     from archpick.report.render import _fmt
 
@@ -122,6 +135,14 @@ def _profile_tables(profile) -> list[Table]:
     for key, value in rows:
         facts.add_row(str(key), str(value))
     tables = [facts]
+    if profile.column_uses:
+        tables.append(_columns_table(profile.column_uses))
+    if profile.notes:
+        notes = Table(title=f"notes ({len(profile.notes)})", show_header=False)
+        notes.add_column("note", overflow="fold")
+        for note in profile.notes:
+            notes.add_row(note, style="yellow")
+        tables.append(notes)
     if profile.classes and len(profile.classes) <= 30:
         counts = Table(title="classes")
         counts.add_column("class")
@@ -335,20 +356,30 @@ def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: boo
 @main.command()
 @click.argument("run_dir", type=PATH)
 @click.argument("files", nargs=-1, required=True, type=PATH)
+@click.option("-o", "--out", "--csv", "out_file", type=PATH,
+              help="Write the CSV (or, with --json, the JSON lines) to this file instead of stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON lines.")
 @verbosity
 @handle_errors
-def predict(run_dir: Path, files: tuple[Path, ...], as_json: bool, verbose: bool, quiet: bool) -> None:
-    """Predict FILES with RUN_DIR's exported SavedModel (model.keras for runs trained without TensorFlow)."""
-    from archpick.predict import predict as run_predict
+def predict(run_dir: Path, files: tuple[Path, ...], out_file: Path | None, as_json: bool, verbose: bool,
+            quiet: bool) -> None:
+    """Predict FILES with RUN_DIR's exported SavedModel (model.keras for runs trained without TensorFlow).
 
-    for row in run_predict(run_dir, list(files)):
-        if as_json:
-            click.echo(json.dumps(row))
-        elif "class" in row:
-            click.echo(f"{row['input']}\t{row['class']}\t{row['probability']:.4f}")
-        else:
-            click.echo(f"{row['input']}\t" + " ".join(f"{v:.4g}" for v in row["prediction"]))
+    FILES may be files, folders (every usable file inside, recursively) or quoted globs. The output is a CSV
+    with a header: path, row (for rows of a table), prediction and one probability column per class; a
+    forecast has one row per step with its date. A file that cannot be read gets a row with its error and
+    the rest are predicted; a line on stderr counts them; the exit code is 2 when nothing could be predicted.
+    """
+    from archpick.batchpredict import check_out, format_output, predict_paths, write_output
+
+    if out_file is not None:
+        check_out(out_file)
+    result = predict_paths(run_dir, list(files))
+    write_output(format_output(result, as_json), out_file)
+    if result.skipped or not (quiet or result.single):
+        click.echo(result.summary() + (f"; written to {out_file}" if out_file is not None else ""), err=True)
+    if not result.predicted_files:
+        sys.exit(2)
 
 
 @main.command("export")

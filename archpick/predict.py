@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from archpick.decoding import first_line
 from archpick.errors import DataError, RunError
 
 MAX_INPUT_BYTES = 2 * 1024**3  # predict reads at most this much from one file
@@ -92,7 +95,7 @@ def _raw_inputs(file: Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]
     raise RunError(f"unknown input kind {kind!r} in the model metadata", file)
 
 
-def _server(model_dir: Path, spec: dict[str, Any]):
+def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray]:
     """batch -> predictions: the SavedModel where TensorFlow can load it, else model.keras on any backend."""
     from archpick import backend
     from archpick.export import as_array, as_tensor
@@ -100,51 +103,207 @@ def _server(model_dir: Path, spec: dict[str, Any]):
     if (model_dir / "saved_model.pb").exists() and backend.has_tensorflow():
         from archpick.hardware import import_tensorflow
 
-        served = import_tensorflow().saved_model.load(str(model_dir))
+        try:
+            served = import_tensorflow().saved_model.load(str(model_dir))
+        except Exception as exc:  # noqa: BLE001 - a corrupt or truncated export is the user's file, not a bug
+            raise RunError(f"holds a SavedModel that cannot be loaded ({first_line(exc)}); rebuild it from "
+                           "model.keras with `archpick export RUN_DIR`, or fit again", model_dir) from exc
         return lambda batch: np.asarray(served.serve(as_tensor(batch, spec)))
     if not (model_dir / "model.keras").exists():
         raise RunError("has a SavedModel only, which needs TensorFlow; pip install tensorflow", model_dir)
     backend.check_modality(backend.start(), spec["kind"], model_dir)
     import keras
 
-    from archpick.hypermodels import register_layers
+    import archpick.layers  # noqa: F401 - registers archpick's custom layers for load_model
 
-    register_layers()
+    try:
+        model = keras.saving.load_model(model_dir / "model.keras", compile=False)
+    except Exception as exc:  # noqa: BLE001 - as above
+        raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
+                       model_dir) from exc
+    # Text runs only on TensorFlow (check_modality): the model takes a string tensor, not a numpy array.
+    convert = as_tensor if spec["kind"] == "text" else as_array
+    return lambda batch: keras.ops.convert_to_numpy(model(convert(batch, spec), training=False))
 
-    model = keras.saving.load_model(model_dir / "model.keras")
-    return lambda batch: keras.ops.convert_to_numpy(model(as_array(batch, spec), training=False))
+
+@dataclass
+class Prediction:
+    """One prediction, or one input that could not be predicted.
+
+    Attributes:
+        path: The file (or frame folder) read.
+        name: The input as the readers name it: the file, "file:row" or "file[i]" for rows and sequences,
+            "file (after TIME)" for a forecast.
+        row: The row, line or index inside the file, when the file holds several inputs.
+        label: The top class (classification).
+        probabilities: Class label -> probability, in labels.json order (classification).
+        values: The predicted values (regression, forecasting).
+        dates: The time of each forecast step, when the series has a time column.
+        error: One line saying why this input was not predicted.
+    """
+
+    path: str
+    name: str
+    row: str | None = None
+    label: str | None = None
+    probabilities: dict[str, float] | None = None
+    values: list[float] | None = None
+    dates: list[str] | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON line of `archpick predict --json` (and the dicts `predict` returns)."""
+        if self.error is not None:
+            return {"input": self.name, "error": self.error}
+        if self.label is not None and self.probabilities is not None:
+            return {"input": self.name, "class": self.label, "probability": self.probabilities[self.label],
+                    "probabilities": self.probabilities}
+        out: dict[str, Any] = {"input": self.name, "prediction": self.values}
+        if self.dates:
+            out["dates"] = self.dates
+        return out
+
+
+@dataclass
+class ServedModel:
+    """A run's exported model, loaded once for many files.
+
+    Attributes:
+        path: RUN_DIR/model.
+        meta: archpick.json (input_spec, task...).
+        labels: Class names in output order (labels.json).
+        serve: Raw batch -> model outputs.
+    """
+
+    path: Path
+    meta: dict[str, Any]
+    labels: list[str]
+    serve: Callable[[Any], np.ndarray]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The input spec (kind, shape, dtype, ...)."""
+        return self.meta["input_spec"]
+
+    @property
+    def classification(self) -> bool:
+        """True when the model outputs class probabilities."""
+        return self.meta["task"] == "classification"
+
+
+def model_dir_of(run_dir: str | Path) -> Path:
+    """RUN_DIR/model of a run that exported a model (one-line RunError otherwise)."""
+    from archpick.run import load_run
+
+    model_dir = load_run(run_dir).model_path
+    if not (model_dir / "saved_model.pb").exists() and not (model_dir / "model.keras").exists():
+        raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?",
+                       run_dir)
+    return model_dir
+
+
+def input_kind(model_dir: Path) -> str:
+    """The kind of input the exported model takes (image, video, text, sequence, window, table)."""
+    return _model_meta(model_dir)[0]["input_spec"]["kind"]
+
+
+def load_served(model_dir: Path) -> ServedModel:
+    """The exported model of RUN_DIR/model, ready to serve raw inputs."""
+    meta, labels = _model_meta(model_dir)
+    return ServedModel(model_dir, meta, labels, _server(model_dir, meta["input_spec"]))
+
+
+def _row_of(name: str, file: Path) -> str | None:
+    """The row, line or index a reader's input name adds to its file's name ("f.csv:3" -> "3")."""
+    rest = name[len(str(file)):] if name.startswith(str(file)) else ""
+    if rest.startswith(":"):
+        return rest[1:]
+    if rest.startswith("[") and rest.endswith("]"):
+        return rest[1:-1]
+    return None
+
+
+def _forecast_dates(file: Path, spec: dict[str, Any]) -> list[str] | None:
+    """The time of each forecast step after the series in `file` (its own time column, continued at its own
+    frequency), or None when the file has no time column."""
+    import pandas as pd
+
+    from archpick.datasets import columns as cols
+    from archpick.datasets.series import detect_time_column, prepare
+
+    frame = cols.read_frame(file)
+    time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
+    if time_column is None:
+        return None
+    horizon = int(spec["horizon"])
+    times = prepare(frame, time_column, spec["target"], file).times[-50:]
+    if len(times) < 2:
+        return None
+    try:
+        stamps = pd.DatetimeIndex(pd.to_datetime(times))
+    except (ValueError, TypeError):
+        numbers = np.asarray(times, dtype=float)
+        step = float(np.median(np.diff(numbers)))
+        return [f"{numbers[-1] + step * k:g}" for k in range(1, horizon + 1)]
+    freq = pd.infer_freq(stamps) if len(stamps) >= 3 else None
+    if freq is not None:
+        future = pd.date_range(stamps[-1], periods=horizon + 1, freq=freq)[1:]
+    else:
+        step = pd.Series(stamps).diff().median()  # an irregular grid: its usual step
+        future = stamps[-1] + pd.Series(np.arange(1, horizon + 1)) * step
+    future = pd.DatetimeIndex(future)
+    dated = bool((future == future.normalize()).all() and (stamps == stamps.normalize()).all())
+    return [t.strftime("%Y-%m-%d") if dated else t.isoformat() for t in future]
+
+
+def _batches(raw: list[tuple[str, Any]], text: bool, size: int = 256):
+    """(names, batch) chunks of at most `size` inputs: a list of strings for text, else a stacked array."""
+    for start in range(0, len(raw), size):
+        chunk = raw[start:start + size]
+        names = [name for name, _ in chunk]
+        yield names, ([x for _, x in chunk] if text else np.stack([np.asarray(x) for _, x in chunk]))
+
+
+def predict_file(model: ServedModel, file: Path) -> list[Prediction]:
+    """Every input in one file (one image, clip or document; each row, sequence or the last window).
+
+    Raises:
+        DataError: The file cannot be read as the model's input, or holds no input.
+    """
+    spec = model.spec
+    raw = _raw_inputs(file, spec)
+    if not raw:
+        raise DataError("holds nothing to predict (no rows or sequences); give a file like the training data",
+                        file)
+    dates = _forecast_dates(file, spec) if spec["kind"] == "window" else None
+    out: list[Prediction] = []
+    for names, batch in _batches(raw, spec["kind"] == "text"):
+        for name, pred in zip(names, model.serve(batch), strict=True):
+            item = Prediction(path=str(file), name=name, row=_row_of(name, file))
+            if model.classification:
+                item.probabilities = {label: float(p) for label, p in zip(model.labels, pred, strict=True)}
+                item.label = model.labels[int(np.argmax(pred))]
+            else:
+                item.values = [float(v) for v in np.ravel(pred)]
+                item.dates = dates
+            out.append(item)
+    return out
 
 
 def predict(run_dir: str | Path, files: list[str | Path]) -> list[dict[str, Any]]:
-    """Run the exported SavedModel on raw files.
+    """Run the exported model on raw files; the first file that cannot be read raises.
+
+    (`archpick predict` goes through `archpick.batchpredict`, which also takes folders and skips bad files.)
 
     Args:
         run_dir: A complete run directory.
         files: Inputs of the kind the model was trained on.
 
     Returns:
-        One dict per input: input, and class + probability (classification) or values.
+        One dict per input: input, and class + probability + probabilities (classification) or prediction
+        (the values; a forecast also has dates when its series has a time column).
     """
-    from archpick.run import load_run
-
-    run = load_run(run_dir)
-    model_dir = run.model_path
-    if not (model_dir / "saved_model.pb").exists() and not (model_dir / "model.keras").exists():
-        raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?",
-                       run_dir)
+    model_dir = model_dir_of(run_dir)
     inputs = [check_input(Path(file)) for file in files]  # before the model loads: a bad file fails fast
-    meta, labels = _model_meta(model_dir)
-    spec = meta["input_spec"]
-    serve = _server(model_dir, spec)
-    out: list[dict[str, Any]] = []
-    for file in inputs:
-        for name, raw in _raw_inputs(file, spec):
-            batch = np.asarray(raw)[None] if spec["kind"] != "text" else [raw]
-            pred = serve(batch)[0]
-            if meta["task"] == "classification":
-                top = int(np.argmax(pred))
-                out.append({"input": name, "class": labels[top], "probability": float(pred[top]),
-                            "probabilities": {labels[i]: float(p) for i, p in enumerate(pred)}})
-            else:
-                out.append({"input": name, "prediction": [float(v) for v in np.ravel(pred)]})
-    return out
+    model = load_served(model_dir)
+    return [item.as_json() for file in inputs for item in predict_file(model, file)]

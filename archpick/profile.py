@@ -41,6 +41,27 @@ class Skipped:
     reason: str
 
 
+COLUMN_ROLES = ("target", "numeric", "categorical", "text", "date", "id", "constant", "empty")
+"""How a table's column can be taken: the target, a kind of feature, or a reason to leave it out."""
+
+
+@dataclass
+class ColumnUse:
+    """How one column of a table is used, or why it is not.
+
+    Attributes:
+        name: The column name as in the file.
+        role: One of COLUMN_ROLES.
+        used: Whether the model reads it (the target counts as read).
+        reason: Why, in words ("numeric values", "an ID: a distinct token in every row").
+    """
+
+    name: str
+    role: str
+    used: bool
+    reason: str
+
+
 @dataclass
 class DatasetProfile:
     """What a dataset is, as plain facts.
@@ -61,6 +82,7 @@ class DatasetProfile:
         skipped: Files that could not be used.
         notes: Things done to the data that a user should know (sorted, imputed...).
         members: For a collection, the profiles of its datasets.
+        column_uses: For a table file (CSV/Parquet), every column with how it is used or why it is not.
     """
 
     path: str
@@ -78,6 +100,7 @@ class DatasetProfile:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     members: list[DatasetProfile] = field(default_factory=list)
+    column_uses: list[ColumnUse] = field(default_factory=list)
 
     @property
     def n_classes(self) -> int:
@@ -109,4 +132,5 @@ class DatasetProfile:
         data["structure"] = Structure(**data.get("structure", {}))
         data["skipped"] = [Skipped(**s) for s in data.get("skipped", [])]
         data["members"] = [cls.from_dict(m) for m in data.get("members", [])]
+        data["column_uses"] = [ColumnUse(**c) for c in data.get("column_uses", [])]
         return cls(**data)

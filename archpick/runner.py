@@ -147,6 +147,7 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     """
     from archpick import hypermodels
     from archpick.decoding import DecodeFailures
+    from archpick.hypermodels import heads
     from archpick.hypermodels.base import ModelSpec
     from archpick.pipeline import make_dataset
     from archpick.splits import class_notes, split_indices
@@ -171,8 +172,10 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     balance = imbalance.measure(y_train, n_out) if task == "classification" else imbalance.Imbalance(1.0, None)
     if task == "classification":
         split.notes = class_notes(strat, split, bundle.class_names, y_test if has_test else None)
-    spec = ModelSpec(spec_in, task, n_out, stats=hypermodels.fit_stats(kind, x_train, spec_in),
-                     n_train=len(x_train), class_weight=balance.class_weight)
+    stats = hypermodels.fit_stats(kind, x_train, spec_in)
+    if task == "regression":
+        stats[heads.TARGET_STATS] = heads.target_stats(y_train)
+    spec = ModelSpec(spec_in, task, n_out, stats=stats, n_train=len(x_train), class_weight=balance.class_weight)
     batch = (opts.batch_size or batch_size_for(len(x_train), kind)) * replicas
     failures = DecodeFailures()
     common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,

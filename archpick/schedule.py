@@ -30,12 +30,15 @@ class TrainingLossSchedule(keras.callbacks.Callback):
     Args:
         min_epochs: Epochs before convergence may stop training.
         trial_seconds: Seconds this trial may train (sizes the patience).
+        max_epochs: Epochs the trial may run at most: patience is sized to the fewer of these and of the
+            epochs its time affords, so a trial bounded by epochs trains the same on a fast and a slow machine.
     """
 
-    def __init__(self, min_epochs: int, trial_seconds: float):
+    def __init__(self, min_epochs: int, trial_seconds: float, max_epochs: int | None = None):
         super().__init__()
         self.min_epochs = min_epochs
         self.trial_seconds = trial_seconds
+        self.max_epochs = max_epochs
         self.converged = False
         self.best_epoch = 0
         self.lr_patience = 0
@@ -58,7 +61,10 @@ class TrainingLossSchedule(keras.callbacks.Callback):
         loss = float((logs or {}).get("loss", math.nan))
         if epoch <= 1:
             per_epoch = max(time.perf_counter() - self._started, 1e-3)
-            self.lr_patience, self.stop_patience = plateau_patience(self.trial_seconds / per_epoch)
+            affordable = self.trial_seconds / per_epoch
+            if self.max_epochs:
+                affordable = min(affordable, self.max_epochs)
+            self.lr_patience, self.stop_patience = plateau_patience(affordable)
         if epoch < WARMUP_EPOCHS:
             return
         if math.isfinite(loss) and loss < self._best - MIN_DELTA * abs(self._best if math.isfinite(self._best) else 0):

@@ -151,6 +151,7 @@ class TrialRecorder(keras.callbacks.Callback):
         self.history: dict[str, list[float]] = {}
         self.params = 0
         self.stopped_by_budget = False
+        self.solved = False  # set by cached_fit when the head was solved in closed form, not trained
         self._epoch_start = 0.0
         self._timer: threading.Timer | None = None
 
@@ -178,6 +179,27 @@ class TrialRecorder(keras.callbacks.Callback):
         if time.monotonic() >= self.stop_at:
             self.stopped_by_budget = True
             self.model.stop_training = True
+
+
+class StepDeadlineRecorder(TrialRecorder):
+    """TrialRecorder for JAX: the hard stop is checked after each step, in the training thread.
+
+    On JAX a stop set by the timer thread inside an epoch left the trainer's validation step reading donated
+    buffers ("Buffer has been deleted or donated"); a per-step check costs one clock read per step.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.params = int(self.model.count_params())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() >= self.hard_stop_at:
+            self._hard_stop()
+
+
+def trial_recorder(stop_at: float, hard_stop_at: float) -> TrialRecorder:
+    """The TrialRecorder for the running backend (see StepDeadlineRecorder)."""
+    cls = StepDeadlineRecorder if keras.backend.backend() == "jax" else TrialRecorder
+    return cls(stop_at=stop_at, hard_stop_at=hard_stop_at)
 
 
 class ArchTuner(keras_tuner.Tuner):
@@ -212,7 +234,7 @@ class ArchTuner(keras_tuner.Tuner):
     def _stop_callbacks(self, objective) -> list[keras.callbacks.Callback]:
         """The regime's callbacks: the training-loss schedule (small data) or validation patience (large)."""
         if self.regime.small:
-            return [TrainingLossSchedule(self.regime.min_epochs, self.trial_cap)]
+            return [TrainingLossSchedule(self.regime.min_epochs, self.trial_cap, self.regime.max_epochs)]
         return [keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction,
                                               patience=self.regime.patience, start_from_epoch=self.regime.min_epochs)]
 
@@ -223,7 +245,7 @@ class ArchTuner(keras_tuner.Tuner):
     def _build_and_fit_model(self, trial, *args, **kwargs):
         now = time.monotonic()
         hard = now + max(self.budget_clock.remaining(), 0.0)
-        recorder = TrialRecorder(stop_at=min(hard, now + self.trial_cap), hard_stop_at=hard)
+        recorder = trial_recorder(stop_at=min(hard, now + self.trial_cap), hard_stop_at=hard)
         objective = self.oracle.objective
         stoppers = self._stop_callbacks(objective)
         kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + stoppers + [recorder]
@@ -284,7 +306,10 @@ class ArchTuner(keras_tuner.Tuner):
 
 
 def stop_reason(recorder: TrialRecorder, stopper: keras.callbacks.Callback, max_epochs: int) -> str:
-    """Why a trial ended: "budget", "converged" (training loss), "patience" (validation) or "max epochs"."""
+    """Why a trial ended: "solved" (closed form), "budget", "converged" (training loss), "patience" (validation)
+    or "max epochs"."""
+    if recorder.solved:
+        return "solved"
     if recorder.stopped_by_budget:
         return "budget"
     if isinstance(stopper, TrainingLossSchedule) and stopper.converged:

@@ -110,14 +110,13 @@ def train_configuration(cand: Candidate, train, epochs: int, seconds: float, see
     Returns:
         The model and why it stopped ("epochs" or "budget").
     """
-    from archpick.search import TrialRecorder
+    from archpick.search import trial_recorder
 
     keras.utils.set_random_seed(seed)
     model = cand.hypermodel.build(cand.hyperparameters)
     now = time.monotonic()
-    # Stopped at an epoch's end: a stop inside an epoch leaves the JAX trainer's metric state donated.
-    recorder = TrialRecorder(stop_at=now + seconds, hard_stop_at=now + 2 * seconds + 10)
-    schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds)
+    recorder = trial_recorder(stop_at=now + seconds, hard_stop_at=now + 2 * seconds + 10)
+    schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds, max_epochs=max(epochs, 1))
     cand.hypermodel.fit(cand.hyperparameters, model, train, epochs=max(epochs, 1), callbacks=[schedule, recorder],
                         verbose=0)
     return model, "budget" if recorder.stopped_by_budget else "epochs"
@@ -211,8 +210,9 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     left = started + budget - time.monotonic()
     refit_started = time.monotonic()
     out.refit, _ = train_configuration(cand, make(x, y, True), cand.epochs, max(left, costs[0]), seed)
+    most = 1 if cand.hypermodel.solved(cand.hyperparameters) else ENSEMBLE_REFITS  # seeds change nothing
     refits = _more_refits(cand, make(x, y, True), out.refit, time.monotonic() - refit_started,
-                          started + budget, ENSEMBLE_REFITS, seed)
+                          started + budget, most, seed)
     if len(refits) > 1:
         out.members, out.ensemble_of = refits, f"{len(refits)} refits on train + validation (seeds differ)"
     else:

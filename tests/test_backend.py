@@ -148,3 +148,25 @@ def test_batches_train_a_keras_model(digits_small: Path) -> None:
                   metrics=["accuracy"])
     history = model.fit(data, epochs=5, verbose=0)
     assert history.history["accuracy"][-1] > 0.8 and not failures.files
+
+
+def test_jax_hard_stop_inside_an_epoch_leaves_validation_working() -> None:
+    """The budget's hard stop lands inside the first epoch; the epoch's validation still runs (on JAX a stop
+    set from a timer thread there once ended in "Buffer has been deleted or donated")."""
+    code = (
+        "import os, time\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras, numpy as np\n"
+        "from sklearn.datasets import load_digits\n"
+        "from archpick.search import StepDeadlineRecorder, trial_recorder\n"
+        "x, y = load_digits(return_X_y=True)\nx = np.repeat(x.astype('float32') / 16, 40, axis=0)\n"
+        "y = np.repeat(y, 40)\n"
+        "model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(512, activation='relu'),"
+        " keras.layers.Dense(10, activation='softmax')])\n"
+        "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "now = time.monotonic()\nrec = trial_recorder(stop_at=now + 600, hard_stop_at=now + 1.0)\n"
+        "assert isinstance(rec, StepDeadlineRecorder)\n"
+        "model.fit(x, y, batch_size=8, epochs=3, validation_data=(x[:500], y[:500]), callbacks=[rec], verbose=0)\n"
+        "print(rec.stopped_by_budget, len(rec.epoch_seconds), 'val_accuracy' in rec.history)\n"
+    )
+    out = run_without_tf(code)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "1", "True"]

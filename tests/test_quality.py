@@ -30,14 +30,18 @@ def _best_baseline(rep: dict) -> float:
 def test_vowels_beats_its_best_baseline(tmp_path: Path) -> None:
     rep = _fit(DATA / "vowels", tmp_path / "run", "--families", "cnn", "--max-trials", "2", "--max-epochs", "80")
     sel = rep["race"]["selection"]
-    assert rep["regime"]["small"] and sel["folds"] == 5 and rep["final"]["members"] == 3  # refits, seeds differ
+    assert rep["regime"]["small"] and sel["folds"] == 5
     acc = rep["final"]["metrics"]["accuracy"]
-    # measured (seed 0): MiniRocket trial 0.925 and FCN trial 1.0 on validation; the FCN's 5 folds 0.9889 ± 0.010;
-    # test: ensemble 0.9892, single refit 0.9865; baseline (logistic regression) 0.9811
+    # measured (seed 0, commit after 9b2f66f): MiniRocket with its ridge head 0.975 on validation and the FCN 0.95;
+    # MiniRocket's 5 folds 0.9815 ± 0.013 against the baseline's 0.9741; test: ensemble (5 fold models and the
+    # refit) 0.9865, single refit 0.9865; baseline (logistic regression) 0.9811. Before the ridge head the same
+    # test measured 0.9784 (a trained linear head and three refits), below the baseline.
     assert acc > _best_baseline(rep) and acc >= 0.984
     assert sel["baseline_check"]["beats"] and not rep["verdict"].startswith("Does not beat")
-    row = rep["leaderboard"][0]
-    assert row["stop_reason"] in ("max epochs", "converged") and row["epochs"] >= 30
+    rows = {row["stop_reason"]: row for row in rep["leaderboard"]}
+    assert rows["solved"]["epochs"] == 1  # the ridge head: one closed-form solution, scored as one epoch
+    assert rows["max epochs"]["epochs"] == 80  # the FCN trained to the bound, not stopped by patience
+    assert rep["final"]["members"] == 6  # a solved head: refits with other seeds would be copies
     assert set(rep["final"]["single"]) >= {"accuracy", "macro_f1"}
 
 

@@ -140,7 +140,8 @@ def test_rocket_model_survives_export(tmp_path):
     for i in range(0, len(x_test), 3):  # variable length at serving time
         x_test[i, rng.integers(40, x_test.shape[1]):] = np.nan
     hm = _hypermodel(x, 2)
-    model = _build(hm, {"block": "rocket", "rocket_features": 2000, "learning_rate": 1e-2, "rocket_l2": 1e-4})
+    model = _build(hm, {"block": "rocket", "rocket_features": 2000, "rocket_head": "gradient",
+                        "learning_rate": 1e-2, "rocket_l2": 1e-4})
     model.fit(x, y, epochs=5, batch_size=16, verbose=0)
     expected = np.asarray(model(x_test, training=False))
     write_saved_model(model, tmp_path / "model")
@@ -179,7 +180,8 @@ def test_rocket_linear_head_classifies_coffee():
     x, y = _coffee("TRAIN")
     x_test, y_test = _coffee("TEST")
     hm = _hypermodel(x, 2)
-    values = {"block": "rocket", "rocket_features": 10000, "learning_rate": 1e-3, "rocket_l2": 1e-2}
+    values = {"block": "rocket", "rocket_features": 10000, "rocket_head": "gradient", "learning_rate": 1e-3,
+              "rocket_l2": 1e-2}
     model = _build(hm, values)
     assert model.get_layer("fixed_features").output.shape[-1] == 9996
     assert [layer.name for layer in model.layers if layer.trainable_weights] == ["probabilities"]
@@ -211,14 +213,14 @@ def test_inception_trains_on_variable_length_vowels():
 
 
 def test_initial_trials_and_the_earlier_ones():
-    """Rocket at two L2 strengths first, the FCN baseline unchanged, InceptionTime; the earlier ResNet trial
-    still builds."""
+    """MiniRocket's ridge head first, the FCN baseline unchanged, MiniRocket's trained head, InceptionTime; the
+    earlier ResNet trial still builds."""
     x, _ = _vowels("TRAIN")
     hm = _hypermodel(x[:40], 9)
     trials = hm.initial_hps()
-    assert [t["block"] for t in trials] == ["rocket", "rocket", "fcn", "inception"]
-    assert trials[1]["rocket_l2"] == 1e-3 and "rocket_l2" not in trials[0]  # the default, 1e-2
-    assert trials[2] == {"block": "fcn", "blocks": 3, "filters": 64, "kernels": "8-5-3", "pooling": "avg",
+    assert [t["block"] for t in trials] == ["rocket", "fcn", "rocket", "inception"]
+    assert trials[0]["rocket_head"] == "ridge" and trials[2]["rocket_head"] == "gradient"
+    assert trials[1] == {"block": "fcn", "blocks": 3, "filters": 64, "kernels": "8-5-3", "pooling": "avg",
                          "dense_units": 0, "dropout": 0.2, "learning_rate": 3e-3}
     resnet = _build(hm, {"block": "resnet", "blocks": 2, "filters": 32, "kernels": "8-5-3", "pooling": "avg",
                          "dense_units": 64, "dropout": 0.3, "learning_rate": 2e-3})

@@ -152,7 +152,9 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     hp.values["block"] = "rocket"
     hm.build(hp)  # registers the rocket's conditional hyperparameters
     hp.values["rocket_features"] = 2000
-    hp.values["learning_rate"] = 1e-3  # the search's first MiniRocket trial
+    hp.values["rocket_head"] = "gradient"
+    hm.build(hp)  # registers the trained head's L2
+    hp.values["learning_rate"] = 1e-3  # the search's MiniRocket trial with a trained head
     cand = Candidate("cnn", hm.variant, "cnn-000", hm, hp, epochs=60, seconds=3.0)
     x_all = np.concatenate([prep.x_train, prep.x_val])
     y_all = np.concatenate([prep.y_train, prep.y_val])
@@ -169,6 +171,17 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     assert sorted(held.tolist()) == list(range(len(y_all)))  # every sample held out exactly once
     # measured: fold mean 0.86-0.93 with seed 0 (rocket, 2,000 features, 60 epochs); chance is 0.5
     assert score.mean >= 0.75
+
+    # The ridge head is solved, not trained: refits with other seeds would be copies, so the ensemble is the
+    # fold models (bagging) and the refit.
+    ridge_hp = keras_tuner.HyperParameters()
+    ridge_hp.values.update({**hp.values, "rocket_head": "ridge"})
+    solved = Candidate("cnn", hm.variant, "cnn-001", hm, ridge_hp, epochs=1, seconds=1.0)
+    by_ridge = cross_validate([solved], x_all, y_all, prep.make, budget=600.0, seed=0, classification=True,
+                              n_train=len(prep.x_train), choose=lambda scores: scores[0].family)
+    assert by_ridge.ensemble_of == "the 5 fold models and the refit" and len(by_ridge.members) == 6
+    assert by_ridge.scores[0].stop_reasons == ["epochs"] * 5
+    assert by_ridge.scores[0].mean >= 0.9  # measured: 1.0 on each of the 5 folds
 
     ensemble = average_models(sel.members)
     x = np.asarray(prep.x_test[:6], dtype="float32")

@@ -5,11 +5,14 @@ Shared by the table, text and series detectors. Standard library, numpy and pand
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import math
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from archpick.datasets.base import Bundle, tokens, words  # noqa: F401 - words is read as cols.words
+from archpick.decoding import decode_text
 from archpick.errors import DataError, OptionError
 
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".pq"})
@@ -95,61 +99,158 @@ def is_order_name(name: str) -> bool:
     return _ends_with(name, ORDER_WORDS)
 
 
-def _delimiter(path: Path) -> str:
-    """The delimiter that splits the header line most often (comma by default); binary files are refused."""
+@dataclass
+class TableRead:
+    """A table as read from a file, and what reading it took.
+
+    Attributes:
+        frame: The table, with stripped, unique column names.
+        encoding: The codec the text was decoded with ("utf-8", "cp1252", "utf-16-le"...; "parquet").
+        delimiter: The field separator ("," ";" tab "|"; "" for Parquet).
+        decimal_comma: Columns whose numbers were written with a decimal comma (150,5) and read as numbers.
+        notes: What a user should know about the reading (the encoding, decimal commas).
+    """
+
+    frame: pd.DataFrame
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    decimal_comma: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?(?:[eE][+-]?\d+)?")
+_SNIFF_CHARS = 65536
+_SNIFF_ROWS = 50
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(4096)
+        return path.read_bytes()
     except OSError as exc:
         raise DataError(
             f"cannot read the file ({exc.strerror}); check that it exists and is readable", path=path
         ) from exc
-    if b"\0" in raw:
-        raise DataError("holds binary data, not a text table; export it as CSV (UTF-8) or Parquet", path=path)
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    header = (raw.decode("utf-8", errors="replace").splitlines() or [""])[0]
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read a whole CSV/TSV/Parquet file into a DataFrame with clean column names.
+def _delimiter(text: str, suffix: str) -> str:
+    """The delimiter (, ; tab |) that splits the header into most fields and the next rows into as many.
 
-    The delimiter is the one splitting the header most often (, ; tab |); bytes that are not UTF-8 are
-    replaced. Whole files are read: counts must be exact, and pandas reads a few MB in milliseconds.
-
-    Args:
-        path: The file.
-
-    Returns:
-        The frame, with at least one row and one column; column names are stripped strings.
-
-    Raises:
-        DataError: When the file is empty, has no data rows or cannot be parsed.
+    A candidate counts when at least 90% of the first rows have the header's number of fields; among those
+    the most fields wins, then the order , ; tab |. Comma when none splits the header.
     """
-    path = Path(path)
+    if suffix == ".tsv":
+        return "\t"
+    head = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in head:
+        head = head[: head.rindex("\n")]
+    best, best_score = ",", (False, 1)
+    for delimiter in _DELIMITERS:
+        try:
+            rows = [r for r in itertools.islice(csv.reader(io.StringIO(head), delimiter=delimiter), _SNIFF_ROWS) if r]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        steady = sum(len(r) == len(rows[0]) for r in rows) >= 0.9 * len(rows)
+        score = (steady, len(rows[0]))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _decimal_comma_column(series: pd.Series) -> pd.Series | None:
+    """A string column of decimal-comma numbers (150,5 or 1.234,5) as float64, or None when it is not one.
+
+    At least 95% of the non-blank values must be such numbers and one must hold a comma; the rest (a stray
+    "n/a") become NaN, as in any numeric column.
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    text = series.astype("string").str.strip()
+    present = text[text.notna() & (text != "")]
+    if present.empty or not present.str.contains(",", regex=False).any():
+        return None
+    matches = present.str.fullmatch(_DECIMAL_COMMA)
+    if matches.mean() < 0.95:
+        return None
+    normal = text.where(text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool))
+    normal = normal.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(normal, errors="coerce").astype("float64")
+
+
+def _fix_decimal_commas(frame: pd.DataFrame) -> list[str]:
+    """Turn decimal-comma columns of `frame` into numbers in place; their names."""
+    fixed = []
+    for name in frame.columns:
+        values = _decimal_comma_column(frame[name])
+        if values is not None:
+            frame[name] = values
+            fixed.append(str(name).strip())
+    return fixed
+
+
+def _parse_csv(text: str, delimiter: str, path: Path) -> pd.DataFrame:
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(
-                path,
-                sep=_delimiter(path),
-                encoding="utf-8",
-                encoding_errors="replace",
-                skipinitialspace=True,
-                low_memory=False,
-            )
+        return pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False)
     except pd.errors.EmptyDataError as exc:
         raise DataError("the file is empty; write a header row and data rows", path=path) from exc
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
         raise DataError(f"cannot parse the table ({first}); check the delimiter and quoting", path=path) from exc
-    except (OSError, ValueError, ImportError) as exc:
+    except ValueError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read the table ({first}); save it as UTF-8 CSV or Parquet", path=path) from exc
+
+
+def _read_text_table(path: Path) -> TableRead:
+    """A CSV/TSV with its encoding, delimiter and decimal commas detected (see `read_table`)."""
+    decoded = decode_text(
+        _read_bytes(path), path, what="a text table", fix="re-save it as UTF-8 CSV, or export it as Parquet"
+    )
+    if not decoded.text.strip():
+        raise DataError("the file is empty; write a header row and data rows", path=path)
+    delimiter = _delimiter(decoded.text, path.suffix.lower())
+    frame = _parse_csv(decoded.text, delimiter, path)
+    notes = [decoded.note] if decoded.note else []
+    fixed = _fix_decimal_commas(frame) if delimiter != "," else []
+    if fixed:
+        notes.append(
+            f"decimal commas (150,5) read as numbers in the {_DELIMITER_NAMES[delimiter]}-separated file: "
+            + ", ".join(fixed[:10])
+            + (f" and {len(fixed) - 10} more" if len(fixed) > 10 else "")
+        )
+    return TableRead(frame, decoded.encoding, delimiter, fixed, notes)
+
+
+def read_table(path: Path) -> TableRead:
+    """Read a whole CSV/TSV/Parquet file, with what the reading took.
+
+    Text is decoded without replacing a character (archpick.decoding.decode_text: a byte-order mark, UTF-8,
+    else Windows-1252 with a note, else a refusal); the delimiter is detected (, ; tab |); with a delimiter
+    other than a comma, columns of decimal-comma numbers are read as numbers, with a note. Whole files are
+    read: counts must be exact, and pandas reads a few MB in milliseconds.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The frame (at least one row and one column; column names are stripped, unique strings) and notes.
+
+    Raises:
+        DataError: When the file is empty, binary, in an encoding no safe decoding explains, has no data
+            rows or cannot be parsed.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            read = TableRead(pd.read_parquet(path), "parquet", "")
+        except (OSError, ValueError, ImportError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"cannot read the table ({first}); save it as UTF-8 CSV or Parquet", path=path) from exc
+    else:
+        read = _read_text_table(path)
+    frame = read.frame
     frame.columns = [str(c).strip() or f"column_{i}" for i, c in enumerate(frame.columns)]
     if frame.columns.duplicated().any():
         seen: dict[str, int] = {}
@@ -162,7 +263,16 @@ def read_frame(path: Path) -> pd.DataFrame:
         raise DataError("the table has no columns; write a header row", path=path)
     if len(frame) == 0:
         raise DataError("the table has a header but no data rows; add rows", path=path)
-    return frame
+    return read
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read a whole CSV/TSV/Parquet file into a DataFrame with clean column names (see `read_table`).
+
+    Raises:
+        DataError: When the file cannot be used as a table (see `read_table`).
+    """
+    return read_table(path).frame
 
 
 def as_numeric(series: pd.Series) -> pd.Series:
@@ -312,7 +422,11 @@ def classify_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
         return ColumnInfo(name, "text", n_unique, n_missing, f"free text, mean {mean_words:.1f} words")
     if n_unique == n_text and n_text > 20 and not any(len(v.split()) > 1 for v in sample):
         return ColumnInfo(name, "id", n_unique, n_missing, "a distinct token in every row")
-    return ColumnInfo(name, "categorical", n_unique, n_missing, f"{n_unique} distinct strings")
+    detail = f"{n_unique} distinct strings"
+    if parsed >= 0.5:
+        others = sorted({v for v in sample if not _is_number(v)})[:3]
+        detail += f", {parsed:.0%} of them numbers (not numbers: {', '.join(map(repr, others))})"
+    return ColumnInfo(name, "categorical", n_unique, n_missing, detail)
 
 
 def classify_columns(frame: pd.DataFrame) -> dict[str, ColumnInfo]:

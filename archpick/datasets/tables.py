@@ -29,7 +29,7 @@ from archpick.datasets import text as text_mod
 from archpick.datasets import tsfile
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
 from archpick.errors import DataError
-from archpick.profile import DatasetProfile, Skipped, Structure
+from archpick.profile import ColumnUse, DatasetProfile, Skipped, Structure
 
 SOURCE_NAMES = frozenset({"table-csv", "long-csv", "series-csv", "text-csv"})
 """Every source a table can become; `load` hands text and series profiles to their modules."""
@@ -238,20 +238,120 @@ def choose(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], opts: DataOpt
 
 
 def profile(path: Path, opts: DataOptions) -> DatasetProfile:
-    """Profile a CSV/Parquet dataset as text, series, long-format sequences or a table."""
+    """Profile a CSV/Parquet dataset as text, series, long-format sequences or a table.
+
+    Every profile lists each column with how it is used (`column_uses`), and starts its notes with what
+    reading the file took (an encoding other than UTF-8, decimal commas).
+    """
     path = Path(path)
     cols.check_kind(opts.kind, ("table", "text", "timeseries", "sequence"), "a CSV/Parquet table")
     files = locate(path)
-    frame = cols.read_frame(Path(files["train"]))
+    read = cols.read_table(Path(files["train"]))
+    frame = read.frame
     infos = cols.classify_columns(frame)
     choice = choose(frame, infos, opts, files["train"])
     if choice.kind == "text":
-        return text_mod.profile_frame(path, frame, choice.text_column, choice.label, opts, files)
-    if choice.kind == "timeseries":
-        return series_mod.profile_series(path, frame, choice.time_column, opts, files, choice.reason)
-    if choice.kind == "sequence":
-        return _profile_long(path, frame, infos, choice, files)
-    return _profile_table(path, frame, infos, choice, files)
+        result = text_mod.profile_frame(path, frame, choice.text_column, choice.label, opts, files)
+    elif choice.kind == "timeseries":
+        result = series_mod.profile_series(path, frame, choice.time_column, opts, files, choice.reason)
+    elif choice.kind == "sequence":
+        result = _profile_long(path, frame, infos, choice, files)
+    else:
+        result = _profile_table(path, frame, infos, choice, files)
+    notes = list(read.notes)
+    if "test" in files:
+        notes += [f"test file: {note}" for note in cols.read_table(Path(files["test"])).notes]
+    result.notes = notes + result.notes
+    result.column_uses = column_uses(infos, _read_columns(result, infos, choice), _UNUSED_WHY[result.source])
+    return result
+
+
+_UNUSED_WHY = {
+    "table-csv": "the dense network reads numeric columns only; encode it as numbers to use it",
+    "text-csv": "a text classifier reads the text column only",
+    "series-csv": "a forecaster reads numeric value columns with at most half of their values missing",
+    "long-csv": "a sequence model reads the numeric value columns only",
+}
+"""Why a usable column is left out, per source."""
+
+_DROPPED_WHY = {
+    "id": "an ID ({detail}): it names rows, it does not describe them",
+    "constant": "one value in every row: it carries no information",
+    "empty": "{detail}: nothing to learn from",
+}
+"""Why a column is left out on purpose, per role."""
+
+
+def column_role(name: str, info: cols.ColumnInfo) -> str:
+    """The role a column would take (profile.COLUMN_ROLES), from its kind and name."""
+    if info.kind == "numeric":
+        return "id" if cols.is_id_name(name) else "numeric"
+    if info.kind == "categorical" and info.n_unique <= 1:
+        return "constant"
+    return {"datetime": "date"}.get(info.kind, info.kind)
+
+
+def _numeric_reason(info: cols.ColumnInfo) -> str:
+    """Why a numeric feature is read, with what a user should know (a constant, missing values)."""
+    reason = info.detail
+    if info.n_unique <= 1:
+        reason += "; one value in every row, so it carries no information"
+    if info.n_missing:
+        reason += f"; {info.n_missing} missing or unreadable values imputed"
+    return reason
+
+
+def _read_columns(
+    profile: DatasetProfile, infos: dict[str, cols.ColumnInfo], choice: Choice
+) -> dict[str, tuple[str, str]]:
+    """Column -> (role, reason) for the columns the profiled model reads, the target included."""
+    facts = profile.facts
+    target = profile.target or choice.label
+    read: dict[str, tuple[str, str]] = {}
+    if profile.source == "text-csv":
+        read[facts["text_column"]] = ("text", f"the documents: {infos[facts['text_column']].detail}")
+    elif profile.source == "series-csv":
+        target = facts.get("target", target)
+        if facts.get("time_column"):
+            read[facts["time_column"]] = ("date", "the time axis: orders and spaces the steps")
+        for name in facts.get("columns", []):
+            read[name] = ("numeric", f"a value series read beside the target: {infos[name].detail}")
+    elif profile.source == "long-csv":
+        read[facts["id_column"]] = ("id", "the series id: groups the rows into one sequence each")
+        if facts.get("order_column"):
+            order = facts["order_column"]
+            read[order] = (column_role(order, infos[order]), "orders the steps within each series")
+        for name in facts.get("columns", []):
+            read[name] = ("numeric", f"a channel of each sequence: {infos[name].detail}")
+    else:
+        for name in facts.get("columns", []):
+            read[name] = ("numeric", _numeric_reason(infos[name]))
+    if target is not None and target in infos:
+        read[target] = ("target", f"the {profile.task} target: {facts.get('target_reason', infos[target].detail)}")
+    return read
+
+
+def column_uses(
+    infos: dict[str, cols.ColumnInfo], read: dict[str, tuple[str, str]], unused_why: str
+) -> list[ColumnUse]:
+    """Every column in file order: how the model reads it, or why it is left out.
+
+    Args:
+        infos: What each column holds.
+        read: Column -> (role, reason) for the columns the model reads (the target included).
+        unused_why: Why the model leaves out a column it could otherwise use.
+    """
+    uses = []
+    for name, info in infos.items():
+        if name in read:
+            role, reason = read[name]
+            uses.append(ColumnUse(name, role, True, reason))
+            continue
+        role = column_role(name, info)
+        why = _DROPPED_WHY.get(role)
+        reason = why.format(detail=info.detail) if why else f"{info.detail}; not used: {unused_why}"
+        uses.append(ColumnUse(name, role, False, reason))
+    return uses
 
 
 def _features(infos: dict[str, cols.ColumnInfo], target: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -289,6 +389,28 @@ def _no_feature_fixes(
     return fixes or ["add numeric feature columns"]
 
 
+_UNUSED_NOTE = {
+    "id": "ID columns not used (they name rows, they do not describe them)",
+    "empty": "empty columns not used (every value is missing)",
+    "constant": "constant columns not used (one value in every row)",
+}
+"""The note on columns a table leaves out, per role, where the reason is not the dense network's numeric input."""
+
+
+def _unused_notes(infos: dict[str, cols.ColumnInfo], used: list[str]) -> list[str]:
+    """One note per role of column a table leaves out (see `column_role`), naming the columns and why."""
+    dropped: dict[str, list[str]] = {}
+    for name, info in infos.items():
+        if name not in used:
+            dropped.setdefault(column_role(name, info), []).append(name)
+    notes = []
+    for role, names in dropped.items():
+        why = _UNUSED_NOTE.get(role, f"{role} columns not used (the dense network reads numeric columns only)")
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        notes.append(f"{why}: {', '.join(names[:10])}{more}")
+    return notes
+
+
 def _rows_with_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     values = frame[target]
     present = values.notna() & (values.astype("string").str.strip().fillna("") != "")
@@ -315,10 +437,7 @@ def _profile_table(
         raise DataError(f"target column {target!r} is empty; fill it or pass another --target", path=file)
     cols.check_samples(len(rows), f"row(s) with a value in target {target!r}", file)
     task, task_reason = cols.target_task(rows[target])
-    notes = [
-        f"{kind} columns not used (the dense network takes numeric columns): {', '.join(names[:10])}"
-        for kind, names in dropped.items()
-    ]
+    notes = _unused_notes(infos, [target, *features])
     test_rows = None
     if "test" in files:
         test = cols.read_frame(Path(files["test"]))

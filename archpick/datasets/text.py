@@ -2,11 +2,17 @@
 
 Facts come from a sample of documents: vocabulary size (lowercase word tokens), length in words
 (min/median/p95/max), empty and undecodable documents. Tokenising is left to the model.
+
+Documents are decoded by archpick.decoding.decode_text, never with replacement characters: UTF-16 and
+Windows-1252 documents are read as such (counted in one note per encoding), and a document no safe decoding
+explains is skipped and counted.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +21,7 @@ import pandas as pd
 
 from archpick.datasets import columns as cols
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, link_notes, split_roots, sub_folders
+from archpick.decoding import DecodedText, decode_text
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -26,6 +33,8 @@ LONG_DOCUMENT_WORDS = 200
 
 _TOKEN = re.compile(r"\w+")
 _PEEK = 50
+DOCUMENT_FIX = "re-save it as UTF-8 (or remove it)"
+"""The fix named when a document cannot be decoded safely."""
 
 
 def tokens(doc: str) -> list[str]:
@@ -33,12 +42,28 @@ def tokens(doc: str) -> list[str]:
     return _TOKEN.findall(doc.lower())
 
 
-def decode(raw: bytes) -> tuple[str, bool]:
-    """Bytes as text: UTF-8 (a BOM is dropped), else with replacement characters; (text, was_utf8)."""
+def read_document(file: Path, fix: str = DOCUMENT_FIX) -> DecodedText:
+    """One document's text, decoded without replacing a character (archpick.decoding.decode_text).
+
+    Args:
+        file: The document.
+        fix: What to do, ending the error.
+
+    Raises:
+        DataError: The file cannot be read, or no safe decoding explains its bytes (one line naming it).
+    """
     try:
-        return raw.decode("utf-8-sig"), True
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace"), False
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror}); check that it exists and is readable", file) from exc
+    return decode_text(raw, file, what="a text document", fix=fix)
+
+
+def _reason(exc: DataError, file: Path) -> str:
+    """A refusal as a skipped file's reason (the file is named beside it, not in it)."""
+    prefix = f"{file}: "
+    text = str(exc)
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -179,19 +204,83 @@ def text_spec(facts: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _read_docs(files: list[Path]) -> tuple[list[str | None], int]:
-    """Decoded documents (None for blank or unreadable ones) and the count not valid UTF-8."""
-    docs: list[str | None] = []
-    bad = 0
+@dataclass
+class DocumentReads:
+    """Documents read from files, and how each was decoded.
+
+    Attributes:
+        docs: One entry per file: its text, or None when blank or refused.
+        blank: The files without text.
+        refused: The files no safe decoding explains (or that cannot be read), with the reason.
+        encodings: How many documents each decoding read ("UTF-8", "windows-1252", "UTF-16 LE with a ...").
+    """
+
+    docs: list[str | None] = field(default_factory=list)
+    blank: list[Path] = field(default_factory=list)
+    refused: list[Skipped] = field(default_factory=list)
+    encodings: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def not_utf8(self) -> int:
+        """Documents decoded as something other than UTF-8 (with or without a byte-order mark)."""
+        return sum(n for label, n in self.encodings.items() if not label.startswith("UTF-8"))
+
+    def skipped(self) -> list[Skipped]:
+        """The blank and the refused files, as skipped files."""
+        return [Skipped(str(f), "empty document") for f in self.blank] + self.refused
+
+
+def _read_docs(files: list[Path]) -> DocumentReads:
+    """Decode each file without replacing a character; blank and undecodable files give None."""
+    out = DocumentReads()
     for f in files:
         try:
-            text, ok = decode(f.read_bytes())
-        except OSError:
-            docs.append(None)
+            decoded = read_document(f)
+        except DataError as exc:
+            out.refused.append(Skipped(str(f), _reason(exc, f)))
+            out.docs.append(None)
             continue
-        bad += not ok
-        docs.append(text if text.strip() else None)
-    return docs, bad
+        out.encodings[decoded.label] += 1
+        if decoded.text.strip():
+            out.docs.append(decoded.text)
+        else:
+            out.blank.append(f)
+            out.docs.append(None)
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def decoding_notes(reads: DocumentReads, n_total: int) -> list[str]:
+    """One note per decoding other than UTF-8 ("3 files decoded as windows-1252 ..."), one for refused files.
+
+    Args:
+        reads: The documents read.
+        n_total: How many documents there are (more than were read when a sample was read).
+    """
+    n_read = len(reads.docs)
+    of = f" (of {n_read} sampled)" if n_read < n_total else ""
+    notes = []
+    for label, n in sorted(reads.encodings.items()):
+        if label == "windows-1252":
+            notes.append(f"{_plural(n, 'file')}{of} decoded as {label}: not UTF-8, every character kept; "
+                         f"re-save {'it' if n == 1 else 'them'} as UTF-8 to be sure")
+        elif not label.startswith("UTF-8"):
+            notes.append(f"{_plural(n, 'file')}{of} decoded as {label}")
+    if reads.refused:
+        first = reads.refused[0]
+        notes.append(f"{_plural(len(reads.refused), 'file')}{of} skipped: no safe decoding without replacing "
+                     f"characters (first: {Path(first.file).name}: {first.reason})")
+    return notes
+
+
+def _check_decoded(reads: DocumentReads) -> None:
+    """Refuse a corpus none of whose read documents decodes safely (skipping them all would hide why)."""
+    if reads.refused and not reads.encodings:
+        first = reads.refused[0]
+        raise DataError(f"no document decodes without replacing characters ({first.reason})", path=first.file)
 
 
 def _layout(path: Path) -> dict[str, Path]:
@@ -213,23 +302,21 @@ def profile_folder(path: Path, opts: DataOptions) -> DatasetProfile:
     test, test_skipped = by_part.get("test", ({}, []))
     everything = [f for files in train.values() for f in files]
     sample_files = _even_sample(everything, opts.sample_limit)
-    docs, non_utf8 = _read_docs(sample_files)
-    blank = [f for f, d in zip(sample_files, docs, strict=True) if d is None]
-    skipped = skipped + test_skipped + [Skipped(str(f), "empty document") for f in blank]
-    facts = text_facts([d for d in docs if d is not None], len(everything))
+    reads = _read_docs(sample_files)
+    _check_decoded(reads)
+    skipped = skipped + test_skipped + reads.skipped()
+    facts = text_facts([d for d in reads.docs if d is not None], len(everything))
     facts.update(
         {
-            "non_utf8_documents": non_utf8,
+            "non_utf8_documents": reads.not_utf8,
+            "undecodable_documents": len(reads.refused),
+            "document_encodings": dict(sorted(reads.encodings.items())),
             "empty_documents": sum(s.reason == "empty document" for s in skipped),
         }
     )
-    notes = link_notes(parts["train"], set(train))
-    if non_utf8:
-        notes.append(
-            f"{non_utf8} of {len(sample_files)} sampled documents are not UTF-8: decoded with replacement characters"
-        )
-    blank_set = set(blank)
-    classes = {name: sum(f not in blank_set for f in files) for name, files in sorted(train.items())}
+    notes = link_notes(parts["train"], set(train)) + decoding_notes(reads, len(everything))
+    unused = {f for f, d in zip(sample_files, reads.docs, strict=True) if d is None}
+    classes = {name: sum(f not in unused for f in files) for name, files in sorted(train.items())}
     cols.check_samples(sum(classes.values()), "non-empty documents", path)
     if len(classes) < 2:
         raise DataError(f"only one class folder ({next(iter(classes))}); add a folder per class", path=path)
@@ -305,7 +392,7 @@ def profile_frame(
     task, task_reason = cols.target_task(labels)
     sample = _even_sample(list(texts), opts.sample_limit)
     facts = text_facts(sample, len(texts))
-    non_utf8 = int(texts.str.contains("\ufffd", regex=False).sum())
+    non_utf8 = int(texts.str.contains("\ufffd", regex=False).sum())  # decoding never replaces: U+FFFD was in the file
     facts.update(
         {
             "files": files,
@@ -318,7 +405,8 @@ def profile_frame(
     )
     notes = []
     if non_utf8:
-        notes.append(f"{non_utf8} rows held bytes that are not UTF-8: decoded with replacement characters")
+        notes.append(f"{non_utf8} rows already hold the replacement character U+FFFD in the file: their text was "
+                     "damaged before archpick read it; fix them at the source")
     n_test = None
     test_labels: list[Any] = []
     if "test" in files:
@@ -377,14 +465,11 @@ def _load_folder(profile: DatasetProfile) -> Bundle:
         by_class, _ = _folder_files(parts[part])
         docs_part, labels_part = [], []
         for name, files in sorted(by_class.items()):
-            docs, _ = _read_docs(files)
-            for f, doc in zip(files, docs, strict=True):
-                if doc is None:
-                    if str(f) not in known:
-                        skipped.append(Skipped(str(f), "empty document"))
-                else:
-                    docs_part.append(doc)
-                    labels_part.append(name)
+            reads = _read_docs(files)
+            skipped += [s for s in reads.skipped() if s.file not in known]
+            kept = [doc for doc in reads.docs if doc is not None]
+            docs_part += kept
+            labels_part += [name] * len(kept)
         xs.append(np.asarray(docs_part, dtype=object))
         labels.append(labels_part)
     ys, names = cols.encode_targets("classification", *labels)
@@ -410,10 +495,7 @@ def read_texts_for_predict(file: str | Path, spec: dict[str, Any] | None = None)
     """
     file = Path(file)
     if file.suffix.lower() not in cols.TABLE_SUFFIXES:
-        try:
-            return [(str(file), decode(file.read_bytes())[0])]
-        except OSError as exc:
-            raise DataError(f"cannot read the file ({exc.strerror})", path=file) from exc
+        return [(str(file), read_document(file, fix="re-save it as UTF-8").text)]
     frame = cols.read_frame(file)
     column = (spec or {}).get("text_column")
     if column not in frame.columns:

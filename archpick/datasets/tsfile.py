@@ -7,6 +7,7 @@ A `.ts` file is a header (@problemName, @timeStamps, @missing, @univariate, @dim
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 
 from archpick.datasets import columns as cols
 from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.decoding import DecodedText, decode_text
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -38,6 +40,7 @@ class TsData:
         lines: The line number of each case, for messages.
         task: "classification", "regression" or None (unlabelled).
         declared: Class labels declared by @classLabel, in file order.
+        note: How the file was decoded when it was not plain UTF-8 ("decoded as UTF-16 LE ..."), else "".
     """
 
     path: str
@@ -47,6 +50,7 @@ class TsData:
     lines: list[int] = field(default_factory=list)
     task: str | None = None
     declared: list[str] = field(default_factory=list)
+    note: str = ""
 
     @property
     def channels(self) -> int:
@@ -126,11 +130,9 @@ def parse_ts(path: Path) -> TsData:
     in_data = False
     n_fields: int | None = None
     labelled = False
-    try:
-        fh = open(path, encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise DataError(f"cannot read the file ({exc.strerror}); check that it exists", path=path) from exc
-    with fh:
+    decoded = read_ts_text(path)
+    data.note = decoded.note
+    with io.StringIO(decoded.text, newline=None) as fh:
         for lineno, raw in enumerate(fh, 1):
             line = raw.strip()
             if not line or line[0] in "#%":
@@ -205,14 +207,39 @@ def _declared(header: dict[str, str]) -> list[str]:
     return parts[1:] if parts and parts[0].lower() == "true" else []
 
 
+def read_ts_text(path: Path) -> DecodedText:
+    """A `.ts` file's text, decoded without replacing a character (archpick.decoding.decode_text).
+
+    Raises:
+        DataError: The file cannot be read, or no safe decoding explains its bytes (one line naming it).
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror}); check that it exists", path=path) from exc
+    return decode_text(raw, path, what="a sktime .ts file", fix="re-save it as UTF-8")
+
+
+_KEYWORDS = ("@problemname", "@data", "@classlabel", "@targetlabel")
+_KEYWORD_BYTES = tuple(
+    key.encode(encoding)
+    for key in _KEYWORDS
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+
+
 def looks_like_ts(path: Path) -> bool:
-    """True when the file's header has sktime keywords (a `.ts` may also be TypeScript)."""
+    """True when the file's header has sktime keywords (a `.ts` may also be TypeScript).
+
+    The keywords are looked for as bytes in UTF-8 (and its ASCII-compatible code pages), UTF-16 and UTF-32,
+    so nothing is decoded here; `parse_ts` decodes the file or refuses it.
+    """
     try:
         with open(path, "rb") as fh:
-            head = fh.read(_HEADER_PEEK).decode("utf-8", errors="replace").lower()
+            head = fh.read(_HEADER_PEEK).lower()
     except OSError:
         return False
-    return any(key in head for key in ("@problemname", "@data", "@classlabel", "@targetlabel"))
+    return any(key in head for key in _KEYWORD_BYTES)
 
 
 def _ts_files(folder: Path) -> list[Path]:
@@ -391,7 +418,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
             "declared_classes": train.declared,
         }
     )
-    notes = []
+    notes = [f"{Path(d.path).name}: {d.note}" for d in (train, test) if d is not None and d.note]
     if n_missing:
         notes.append(f"{n_missing} missing values ('?') inside the series are kept as NaN")
     if facts["timestamps"]:

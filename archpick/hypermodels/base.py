@@ -70,16 +70,25 @@ class ArchHyperModel(keras_tuner.HyperModel):
         """Build and compile the model for one set of hyperparameters."""
         inputs, features = self.build_body(hp)
         outputs = self.postprocess(self.head(hp, features), inputs)
+        loss = self.loss()
+        target = self.spec.stats.get(heads.TARGET_STATS)
+        if self.spec.task == heads.REGRESSION and target:  # trained on standardised targets, served in units
+            outputs, loss = heads.to_target_units(outputs, target), heads.StandardisedMSE(target["std"])
         model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
-        return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
+        return heads.compile_model(model, self.spec.task, lr, loss=loss)
 
     def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args, **kwargs):
         """Train the model, with the spec's class weights; a fixed front (MiniRocket) is computed once and only
         the rest trains."""
         if self.spec.class_weight and "class_weight" not in kwargs:
             kwargs["class_weight"] = self.spec.class_weight
-        return cached_fit.fit(model, *args, **kwargs)
+        return cached_fit.fit(model, *args, solve=self.solved(hp), **kwargs)
+
+    def solved(self, hp: keras_tuner.HyperParameters) -> bool:
+        """Whether this configuration's head is solved in closed form, not trained (then it is deterministic:
+        refits with other seeds give the same model)."""
+        return False
 
     def postprocess(self, outputs, inputs):
         """Map outputs back to the user's units (forecasters override this)."""

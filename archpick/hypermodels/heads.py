@@ -2,10 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import keras_tuner
+import numpy as np
 
 CLASSIFICATION = "classification"
+REGRESSION = "regression"
+TARGET_STATS = "target"  # ModelSpec.stats key: the training targets' per-output mean and std (regression)
+
+
+def target_stats(y_train: np.ndarray) -> dict[str, list[float]]:
+    """Per-output mean and standard deviation of the training targets (a constant output gets std 1)."""
+    y = np.asarray(y_train, dtype=np.float64).reshape(len(y_train), -1)
+    std = y.std(axis=0)
+    return {"mean": y.mean(axis=0).tolist(), "std": np.where(std > 1e-12, std, 1.0).tolist()}
+
+
+def to_target_units(outputs, stats: dict[str, Sequence[float]]):
+    """The network predicts standardised targets; this last layer maps them to the user's units, inside the
+    model (and so inside the SavedModel): outputs * std + mean."""
+    return keras.layers.Rescaling(scale=list(stats["std"]), offset=list(stats["mean"]), dtype="float32",
+                                  name="target_units")(outputs)
+
+
+@keras.saving.register_keras_serializable(package="archpick")
+class StandardisedMSE(keras.losses.Loss):
+    """Mean squared error in standard deviations of the training targets: the loss of a network trained on
+    standardised targets, for a model whose output is in the user's units (val_loss 8,254 in raw units told
+    nobody anything, and large targets made the first steps overshoot).
+
+    Args:
+        std: Per-output standard deviation of the training targets.
+    """
+
+    def __init__(self, std: Sequence[float] = (1.0,), name: str = "standardised_mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.std = [float(s) for s in std]
+
+    def call(self, y_true, y_pred):
+        scale = keras.ops.convert_to_tensor(self.std, dtype=y_pred.dtype)
+        y_true = keras.ops.reshape(keras.ops.cast(y_true, y_pred.dtype), keras.ops.shape(y_pred))
+        return keras.ops.mean(keras.ops.square((y_pred - y_true) / scale), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "std": self.std}
 
 
 def objective(task: str) -> keras_tuner.Objective:
@@ -22,7 +64,8 @@ def output(x, task: str, n_outputs: int):
     return keras.layers.Dense(n_outputs, dtype="float32", name="prediction")(x)
 
 
-def compile_model(model: keras.Model, task: str, learning_rate: float, loss: str | None = None) -> keras.Model:
+def compile_model(model: keras.Model, task: str, learning_rate: float, loss: str | keras.losses.Loss | None = None
+                  ) -> keras.Model:
     """Compile with Adam (keywords only: Keras 3's third positional argument is loss_weights)."""
     if task == CLASSIFICATION:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),

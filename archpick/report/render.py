@@ -7,7 +7,12 @@ import html
 from pathlib import Path
 from typing import Any
 
-Block = tuple  # ("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows) | ("img", title, relpath)
+Block = tuple
+"""("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows[, marked]) | ("img", title, relpath).
+
+`marked` (optional) holds the indexes of rows to set apart (columns a model leaves out): bold in Markdown,
+the `marked` class (shaded) in HTML.
+"""
 
 
 def _fmt(value: Any) -> str:
@@ -41,13 +46,17 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             rows.append((f"test {key.replace('_', ' ').replace('macro f1', 'macro F1')}", f"{value:.4f}",
                          f"{best[key]:.4f} ({best['name']})" if best else "–", gain))
     else:
-        base = baselines[0] if baselines else {}
         for key in ("mase", "smape", "mae", "rmse", "r2"):
             if scores.get(key) is not None:
+                # The best baseline on this metric, not the first one (the training mean flattered every model).
+                scored = [b for b in baselines if b.get(key) is not None]
+                base = (max if key == "r2" else min)(scored, key=lambda b: b[key], default={})
                 b = base.get(key)
                 gain = "–"
-                if b not in (None, 0):
-                    better = scores[key] > b if key == "r2" else scores[key] < b
+                if key == "r2" and b is not None:  # a share of explained variance: compared in points, not %
+                    gain = f"{(scores[key] - b) * 100:+.1f} points"
+                elif b not in (None, 0):
+                    better = scores[key] < b
                     gain = f"{abs(scores[key] - b) / abs(b) * 100:.1f}% {'better' if better else 'worse'}"
                 rows.append((f"test {key.upper()}", _fmt(scores[key]),
                              f"{_fmt(b)} ({base.get('name', '')})" if b is not None else "–", gain))
@@ -80,7 +89,8 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     out: list[Block] = [("h1", f"archpick report: {report.get('dataset', '')}"), ("verdict", report.get("verdict", ""))]
     if report.get("status") == "failed":
         out.append(("p", "This run failed: no trial finished within the budget."))
-    for section in (_result_blocks, _data_blocks, _race_blocks, _model_blocks, _hardware_blocks, _file_blocks):
+    for section in (_result_blocks, _data_blocks, _column_blocks, _race_blocks, _model_blocks, _hardware_blocks,
+                    _file_blocks):
         out.extend(section(report))
     out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
     return out
@@ -132,6 +142,30 @@ def _data_blocks(report: dict[str, Any]) -> list[Block]:
     for note in report.get("notes", []):
         out.append(("p", f"Note: {note}"))
     return out
+
+
+def _column_blocks(report: dict[str, Any]) -> list[Block]:
+    """Every column of a table-sourced dataset: its role, whether the model reads it, and why (or why not)."""
+    return column_blocks(report.get("profile", {}).get("column_uses") or [])
+
+
+def column_blocks(uses: list[dict[str, Any]]) -> list[Block]:
+    """The "Columns" section from a profile's column_uses (as in report.json); none without columns.
+
+    Args:
+        uses: One {"name", "role", "used", "reason"} per column of the table, in file order.
+    """
+    if not uses:
+        return []
+    left_out = [i for i, u in enumerate(uses) if not u.get("used")]
+    if left_out:
+        summary = (f"{len(uses) - len(left_out)} of {len(uses)} columns are read by the model; {len(left_out)} "
+                   "not used (marked), each with the reason.")
+    else:
+        summary = f"All {len(uses)} columns are read by the model."
+    rows = [(u.get("name", ""), u.get("role", ""), "yes" if u.get("used") else "NOT USED", u.get("reason", ""))
+            for u in uses]
+    return [("h2", "Columns"), ("p", summary), ("table", ["column", "role", "used", "why"], rows, frozenset(left_out))]
 
 
 def _race_blocks(report: dict[str, Any]) -> list[Block]:
@@ -227,6 +261,30 @@ def _file_blocks(report: dict[str, Any]) -> list[Block]:
     return out
 
 
+def _md_cell(value: Any, marked: bool = False) -> str:
+    """A Markdown table cell: pipes escaped, one line; a marked cell in bold (its asterisks escaped)."""
+    text = str(value).replace("|", "\\|").replace("\n", " ")
+    if not marked or not text.strip():
+        return text
+    return "**" + text.replace("*", "\\*").strip() + "**"
+
+
+def _markdown_table(headers: list[str], rows: list[tuple], marked: frozenset[int]) -> list[str]:
+    """A Markdown table's lines (and a blank line); the rows in `marked` in bold."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_md_cell(v, i in marked) for v in row) + " |" for i, row in enumerate(rows)]
+    return lines + [""]
+
+
+def _html_table(headers: list[str], rows: list[tuple], marked: frozenset[int]) -> str:
+    """An HTML table; the rows in `marked` carry the `marked` class."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join(("<tr class='marked'>" if i in marked else "<tr>")
+                   + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for i, row in enumerate(rows))
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """Markdown form of the report."""
     lines: list[str] = []
@@ -241,12 +299,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         elif kind == "p":
             lines += [block[1], ""]
         elif kind == "table":
-            headers, rows = block[1], block[2]
-            cell = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-            lines.append("| " + " | ".join(headers) + " |")
-            lines.append("|" + "---|" * len(headers))
-            lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-            lines.append("")
+            lines += _markdown_table(block[1], block[2], block[3] if len(block) > 3 else frozenset())
         elif kind == "img":
             lines += [f"![{block[1]}]({block[2]})", ""]
     return "\n".join(lines)
@@ -257,7 +310,7 @@ padding:0 1em;color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px solid #ddd;padding:.25em .55em;
 text-align:left;vertical-align:top}th{background:#f4f6f8}.verdict{background:#eef6ee;border-left:4px solid #3a3;
 padding:.7em 1em;font-weight:600}img{max-width:100%;border:1px solid #eee}figure{margin:1em 0}
-figcaption{font-size:.85em;color:#666}"""
+figcaption{font-size:.85em;color:#666}tr.marked td{background:#fff4e0;color:#7a4b00}"""
 
 
 def render_html(report: dict[str, Any], run_dir: Path) -> str:
@@ -274,10 +327,7 @@ def render_html(report: dict[str, Any], run_dir: Path) -> str:
         elif kind == "p":
             parts.append(f"<p>{html.escape(block[1])}</p>")
         elif kind == "table":
-            head = "".join(f"<th>{html.escape(str(h))}</th>" for h in block[1])
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                           for row in block[2])
-            parts.append(f"<table><tr>{head}</tr>{body}</table>")
+            parts.append(_html_table(block[1], block[2], block[3] if len(block) > 3 else frozenset()))
         elif kind == "img":
             path = run_dir / block[2]
             if path.exists():
