@@ -53,6 +53,10 @@ def _features(kind: str, x_train, x_test, decode):
     if kind == "sequence":
         return _sequence_summary(x_train), _sequence_summary(x_test), \
             "logistic regression on per-channel mean/std/min/max/last"
+    if np.asarray(x_train).dtype == object:  # a table's string rows (archpick/datasets/encodings.py)
+        from archpick.datasets.encodings import baseline_features
+
+        return (*baseline_features(x_train, x_test), "linear model on the numbers and one-hot categories")
     xt, xs = np.asarray(x_train, np.float32), np.asarray(x_test, np.float32)
     xt, xs = xt.reshape(len(xt), -1), xs.reshape(len(xs), -1)
     med = np.nanmedian(np.where(np.isfinite(xt), xt, np.nan), axis=0)

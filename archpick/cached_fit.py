@@ -9,13 +9,16 @@ with the trained weights; an epoch costs a pass of a linear layer instead of the
 The cache is skipped (ordinary training) when the features would not fit in CACHE_MAX_VALUES, when the head
 cannot be cut from the graph (its layers also read the raw inputs), or under a tf.distribute strategy.
 
-With `solve=True` a head that is one Dense layer on the standardised features is not trained by gradient
-descent but solved in closed form (`archpick.ridge`: ridge regression, its penalty chosen by leave-one-out
-error, MiniRocket's published recipe); fit() then runs the callbacks over one "epoch" that scores the solution.
+With `solve=True` a head that is one Dense layer on the fixed features (optionally after a Normalization, as
+MiniRocket's, and before the regression head's target_units Rescaling, as every regression model's) is not
+trained by gradient descent but solved in closed form (`archpick.ridge`: ridge regression, its penalty chosen
+by leave-one-out error, MiniRocket's published recipe; the linear family's ridge solver on tables); fit() then
+runs the callbacks over one "epoch" that scores the solution.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -25,6 +28,7 @@ from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 from archpick import ridge
 
 FIXED_OUTPUT = "fixed_features"  # name of the layer that ends a model's fixed, untrained front
+TARGET_UNITS = "target_units"  # name of the Rescaling that maps standardised predictions to units (heads.py)
 CACHE_MAX_VALUES = 100_000_000  # samples x features cached (400 MB of float32)
 
 
@@ -157,22 +161,59 @@ def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model, i
     return (*parts, batch_size) if parts else None
 
 
+@dataclass(frozen=True)
+class LinearHead:
+    """A head that is one linear layer: [Normalization] -> Dense -> [Rescaling "target_units"].
+
+    Attributes:
+        dense: The Dense layer the closed form solves.
+        norm: The Normalization before it (MiniRocket's feature scaling), or None.
+        units: The Rescaling to the user's units after it (regression on standardised targets), or None.
+    """
+
+    dense: keras.layers.Dense
+    norm: keras.layers.Normalization | None = None
+    units: keras.layers.Rescaling | None = None
+
+
+def linear_head(head: keras.Model) -> LinearHead | None:
+    """The head's layers as a LinearHead, or None when the head is anything else."""
+    chain = list(head.layers[1:])
+    norm = chain.pop(0) if chain and isinstance(chain[0], keras.layers.Normalization) else None
+    units = chain.pop() if chain and isinstance(chain[-1], keras.layers.Rescaling) else None
+    if units is not None and units.name != TARGET_UNITS:
+        return None
+    if len(chain) != 1 or type(chain[0]) is not keras.layers.Dense:
+        return None
+    return LinearHead(chain[0], norm, units)
+
+
 def _solvable(head: keras.Model, n: int) -> bool:
-    """The head is Normalization -> Dense, and the samples are few enough for the closed form."""
-    kinds = [type(layer) for layer in head.layers[1:]]
-    return kinds == [keras.layers.Normalization, keras.layers.Dense] and n <= ridge.MAX_SAMPLES
+    """The head is one linear layer (LinearHead), and the samples are few enough for the closed form."""
+    return linear_head(head) is not None and n <= ridge.MAX_SAMPLES
 
 
 def _solve(head: keras.Model, train_x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, val,
            callbacks: list, class_weight: dict | None):
-    """Solve the head's Dense layer by ridge regression, then score it through the callbacks as one epoch."""
-    norm, dense = head.layers[1], head.layers[2]
+    """Solve the head's Dense layer by ridge regression, then score it through the callbacks as one epoch.
+
+    Regression is solved on the targets in their units and the target_units scaling (outputs * std + mean) is
+    folded into the Dense layer: kernel / std and (bias - mean) / std.
+    """
+    parts = linear_head(head)
+    dense = parts.dense
     classes = int(dense.units) if dense.activation is keras.activations.softmax else 0
     w = np.ones(len(train_x)) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
     if class_weight and classes:
         w = w * np.asarray([class_weight.get(int(c), 1.0) for c in np.asarray(y).ravel()])
-    solution = ridge.fit(np.asarray(norm(train_x)), y, w, classes)
-    dense.set_weights([solution.kernel, solution.bias])
+    x = np.asarray(parts.norm(train_x)) if parts.norm is not None else train_x
+    solution = ridge.fit(x, y, w, classes)
+    kernel, bias = solution.kernel.astype(np.float64), solution.bias.astype(np.float64)
+    if parts.units is not None and not classes:
+        scale = np.broadcast_to(np.asarray(parts.units.scale, dtype=np.float64), bias.shape)
+        offset = np.broadcast_to(np.asarray(parts.units.offset, dtype=np.float64), bias.shape)
+        kernel, bias = kernel / scale, (bias - offset) / scale
+    dense.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
     for cb in callbacks:
         if hasattr(cb, "solved"):
             cb.solved = True

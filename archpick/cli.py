@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from archpick.errors import ArchpickError
@@ -275,8 +276,15 @@ def _print_summary(result, quiet: bool) -> None:
     if result.status != "complete":
         out.print(f"[yellow]run {result.path} is INCOMPLETE (status: {result.status}); "
                   f"continue it with: archpick fit --resume {result.path}[/]")
-    out.print(f"[bold]{rep.get('verdict', '')}[/]")
+    from archpick.report.answer import answer
     from archpick.report.render import headline
+
+    card = answer(rep, str(result.path))
+    if card is not None:
+        colour = {"good": "green", "amber": "yellow", "red": "red"}[card.tone]
+        for line in card.lines():
+            out.print(f"[bold {colour}]{escape(line)}[/]")
+    out.print(f"[bold]{escape(rep.get('verdict', ''))}[/]")
 
     for metric, model, base, gain in headline(rep):
         out.print(f"{metric}: [bold]{model}[/]  baseline {base}  gain {gain}")

@@ -10,25 +10,37 @@ from typing import Any
 
 import numpy as np
 
+from archpick.contract import describe
+from archpick.contract import markdown as contract_markdown
 from archpick.run import write_json
 
 META_FILE = "archpick.json"
 LABELS_FILE = "labels.json"
 
 
+def _string_table(spec: dict[str, Any]) -> bool:
+    """True for a table model that takes its rows as strings (archpick/datasets/encodings.py)."""
+    return spec.get("kind") == "table" and spec.get("dtype") == "string"
+
+
 def as_array(x: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
-    """Raw (non-text) inputs as a numpy batch of the dtype the model takes."""
+    """Raw (non-text) inputs as a numpy batch of the dtype the model takes (str rows for a string table)."""
     from archpick.decoding import input_dtype
 
+    if _string_table(spec):
+        return np.asarray([[str(v) for v in row] for row in x], dtype=object).reshape(len(x), -1)
     return np.asarray(x, dtype=input_dtype(spec))
 
 
 def as_tensor(x: np.ndarray, spec: dict[str, Any]):
-    """Raw inputs as the serving signature takes them."""
+    """Raw inputs as the serving signature takes them: strings for text and string tables (the "row"
+    input: one field per column, see encodings.py), else the array in the model's dtype."""
     import tensorflow as tf
 
     if spec.get("kind") == "text":
         return tf.constant([str(s) for s in x])
+    if _string_table(spec):
+        return tf.constant(as_array(x, spec), dtype=tf.string)
     return tf.constant(as_array(x, spec))
 
 
@@ -96,8 +108,11 @@ def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list
     model.save(keras_file)
     write_json(tmp / LABELS_FILE, {str(i): name for i, name in enumerate(class_names)})
     write_json(tmp / META_FILE, {**meta, "backend": backend})
+    contract = describe(model, meta, class_names)
+    (tmp / "README.md").write_text(contract_markdown(contract, saved))
     info: dict[str, Any] = {"saved_model": str(model_dir) if saved else None, "backend": backend,
-                            "keras": str(model_dir / "model.keras"), "labels": str(model_dir / LABELS_FILE)}
+                            "keras": str(model_dir / "model.keras"), "labels": str(model_dir / LABELS_FILE),
+                            "contract": contract.to_dict()}
     if not saved:
         info["note"] = keras_only_note(backend)
     if sample is not None and len(sample):
@@ -156,13 +171,13 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
 
     register_layers()
 
-    meta, _ = load_meta(model_dir)
+    meta, class_names = load_meta(model_dir)
     model = keras.saving.load_model(model_dir / "model.keras")
     tmp = model_dir.with_name("saved_model.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     write_saved_model(model, tmp)
     info = dict(run.report.get("model", {}))
-    if meta["input_spec"].get("kind") != "text":
+    if meta["input_spec"].get("kind") != "text" and not _string_table(meta["input_spec"]):
         rng = np.random.default_rng(0)
         shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
         sample = rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape)
@@ -173,6 +188,9 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
             shutil.rmtree(target)
         item.rename(target)
     tmp.rmdir()
+    contract = describe(model, meta, class_names)
+    (model_dir / "README.md").write_text(contract_markdown(contract, True))
+    info["contract"] = contract.to_dict()
     info.update(saved_model="model", note=f"Trained on the {info.get('backend', 'jax')} backend; SavedModel "
                 "added by `archpick export` from model.keras.")
     report = {**run.report, "model": info}

@@ -16,10 +16,11 @@ FAMILY_NAMES: dict[str, str] = {
     "rnn": "RNN (LSTM/GRU)",
     "hybrid": "hybrid CNN-RNN",
     "dense": "dense network",
+    "linear": "linear model",
 }
 # Names `--families` accepts -> family.
 ALIASES: dict[str, str] = {"cnn": "cnn", "rnn": "rnn", "hybrid": "hybrid", "dense": "dense", "lstm": "rnn",
-                           "gru": "rnn"}
+                           "gru": "rnn", "linear": "linear"}
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Family:
 
     Attributes:
         modality: "image", "video", "sequence", "timeseries", "text" or "table".
-        family: "cnn", "rnn", "hybrid" or "dense".
+        family: "cnn", "rnn", "hybrid", "dense" or "linear".
         builder: "module:Class" of its HyperModel under archpick/hypermodels/.
         variant: Its short name in leaderboards and verdicts.
         design: What it is, for the flowchart's recommendation.
@@ -64,6 +65,9 @@ FAMILIES: tuple[Family, ...] = (
     Family("text", "dense", "text:TextNgramHyperModel", "TF-IDF word 1-2-grams -> MLP", "TF-IDF word 1-2-grams -> MLP"),
     Family("table", "dense", "dense:DenseHyperModel", "dense network",
            "dense network (MLP) with normalisation and imputation"),
+    Family("table", "linear", "linear:LinearHyperModel", "linear model (or wide-and-deep)",
+           "linear model on the same preprocessing (ridge in closed form or L2 by gradient), or wide-and-deep "
+           "(the linear and MLP parts summed)"),
 )
 _BY_KEY: dict[tuple[str, str], Family] = {(f.modality, f.family): f for f in FAMILIES}
 

@@ -28,7 +28,7 @@ class Recommendation:
     """What the flowchart recommends for a dataset, and why.
 
     Attributes:
-        family: "cnn", "rnn", "hybrid" or "dense".
+        family: "cnn", "rnn", "hybrid" or "dense" (linear is only ever the runner-up, on tables).
         runner_up: The family that the race checks against, or None where the chart offers no alternative.
         steps: The questions asked, in order, with answers and evidence.
         reason: One line: the family and the deciding facts.
@@ -106,7 +106,9 @@ def recommend(profile: DatasetProfile) -> Recommendation:
 
     ask("Order not important and no grid: a plain feature table?", True,
         _ev(profile, "tabular", "rows of unordered features"), "dense network")
-    return _finish(profile, "dense", None, steps, "a plain table: no grid, no order")
+    # The runner-up on a table is a linear model on the same preprocessing: on small tables ridge or logistic
+    # regression often beats an MLP (diabetes, iris), and the race must be able to say so.
+    return _finish(profile, "dense", "linear", steps, "a plain table: no grid, no order")
 
 
 def _finish(profile: DatasetProfile, family: str, runner_up: str | None, steps: list[Step],

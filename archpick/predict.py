@@ -121,8 +121,13 @@ def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray
     except Exception as exc:  # noqa: BLE001 - as above
         raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
                        model_dir) from exc
-    # Text runs only on TensorFlow (check_modality): the model takes a string tensor, not a numpy array.
-    convert = as_tensor if spec["kind"] == "text" else as_array
+    # Text and string tables run only on TensorFlow: the model takes a string tensor, not a numpy array.
+    strings = spec["kind"] == "text" or spec.get("dtype") == "string"
+    if strings and keras.backend.backend() != "tensorflow":
+        raise RunError(f"takes string inputs, which need the TensorFlow backend, but Keras runs on "
+                       f"{keras.backend.backend()}; pip install tensorflow and set KERAS_BACKEND=tensorflow",
+                       model_dir)
+    convert = as_tensor if strings else as_array
     return lambda batch: keras.ops.convert_to_numpy(model(convert(batch, spec), training=False))
 
 

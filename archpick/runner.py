@@ -311,6 +311,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     timings["search"] = round(time.monotonic() - t, 3)
 
     report, win, objective = _race_report(profile, rec, results, prep, hw, skipped_families)
+    report["run_dir"] = str(run_dir)
     if win is None:
         _fail(run_dir, report, profile, budget, search_budget, started)
 
@@ -459,6 +460,7 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
                              "params": int(model.count_params()), "history": best_row.get("history", {}),
                              "epoch_seconds": best_row.get("epoch_seconds", []), "exported": choice.how,
                              "members": choice.members}
+    train_period = None  # forecasting: the training period's series (scales MASE)
     if task == "classification":
         final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
         report["baselines"] = baselines.classification(spec_in["kind"], x_fit, y_fit, prep.x_test, prep.y_test,
@@ -473,7 +475,8 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
             cutoff = int(prep.split.train[-1]) + int(spec_in["lookback"]) + int(spec_in["horizon"])
         report["series"] = {"values": train_series.tolist(), "times": bundle.extras.get("times", []),
                             "target": bundle.extras.get("target"), "train_end": cutoff}
-        final["metrics"] = metrics.forecast(y_true, preds, train_series[:cutoff], season)
+        train_period = train_series[:cutoff]
+        final["metrics"] = metrics.forecast(y_true, preds, train_period, season)
         naive = baselines.seasonal_naive(np.asarray(prep.x_test), y_true.shape[1], season,
                                          int(spec_in.get("target_index", 0)))
         report["baselines"] = [{"name": f"seasonal naive (period {season})",
@@ -488,6 +491,10 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
             final["single"] = metrics.regression(y_true, single_preds)
     if "single" in final:
         final["ensemble"] = _headline_metrics(final["metrics"])
+    from archpick.report.answer import primary_metric
+
+    final["interval"] = metrics.test_interval(primary_metric({**report, "task": task}), y_true, preds, train_period,
+                                              int(spec_in.get("season") or 1), seed)
     return final
 
 

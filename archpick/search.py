@@ -176,7 +176,7 @@ class TrialRecorder(keras.callbacks.Callback):
         self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        if time.monotonic() >= self.stop_at:
+        if time.monotonic() >= self.stop_at and not self.solved:  # a solved head has nothing left to train
             self.stopped_by_budget = True
             self.model.stop_training = True
 

@@ -13,6 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from archpick import cached_fit
 from archpick.regime import ENSEMBLE_REFITS, MAX_FOLDS, MIN_FOLDS
 from archpick.schedule import TrainingLossSchedule
 
@@ -108,7 +109,7 @@ def train_configuration(cand: Candidate, train, epochs: int, seconds: float, see
     the search; convergence does not stop a refit early, because the epoch count is the trial's.
 
     Returns:
-        The model and why it stopped ("epochs" or "budget").
+        The model and why it stopped ("epochs", "budget", or "solved" for a closed-form head).
     """
     from archpick.search import trial_recorder
 
@@ -119,7 +120,7 @@ def train_configuration(cand: Candidate, train, epochs: int, seconds: float, see
     schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds, max_epochs=max(epochs, 1))
     cand.hypermodel.fit(cand.hyperparameters, model, train, epochs=max(epochs, 1), callbacks=[schedule, recorder],
                         verbose=0)
-    return model, "budget" if recorder.stopped_by_budget else "epochs"
+    return model, "solved" if recorder.solved else "budget" if recorder.stopped_by_budget else "epochs"
 
 
 def _score(model: keras.Model, data, metric: str) -> float:
@@ -286,6 +287,14 @@ def average_models(models: list[keras.Model], name: str = "ensemble") -> keras.M
     inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name.split(":")[0]) for t in first.inputs]
     feed = inputs[0] if len(inputs) == 1 else inputs
     outs: dict[int, Any] = {}
+    parts = _shared_front(models)
+    if parts is not None:  # one fixed front (MiniRocket's transform) computed once, every member's head on it
+        extractor, heads = parts
+        features = extractor(feed)
+        for m, head in zip(models, heads):
+            if id(m) not in outs:
+                head.name = f"member_{len(outs)}"
+                outs[id(m)] = head(features)
     for m in models:
         if id(m) not in outs:
             m.name = f"member_{len(outs)}"
@@ -297,6 +306,22 @@ def average_models(models: list[keras.Model], name: str = "ensemble") -> keras.M
     if getattr(first, "loss", None) is not None:  # evaluate() scores it as its members were scored
         ensemble.compile(loss=first.loss, metrics=["accuracy"] if out_name == "probabilities" else ["mae"])
     return ensemble
+
+
+def _shared_front(models: list[keras.Model]) -> tuple[keras.Model, list[keras.Model]] | None:
+    """(the first member's fixed front, each member's head) when every member has the same fixed front (the
+    same untrained transform and weights: the fold models and refits of one MiniRocket configuration), else
+    None. An ensemble of six MiniRocket models then computes the transform once, not six times."""
+    parts = [cached_fit.split_fixed(m) for m in models]
+    if any(p is None for p in parts):
+        return None
+    reference = [np.asarray(w) for w in parts[0][0].get_weights()]
+    for extractor, _ in parts[1:]:
+        weights = extractor.get_weights()
+        if len(weights) != len(reference) or not all(np.array_equal(a, np.asarray(b))
+                                                     for a, b in zip(reference, weights)):
+            return None
+    return parts[0][0], [head for _, head in parts]
 
 
 def paired_noise_margin(a: list[float], b: list[float], floor: float) -> float:

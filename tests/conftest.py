@@ -39,3 +39,20 @@ def coffee(tmp_path_factory) -> Path:
     import ucr
 
     return ucr.materialise("Coffee", tmp_path_factory.mktemp("ucr"))
+
+
+def run_readme_snippet(run_dir: Path) -> tuple[bool, list]:
+    """Run the TensorFlow snippet of RUN_DIR/model/README.md as written, from RUN_DIR, in a fresh process without
+    archpick on the path; (whether archpick got imported, the snippet's `y` as a list)."""
+    import json
+    import subprocess
+    import sys
+
+    readme = (run_dir / "model" / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    check = "import json, sys\nprint(json.dumps(['archpick' in sys.modules, y.numpy().tolist()]))\n"
+    out = subprocess.run([sys.executable, "-c", snippet + check], capture_output=True, text=True, cwd=run_dir,
+                         timeout=120, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    imported, values = json.loads(out.stdout.strip().splitlines()[-1])
+    return imported, values

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from archpick.cli import main
 
-from conftest import REPO
+from conftest import REPO, run_readme_snippet
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +99,37 @@ def test_existing_run_dir_is_not_overwritten(digits_run: Path, digits_small: Pat
     res = CliRunner().invoke(main, ["fit", str(digits_small), "--out", str(digits_run), "--time", "10s"])
     assert res.exit_code == 2 and "--overwrite" in res.output
     assert "Traceback" not in res.output
+
+
+def test_the_answer_card_opens_the_reports(digits_run: Path) -> None:
+    """The card: the exported model's test accuracy with its bootstrap interval, beside the best baseline, the
+    direction in words, and a next step that follows the evidence (computed here from the report's numbers)."""
+    rep = json.loads((digits_run / "report.json").read_text())
+    acc = rep["final"]["metrics"]["accuracy"]
+    band = rep["final"]["interval"]
+    assert band["metric"] == "accuracy" and band["low"] <= acc <= band["high"] and band["high"] - band["low"] > 0
+    best = max(b["accuracy"] for b in rep["baselines"])
+    md = (digits_run / "report.md").read_text().splitlines()
+    assert md[2].startswith("> ") and "**Answer.**" in md[2] and "higher is better" in md[2]
+    assert f"test accuracy {acc:.4g} (95% interval {band['low']:.4g}–{band['high']:.4g})" in md[2]
+    if acc < best:
+        expected = ("❌", "does NOT beat", "use the baseline")
+    elif band["low"] <= best <= band["high"]:
+        expected = ("⚠️", "within noise", "both are fine")
+    else:
+        expected = ("✅", "beats the best baseline", "archpick predict")
+    assert expected[0] in md[2] and expected[1] in md[4] and expected[2] in md[4]
+    html = (digits_run / "report.html").read_text()
+    tone = {"❌": "red", "⚠️": "amber", "✅": "good"}[expected[0]]
+    assert html.index(f"<div class='answer {tone}'>") < html.index("class='verdict'")
+
+
+def test_the_serving_contract_is_written_and_its_snippet_runs_without_archpick(digits_run: Path) -> None:
+    readme = (digits_run / "model" / "README.md").read_text()
+    assert "| `image` | uint8 | (None, None, None, 1) |" in readme  # any size: resized inside the model
+    assert "not PNG/JPEG bytes" in readme and "`output_0`" in readme and "0: `0`" in readme
+    imported, probs = run_readme_snippet(digits_run)
+    probs = np.asarray(probs)
+    assert not imported and probs.shape == (1, 10) and abs(probs.sum() - 1) < 1e-4
+    md = (digits_run / "report.md").read_text()
+    assert "## Serving contract" in md and "Endpoint `serve`" in md

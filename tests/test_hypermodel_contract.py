@@ -28,7 +28,7 @@ from archpick.hypermodels.base import ModelSpec  # noqa: E402
 from archpick.hypermodels.stats import STATS_HOOKS, tokenize  # noqa: E402
 from archpick.pipeline import make_dataset  # noqa: E402
 
-CHECKED_MODULES = {"rnn", "cnn1d", "text", "forecast", "dense"}  # add "cnn" (images) when time allows
+CHECKED_MODULES = {"rnn", "cnn1d", "text", "forecast", "dense", "linear"}  # add "cnn" (images) when time allows
 MODALITY_KIND = {"sequence": "sequence", "text": "text", "timeseries": "window", "table": "table", "image": "image"}
 N = 12
 WORDS = ["good", "bad", "great", "awful", "film", "plot", "acting", "boring", "fun", "the", "a", "was"]

@@ -180,8 +180,17 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     by_ridge = cross_validate([solved], x_all, y_all, prep.make, budget=600.0, seed=0, classification=True,
                               n_train=len(prep.x_train), choose=lambda scores: scores[0].family)
     assert by_ridge.ensemble_of == "the 5 fold models and the refit" and len(by_ridge.members) == 6
-    assert by_ridge.scores[0].stop_reasons == ["epochs"] * 5
+    assert by_ridge.scores[0].stop_reasons == ["solved"] * 5
     assert by_ridge.scores[0].mean >= 0.9  # measured: 1.0 on each of the 5 folds
+    shared = average_models(by_ridge.members)
+    # One MiniRocket transform for the six members (their fixed fronts are identical), six heads on it.
+    assert [layer.name for layer in shared.layers].count("member_0") == 1
+    assert sum(isinstance(layer, keras.Model) and layer.get_layer("fixed_features") is not None
+               for layer in shared.layers if "fixed" in layer.name) == 1
+    probe = np.asarray(prep.x_test[:6], dtype="float32")
+    np.testing.assert_allclose(np.asarray(shared(probe, training=False)),
+                               np.mean([np.asarray(m(probe, training=False)) for m in by_ridge.members], axis=0),
+                               atol=1e-5)
 
     ensemble = average_models(sel.members)
     x = np.asarray(prep.x_test[:6], dtype="float32")

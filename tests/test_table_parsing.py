@@ -247,21 +247,21 @@ def test_every_column_has_a_role_and_a_reason(tmp_path: Path) -> None:
     assert list(uses) == list(pd.read_csv(file).columns)
     assert all(u["role"] in COLUMN_ROLES for u in profile["column_uses"])
     assert uses["species"][:2] == ("target", True)
-    assert all(uses[c][:2] == ("numeric", True) for c in profile["facts"]["columns"])
+    assert all(uses[c][1] for c in profile["facts"]["columns"])
     assert uses["specimen_id"][:2] == ("id", False) and "an ID" in uses["specimen_id"][2]
     assert uses["museum"][:2] == ("constant", False) and "one value" in uses["museum"][2]
     assert uses["remarks"][:2] == ("empty", False)
-    assert uses["collected"][:2] == ("date", False)
-    assert uses["colour"][:2] == ("categorical", False) and "numeric columns only" in uses["colour"][2]
-    assert uses["height_code"][:2] == ("categorical", False) and "'tall'" in uses["height_code"][2]
+    assert uses["collected"][:2] == ("date", True) and "calendar features" in uses["collected"][2]
+    assert uses["colour"][:2] == ("categorical", True) and uses["colour"][2].startswith("one-hot, 3 values")
+    assert uses["height_code"][:2] == ("numeric", True) and "'tall'" in uses["height_code"][2]
     notes = " | ".join(profile["notes"])
-    assert "ID columns not used" in notes and "constant columns not used" in notes and "height_code" in notes
+    assert "ID columns not used" in notes and "constant columns not used" in notes
 
 
 def test_plain_inspect_shows_the_columns_and_the_notes(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["inspect", str(_plants(tmp_path)), "--target", "species"])
     assert result.exit_code == 0, result.output
-    assert "columns (11; 6 not used)" in result.output
+    assert "columns (11; 3 not used)" in result.output
     for text in ("specimen_id", "constant", "every value is missing", "notes (", "ID columns not used"):
         assert text in result.output
 

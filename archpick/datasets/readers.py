@@ -13,6 +13,7 @@ import numpy as np
 
 from archpick.datasets import columns as cols
 from archpick.datasets.arrays import read_inputs, split_ragged
+from archpick.datasets.encodings import raw_rows, spec_encodings, takes_strings
 from archpick.datasets.tables import predict_columns, sequences_in_table
 from archpick.datasets.tsfile import effective_length, pad_sequences, parse_ts
 from archpick.errors import DataError
@@ -21,11 +22,25 @@ from archpick.errors import DataError
 def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
     """Feature rows to predict on, from a CSV/Parquet with the training columns or an .npz/.npy X.
 
+    A model with string columns (encodings.takes_strings) takes the raw rows as strings, read from a table
+    with the training reader (`encodings.raw_rows`: the same decoding, decimal commas and date format).
+
     Returns:
-        [("file:row", float32 (F,))] with 1-based data rows.
+        [("file:row", row)] with 1-based data rows; a row is float32 (F,), or an object array of F strings.
+
+    Raises:
+        DataError: A column is missing, the width differs, or an array file is given to a string model.
     """
     file = Path(file)
     width = int(spec["shape"][0])
+    if takes_strings(spec):
+        if file.suffix.lower() not in cols.TABLE_SUFFIXES:
+            raise DataError(f"this model reads a table's columns ({', '.join(spec['columns'][:6])}); give a "
+                            "CSV/Parquet file with them", path=file)
+        frame = cols.read_frame(file)
+        predict_columns(frame, spec, file)
+        rows = raw_rows(frame, spec_encodings(spec))
+        return [(f"{file}:{i + 1}", row) for i, row in enumerate(rows)]
     if file.suffix.lower() in (".npz", ".npy"):
         x, _ = read_inputs(file)
         x = np.asarray(x, dtype=np.float32).reshape(len(x), -1) if x.ndim > 1 else x.astype(np.float32)[None]

@@ -9,8 +9,10 @@ Decision, in order (each overridable with --kind):
    column named like a label -> forecasting (series.py, source "series-csv"); so too when the column named
    like a label is the only numeric one (`date,target`) or under Prophet's names (`ds`, `y`); a lone
    numeric column is a series in row order;
-4. otherwise a feature table (source "table-csv"): numeric columns are the features. A table without
-   one is refused with the fix that fits: --kind timeseries beside dates, --target for a guessed label.
+4. otherwise a feature table (source "table-csv"): every column but IDs, constants and empty ones is a
+   feature, read inside the model as encodings.py says (numbers, one-hot or embedded categories, a bag of
+   words, calendar features; string columns on the TensorFlow backend only). A table without a feature is
+   refused with the fix that fits: --kind timeseries beside dates, --target for a guessed label.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from archpick.datasets import columns as cols
+from archpick.datasets import encodings as enc_mod
 from archpick.datasets import series as series_mod
 from archpick.datasets import text as text_mod
 from archpick.datasets import tsfile
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
-from archpick.errors import DataError
+from archpick.errors import DataError, DependencyError
 from archpick.profile import ColumnUse, DatasetProfile, Skipped, Structure
 
 SOURCE_NAMES = frozenset({"table-csv", "long-csv", "series-csv", "text-csv"})
@@ -267,7 +270,8 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
 
 
 _UNUSED_WHY = {
-    "table-csv": "the dense network reads numeric columns only; encode it as numbers to use it",
+    "table-csv": "string columns enter the model on the TensorFlow backend only; pip install tensorflow and "
+    "set KERAS_BACKEND=tensorflow to use it",
     "text-csv": "a text classifier reads the text column only",
     "series-csv": "a forecaster reads numeric value columns with at most half of their values missing",
     "long-csv": "a sequence model reads the numeric value columns only",
@@ -324,8 +328,8 @@ def _read_columns(
         for name in facts.get("columns", []):
             read[name] = ("numeric", f"a channel of each sequence: {infos[name].detail}")
     else:
-        for name in facts.get("columns", []):
-            read[name] = ("numeric", _numeric_reason(infos[name]))
+        for enc in enc_mod.spec_encodings(facts):
+            read[enc.name] = (_ROLES[enc.how], _encoding_reason(enc, infos[enc.name]))
     if target is not None and target in infos:
         read[target] = ("target", f"the {profile.task} target: {facts.get('target_reason', infos[target].detail)}")
     return read
@@ -354,9 +358,44 @@ def column_uses(
     return uses
 
 
-def _features(infos: dict[str, cols.ColumnInfo], target: str) -> tuple[list[str], dict[str, list[str]]]:
-    """Numeric feature columns, and the other columns by kind (ids, text, dates, categories, empty)."""
-    features: list[str] = []
+_ROLES = {"numeric": "numeric", "codes": "numeric", "one_hot": "categorical", "embedding": "categorical",
+          "text": "text", "date": "date"}
+"""The column role (profile.COLUMN_ROLES) of each encoding."""
+
+
+def _encoding_reason(enc: enc_mod.ColumnEncoding, info: cols.ColumnInfo) -> str:
+    """How a feature column enters the model, with what a user should know (a constant, missing values)."""
+    if enc.how == "numeric":
+        return _numeric_reason(info)
+    reason = enc.describe()
+    if info.n_missing:
+        reason += f"; {info.n_missing} missing values" + (" imputed" if enc.how in ("numeric", "codes") else "")
+    return reason
+
+
+def _mostly_numbers(series: pd.Series) -> bool:
+    """True when at least half of a string column's non-blank values are numbers."""
+    text = series.dropna().astype("string").str.strip()
+    text = text[text != ""]
+    return bool(len(text)) and cols.as_numeric(text).notna().mean() >= 0.5
+
+
+def strings_supported() -> bool:
+    """True when string columns can enter the model: the Keras backend is TensorFlow (string tensors)."""
+    from archpick import backend
+
+    try:
+        return backend.select() == "tensorflow"
+    except DependencyError:
+        return False
+
+
+def _features(
+    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], target: str, strings: bool
+) -> tuple[list[enc_mod.ColumnEncoding], dict[str, list[str]]]:
+    """The feature columns' encodings, and the other columns by kind (ids, constants, empty, and string
+    columns when `strings` is False)."""
+    features: list[enc_mod.ColumnEncoding] = []
     dropped: dict[str, list[str]] = {}
     for name, info in infos.items():
         if name == target:
@@ -364,15 +403,24 @@ def _features(infos: dict[str, cols.ColumnInfo], target: str) -> tuple[list[str]
         kind = info.kind
         if kind == "numeric" and cols.is_id_name(name):
             kind = "id"
-        if kind == "numeric":
-            features.append(name)
+        elif kind == "categorical" and info.n_unique <= 1:
+            kind = "constant"
+        elif kind == "categorical" and _mostly_numbers(frame[name]):
+            kind = "numeric"  # numbers with stray words ("n/a", "tall"): the words are gaps, imputed
+        if kind == "numeric" or (strings and kind in ("categorical", "text", "datetime")):
+            numbers = cols.as_numeric(frame[name]) if kind == "numeric" else None
+            features.append(enc_mod.choose_encoding(name, kind, info.n_unique, numbers))
         else:
             dropped.setdefault(kind, []).append(name)
+    if features and all(e.how == "date" for e in features):  # dates alone: a series' time axis (see the fixes)
+        dropped.setdefault("datetime", []).extend(e.name for e in features)
+        return [], dropped
     return features, dropped
 
 
 def _no_feature_fixes(
-    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, dropped: dict[str, list[str]]
+    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, dropped: dict[str, list[str]],
+    strings: bool = False,
 ) -> list[str]:
     """What a user can do about a table without a numeric feature column, most specific first."""
     target = str(choice.label)
@@ -384,8 +432,9 @@ def _no_feature_fixes(
     if infos[target].kind == "numeric" and unread:
         return [f"write the dates in {unread[0]!r} as YYYY-MM-DD, or pass --kind timeseries to forecast in row order"]
     fixes = ["name the label column with --target"] if choice.label_guessed else []
-    if any(infos[c].kind in ("categorical", "text", "id") and c not in unread for c in others):
-        fixes.append("encode categories as numbers, or pass --kind text for free text")
+    if not strings and any(infos[c].kind in ("categorical", "text") and c not in unread for c in others):
+        fixes.append("run on the TensorFlow backend (pip install tensorflow; KERAS_BACKEND=tensorflow) to use "
+                     "string columns, or pass --kind text for free text")
     return fixes or ["add numeric feature columns"]
 
 
@@ -405,7 +454,7 @@ def _unused_notes(infos: dict[str, cols.ColumnInfo], used: list[str]) -> list[st
             dropped.setdefault(column_role(name, info), []).append(name)
     notes = []
     for role, names in dropped.items():
-        why = _UNUSED_NOTE.get(role, f"{role} columns not used (the dense network reads numeric columns only)")
+        why = _UNUSED_NOTE.get(role, f"{role} columns not used (string columns need the TensorFlow backend)")
         more = f" and {len(names) - 10} more" if len(names) > 10 else ""
         notes.append(f"{why}: {', '.join(names[:10])}{more}")
     return notes
@@ -421,12 +470,19 @@ def _profile_table(
     path: Path, frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, files: dict[str, str]
 ) -> DatasetProfile:
     file, target = files["train"], choice.label
-    features, dropped = _features(infos, target)
+    strings = strings_supported()
+    encodings, dropped = _features(frame, infos, target, strings)
+    if choice.label_guessed and not any(e.how in ("numeric", "codes") for e in encodings):
+        for e in encodings:  # words only and no column named like a label: which one is it?
+            dropped.setdefault(infos[e.name].kind, []).append(e.name)
+        encodings = []
+    features = [e.name for e in encodings]
     if not features:
         kinds = ", ".join(f"{k}: {', '.join(v[:4])}" for k, v in dropped.items()) or "none"
+        what = "feature" if strings else "numeric feature"
         raise DataError(
-            f"no numeric feature column besides the target {target!r} ({kinds}); "
-            + ", or ".join(_no_feature_fixes(frame, infos, choice, dropped)),
+            f"no {what} column besides the target {target!r} ({kinds}); "
+            + ", or ".join(_no_feature_fixes(frame, infos, choice, dropped, strings)),
             path=file,
         )
     rows = _rows_with_target(frame, target)
@@ -438,6 +494,10 @@ def _profile_table(
     cols.check_samples(len(rows), f"row(s) with a value in target {target!r}", file)
     task, task_reason = cols.target_task(rows[target])
     notes = _unused_notes(infos, [target, *features])
+    stray = [e.name for e in encodings if infos[e.name].kind == "categorical" and e.how in ("numeric", "codes")]
+    if stray:
+        notes.append("numbers with stray words, the words read as missing values: "
+                     + "; ".join(f"{n} ({infos[n].detail})" for n in stray[:5]))
     test_rows = None
     if "test" in files:
         test = cols.read_frame(Path(files["test"]))
@@ -452,7 +512,7 @@ def _profile_table(
     if task == "classification":
         _, _, (classes, *_) = cols.encode_labels(rows[target], [] if test_rows is None else test_rows[target])
         cols.check_classes(classes, f"target column {target!r}", file, guessed=choice.label_guessed)
-    x = cols.numeric_matrix(rows, features)
+    x = cols.numeric_matrix(rows, [e.name for e in encodings if e.how in ("numeric", "codes")])
     n_missing = int(np.isnan(x).sum())
     if n_missing:
         notes.append(
@@ -461,6 +521,7 @@ def _profile_table(
     facts: dict[str, Any] = {
         "files": files,
         "columns": features,
+        "encodings": [e.to_dict() for e in encodings],
         "n_features": len(features),
         "dropped_columns": dropped,
         "missing_values": n_missing,
@@ -468,8 +529,10 @@ def _profile_table(
         "column_kinds": {name: info.kind for name, info in infos.items()},
     }
     structure = Structure(tabular=True)
+    numeric = sum(e.how in ("numeric", "codes") for e in encodings)
+    others = f" and {len(features) - numeric} string" if len(features) > numeric else ""
     structure.evidence["tabular"] = (
-        f"{len(features)} numeric feature columns and {choice.reason}: row order carries no meaning"
+        f"{numeric} numeric{others} feature columns and {choice.reason}: row order carries no meaning"
     )
     return DatasetProfile(
         path=str(path),
@@ -587,16 +650,30 @@ def _file_list(files: dict[str, str]) -> list[str]:
 
 
 def _load_table(profile: DatasetProfile) -> Bundle:
+    """The table's rows: float32 (N, F) when every feature is a number, else the string rows of encodings.py.
+
+    The input_spec names the columns in order and, in "encodings", how each enters the model.
+    """
     facts, target = profile.facts, profile.target
     frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in _file_list(facts["files"])]
-    xs = [cols.numeric_matrix(frame, facts["columns"], np.float32) for frame in frames]
+    encodings = enc_mod.spec_encodings(facts)
+    strings = any(e.how in enc_mod.STRING_ENCODINGS for e in encodings)
+    if strings:
+        xs = [enc_mod.raw_rows(frame, encodings) for frame in frames]
+    else:
+        xs = [cols.numeric_matrix(frame, facts["columns"], np.float32) for frame in frames]
     ys, names = cols.encode_targets(profile.task, *[f[target] for f in frames])
-    spec = {
+    spec: dict[str, Any] = {
         "kind": "table",
         "shape": [len(facts["columns"])],
-        "dtype": "float32",
+        "dtype": "string" if strings else "float32",
         "columns": facts["columns"],
     }
+    if strings or any(e.how != "numeric" for e in encodings):
+        spec["encodings"] = [e.to_dict() for e in encodings]
+    if strings:
+        spec["row"] = ("one string per column, in `columns` order: numbers as decimal text (blank = missing), "
+                       "categories and text as written, dates as YYYY-MM-DD")
     return cols.bundle_from_sets(xs, ys, names, spec)
 
 

@@ -14,6 +14,7 @@ def register_layers() -> None:
     """Import the modules that define archpick's custom layers, so that a saved model.keras deserialises."""
     importlib.import_module("archpick.hypermodels.layers")
     importlib.import_module("archpick.hypermodels.rocket")
+    importlib.import_module("archpick.hypermodels.table_layers")
 
 
 def available(modality: str, family: str) -> bool:

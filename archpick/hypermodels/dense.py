@@ -2,7 +2,9 @@
 fixed-length views of sequences. Preprocessing is inside the model:
 
 - table: raw float (features,) with NaN -> Impute (training median) -> Standardize (training mean/std),
-  plus missing-value indicators for the columns that had gaps in training;
+  plus missing-value indicators for the columns that had gaps in training and one-hot integer codes; a
+  table with string columns takes its raw rows as strings instead and reads each column inside the model
+  (one-hot, embedding, bag of words, calendar features: see `_table_inputs`);
 - image: raw uint8 (any H, W; C channels) -> Resizing to the dataset's size -> Rescaling(1/255) -> Flatten;
 - sequence: raw NaN-padded (steps, features) -> crop/pad to the longest training length -> standardise,
   NaN -> 0 -> Flatten.
@@ -16,15 +18,18 @@ import keras
 import keras_tuner
 from keras import layers
 
+from archpick.datasets.encodings import spec_encodings, takes_strings
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import (
     FixLength,
     Impute,
+    L2Normalize,
     MaskedStandardize,
     MissingIndicator,
     ResizeImages,
     Standardize,
 )
+from archpick.hypermodels.table_layers import CalendarFeatures, ColumnStrings, OneHotValues, ParseNumbers
 
 
 class DenseHyperModel(ArchHyperModel):
@@ -51,15 +56,77 @@ class DenseHyperModel(ArchHyperModel):
             x = MaskedStandardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
                                   mask_output=False, name="standardize")(x)
             return inputs, layers.Flatten()(x)
-        features = int(shape[0])
-        inputs = keras.Input(shape=(features,), dtype="float32", name="features")
-        x = Impute(stats.get("median", [0.0] * features), name="impute")(inputs)
-        x = Standardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
-                        name="standardize")(x)
+        return self._table_inputs()
+
+    def _numeric_part(self, numbers, count: int) -> list:
+        """Imputed, standardised numbers, their missing-value indicators and one-hot integer codes."""
+        stats = self.spec.stats
+        x = Impute(stats.get("median", [0.0] * count), name="impute")(numbers)
+        parts = [Standardize(stats.get("mean", [0.0] * count), stats.get("std", [1.0] * count),
+                             name="standardize")(x)]
         missing = list(stats.get("missing_columns") or [])
         if missing:
-            x = layers.Concatenate(name="with_missing")([x, MissingIndicator(missing, name="missing")(inputs)])
-        return inputs, x
+            parts.append(MissingIndicator(missing, name="missing")(numbers))
+        numeric = [e for e in spec_encodings(self.spec.input_spec) if e.how in ("numeric", "codes")]
+        for j, enc in enumerate(numeric):
+            values = (stats.get("codes") or {}).get(enc.name)
+            if enc.how == "codes" and values:
+                parts.append(OneHotValues(j, values, name=f"codes_{j}")(numbers))
+        return parts
+
+    def _table_inputs(self):
+        """A table's input and features (see archpick/datasets/encodings.py for the two input signatures).
+
+        Float tables: "features" float32 (F,) -> impute, standardise, missing indicators (as always), and
+        one-hot integer codes. String tables: "row" string (F,), each field read inside the model: numbers
+        parsed then as above; categories by StringLookup (fixed training vocabulary, one OOV slot) one-hot
+        or into a small embedding; free text by TextVectorization (TF-IDF over the training words,
+        L2-normalised); dates as CalendarFeatures.
+
+        keras.utils.FeatureSpace was considered and not used: it takes a dict of per-column inputs (every
+        stage here moves 2-D arrays of rows), fits by ``adapt()`` (archpick fits training statistics in
+        stats.py as JSON constants, so a rebuilt model is the same function), and has no date features.
+
+        Embedding rather than hashing for many categories: the vocabulary comes from training anyway, an
+        embedding has no collisions, and unseen values go to one known OOV row.
+        """
+        spec = self.spec.input_spec
+        count = int(spec["shape"][0])
+        if not takes_strings(spec):
+            inputs = keras.Input(shape=(count,), dtype="float32", name="features")
+            parts = self._numeric_part(inputs, count)
+            return inputs, parts[0] if len(parts) == 1 else layers.Concatenate(name="with_missing")(parts)
+        inputs = keras.Input(shape=(count,), dtype="string", name="row")
+        encs = spec_encodings(spec)
+        numeric = [i for i, e in enumerate(encs) if e.how in ("numeric", "codes")]
+        parts = self._numeric_part(ParseNumbers(numeric, name="numbers")(inputs), len(numeric)) if numeric else []
+        for i, enc in enumerate(encs):
+            if enc.how in ("one_hot", "embedding", "text", "date"):
+                parts.append(self._string_part(inputs, i, enc.name, enc.how))
+        return inputs, parts[0] if len(parts) == 1 else layers.Concatenate(name="columns")(parts)
+
+    def _string_part(self, inputs, index: int, name: str, how: str):
+        """One string column's features: one-hot, embedding, bag of words or calendar features."""
+        stats = self.spec.stats
+        if how == "date":
+            mean, std = (stats.get("years") or {}).get(name, [2000.0, 1.0])
+            return CalendarFeatures(index, mean, std, name=f"calendar_{index}")(inputs)
+        field = ColumnStrings(index, name=f"field_{index}")(inputs)
+        if how == "text":
+            words = (stats.get("words") or {}).get(name) or ["[empty]"]
+            idf = (stats.get("idf") or {}).get(name) or [1.0] * len(words)
+            x = layers.TextVectorization(standardize="lower_and_strip_punctuation", split="whitespace",
+                                         output_mode="tf_idf", vocabulary=words, idf_weights=idf,
+                                         name=f"words_{index}")(field)
+            return L2Normalize(1.0, name=f"words_l2_{index}")(x)
+        vocabulary = (stats.get("vocabularies") or {}).get(name) or ["[none]"]
+        if how == "one_hot":
+            return layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="one_hot",
+                                       name=f"one_hot_{index}")(field)
+        ids = layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="int",
+                                  name=f"lookup_{index}")(field)
+        dim = int(min(16, max(4, round(1.6 * len(vocabulary) ** 0.56))))
+        return layers.Embedding(len(vocabulary) + 1, dim, name=f"embedding_{index}")(ids)
 
     def build_body(self, hp: keras_tuner.HyperParameters):
         depth = hp.Int("layers", 1, 4, default=2)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from archpick.datasets import encodings
+
 MAX_VOCABULARY = 20_000
 MAX_NGRAMS = 30_000  # word 1-2-grams kept for the text models' linear "wide" branch
 NGRAM_MIN_DF = 2  # an n-gram must occur in this many training texts (1 when that leaves none)
@@ -332,14 +334,10 @@ def window_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, A
             "std": _safe_std(std).tolist()}
 
 
-def table_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
-    """Per-column median, mean and std ignoring NaN, and the columns with missing training values.
-
-    Returns:
-        {"median", "mean", "std": [F], "missing_columns": [column indices with a NaN in training]}.
-        A column missing throughout has median 0, mean 0 and std 1.
-    """
-    x = _finite(x_train).reshape(len(x_train), -1)
+def _numeric_stats(x: np.ndarray) -> dict[str, Any]:
+    """Per-column median, mean and std ignoring NaN, and the columns with missing values, of (N, F) floats."""
+    x = _finite(x)
+    x = x if x.ndim == 2 else x.reshape(len(x), -1)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         median = np.nanmedian(x, axis=0) if len(x) else np.zeros(x.shape[1])
@@ -350,6 +348,88 @@ def table_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, An
     missing = np.flatnonzero(np.isnan(x).any(axis=0)).tolist()
     return {"median": median.tolist(), "mean": mean.tolist(), "std": _safe_std(std).tolist(),
             "missing_columns": [int(i) for i in missing]}
+
+
+def _codes(values: np.ndarray) -> list[float]:
+    """The distinct finite training values of an integer-codes column, sorted."""
+    return sorted(float(v) for v in np.unique(values[np.isfinite(values)]))
+
+
+def _category_vocabulary(values: np.ndarray, how: str) -> list[str]:
+    """Training values of a category column, most frequent first (ties alphabetical), for StringLookup.
+
+    One-hot keeps every value; an embedding keeps values seen at least twice (all when none is), at most
+    EMBEDDING_MAX_VALUES. Blanks and the lookup's own OOV token are left to the OOV slot.
+    """
+    counts = Counter(str(v).strip() for v in values)
+    counts.pop("", None)
+    counts.pop("[UNK]", None)
+    kept = list(counts)
+    if how == "embedding":
+        kept = [v for v in kept if counts[v] >= 2] or kept
+    kept = sorted(kept, key=lambda v: (-counts[v], v))
+    return kept[:encodings.EMBEDDING_MAX_VALUES] if how == "embedding" else kept
+
+
+def _words(values: np.ndarray) -> tuple[list[str], list[float]]:
+    """A free-text column's bag of words: at most TEXT_VOCABULARY words by document frequency, with their IDF.
+
+    Words must occur in two training texts (one, when that leaves none); idf = ln((1 + N) / (1 + df)) + 1.
+    (["[empty]"], [1.0]) when the texts hold no word.
+    """
+    docs = [set(tokenize(v)) for v in values]
+    df: Counter[str] = Counter()
+    for words in docs:
+        df.update(w for w in words if w)
+    kept = [w for w in df if df[w] >= 2] or list(df)
+    kept = sorted(kept, key=lambda w: (-df[w], w))[:encodings.TEXT_VOCABULARY]
+    if not kept:
+        return ["[empty]"], [1.0]
+    n = len(docs)
+    return kept, [round(math.log((1 + n) / (1 + df[w])) + 1.0, 6) for w in kept]
+
+
+def _years(values: np.ndarray) -> tuple[float, float]:
+    """Mean and std of the years of ISO date fields (2000 and 1 when none is a date)."""
+    pattern = re.compile(encodings.DATE_PATTERN)
+    years = np.array([int(str(v).strip()[:4]) for v in values if pattern.fullmatch(str(v))], dtype=np.float64)
+    if not len(years):
+        return 2000.0, 1.0
+    return float(years.mean()), float(_safe_std(np.array([years.std()]))[0])
+
+
+def table_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+    """Training statistics of a table, for the model's input layers.
+
+    Numbers (all columns of a float table, the numeric fields of a string table): per-column median, mean
+    and std ignoring NaN and the columns with missing training values. Integer codes: their values. String
+    tables also get each category column's vocabulary, each text column's words and IDF, each date column's
+    year mean and std.
+
+    Returns:
+        {"median", "mean", "std": [numeric columns], "missing_columns": [indices among them with a NaN in
+        training], "codes": {column: [values]}, "vocabularies": {column: [values]}, "words": {column: [words]},
+        "idf": {column: [weights]}, "years": {column: [mean, std]}}. A column missing throughout has median
+        0, mean 0 and std 1.
+    """
+    encs = encodings.spec_encodings(input_spec)
+    strings = encodings.takes_strings(input_spec)
+    numeric = [i for i, e in enumerate(encs) if e.how in ("numeric", "codes")]
+    rows = np.asarray(x_train, dtype=object if strings else np.float64).reshape(len(x_train), -1)
+    numbers = encodings.parse_numbers(rows, numeric) if strings else rows
+    out = _numeric_stats(numbers)
+    out["codes"] = {encs[c].name: _codes(numbers[:, j]) for j, c in enumerate(numeric) if encs[c].how == "codes"}
+    if not strings:
+        return out
+    out["vocabularies"], out["words"], out["idf"], out["years"] = {}, {}, {}, {}
+    for i, enc in enumerate(encs):
+        if enc.how in ("one_hot", "embedding"):
+            out["vocabularies"][enc.name] = _category_vocabulary(rows[:, i], enc.how)
+        elif enc.how == "text":
+            out["words"][enc.name], out["idf"][enc.name] = _words(rows[:, i])
+        elif enc.how == "date":
+            out["years"][enc.name] = list(_years(rows[:, i]))
+    return out
 
 
 def image_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,11 @@ import html
 from pathlib import Path
 from typing import Any
 
+from archpick.report.answer import answer
+
 Block = tuple
-"""("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows[, marked]) | ("img", title, relpath).
+"""("answer", tone, lines) | ("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows[, marked])
+| ("img", title, relpath).
 
 `marked` (optional) holds the indexes of rows to set apart (columns a model leaves out): bold in Markdown,
 the `marked` class (shaded) in HTML.
@@ -86,11 +89,15 @@ def _selection_blocks(sel: dict[str, Any]) -> list[Block]:
 
 def blocks(report: dict[str, Any]) -> list[Block]:
     """The report as an ordered list of blocks, section by section."""
-    out: list[Block] = [("h1", f"archpick report: {report.get('dataset', '')}"), ("verdict", report.get("verdict", ""))]
+    out: list[Block] = [("h1", f"archpick report: {report.get('dataset', '')}")]
+    card = answer(report, str(report.get("run_dir") or "RUN_DIR"))
+    if card is not None:
+        out.append(("answer", card.tone, card.lines()))
+    out.append(("verdict", report.get("verdict", "")))
     if report.get("status") == "failed":
         out.append(("p", "This run failed: no trial finished within the budget."))
-    for section in (_result_blocks, _data_blocks, _column_blocks, _race_blocks, _model_blocks, _hardware_blocks,
-                    _file_blocks):
+    for section in (_result_blocks, _data_blocks, _column_blocks, _race_blocks, _model_blocks, _contract_blocks,
+                    _hardware_blocks, _file_blocks):
         out.extend(section(report))
     out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
     return out
@@ -201,6 +208,23 @@ def _race_blocks(report: dict[str, Any]) -> list[Block]:
     return out
 
 
+def _contract_blocks(report: dict[str, Any]) -> list[Block]:
+    """How to call the exported model without archpick (model/README.md has the full text)."""
+    c = (report.get("model") or {}).get("contract")
+    if not c:
+        return []
+    rows = [(f"input {t['name']}", t["dtype"], str(tuple(t["shape"]))) for t in c["inputs"]]
+    rows.append((f"output {c['output']['name']}", c["output"]["dtype"], str(tuple(c["output"]["shape"]))))
+    out: list[Block] = [("h2", "Serving contract"), ("table", ["tensor", "dtype", "shape"], rows),
+                        ("p", f"Endpoint `{c['endpoint']}` (also serving_default). Raw input: {c['raw']}. "
+                              f"Inside the model: {c['inside']}. Output: {c['meaning']}.")]
+    if c.get("labels"):
+        out.append(("p", "Label order: " + ", ".join(f"{i}: {n}" for i, n in enumerate(c["labels"])) + "."))
+    out.append(("p", "model/README.md has a TensorFlow snippet that needs no archpick, and a TensorFlow Serving "
+                     "example."))
+    return out
+
+
 def _model_blocks(report: dict[str, Any]) -> list[Block]:
     """The exported model's hyperparameters, curves, per-class scores and plots; the baselines."""
     final = report.get("final", {})
@@ -294,6 +318,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines += [f"# {block[1]}", ""]
         elif kind == "h2":
             lines += [f"## {block[1]}", ""]
+        elif kind == "answer":
+            mark = {"good": "✅", "amber": "⚠️", "red": "❌"}[block[1]]
+            lines += [f"> {mark} **Answer.** {block[2][0]}", ">", f"> {block[2][1]}", ""]
         elif kind == "verdict":
             lines += [f"**{block[1]}**", ""]
         elif kind == "p":
@@ -310,7 +337,10 @@ padding:0 1em;color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px solid #ddd;padding:.25em .55em;
 text-align:left;vertical-align:top}th{background:#f4f6f8}.verdict{background:#eef6ee;border-left:4px solid #3a3;
 padding:.7em 1em;font-weight:600}img{max-width:100%;border:1px solid #eee}figure{margin:1em 0}
-figcaption{font-size:.85em;color:#666}tr.marked td{background:#fff4e0;color:#7a4b00}"""
+figcaption{font-size:.85em;color:#666}tr.marked td{background:#fff4e0;color:#7a4b00}
+.answer{padding:.6em 1em;margin:1em 0;border-left:6px solid}.answer p{margin:.3em 0}
+.answer.good{background:#eef6ee;border-color:#3a3}.answer.amber{background:#fff6e0;border-color:#d90}
+.answer.red{background:#fdecea;border-color:#c33}"""
 
 
 def render_html(report: dict[str, Any], run_dir: Path) -> str:
@@ -322,6 +352,9 @@ def render_html(report: dict[str, Any], run_dir: Path) -> str:
         kind = block[0]
         if kind in ("h1", "h2"):
             parts.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
+        elif kind == "answer":
+            body = "".join(f"<p>{html.escape(line)}</p>" for line in block[2])
+            parts.append(f"<div class='answer {block[1]}'><b>Answer</b>{body}</div>")
         elif kind == "verdict":
             parts.append(f"<p class='verdict'>{html.escape(block[1])}</p>")
         elif kind == "p":
