@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from archpick import faults
 from archpick.contract import describe
 from archpick.contract import markdown as contract_markdown
 from archpick.run import write_json
@@ -125,6 +126,7 @@ def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list
             direct = keras.ops.convert_to_numpy(model(as_array(sample, spec), training=False))
             info["reload_max_abs_diff"] = float(np.max(np.abs(served - direct)))
         info["reload_checked_on"] = int(len(sample))
+    faults.point("export")
     if model_dir.exists():
         shutil.rmtree(model_dir)
     tmp.rename(model_dir)
@@ -172,7 +174,13 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
     register_layers()
 
     meta, class_names = load_meta(model_dir)
-    model = keras.saving.load_model(model_dir / "model.keras")
+    try:
+        model = keras.saving.load_model(model_dir / "model.keras")
+    except Exception as exc:  # noqa: BLE001 - a damaged file in the user's run, not a bug
+        from archpick.decoding import first_line
+
+        raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
+                       model_dir / "model.keras") from exc
     tmp = model_dir.with_name("saved_model.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     write_saved_model(model, tmp)

@@ -57,7 +57,8 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None) -
     legs = []
     for name in (part.strip().lower() for part in requested.split(",") if part.strip()):
         if name not in ALIASES:
-            raise OptionError(f"unknown family {name!r} in --families; use cnn, rnn, hybrid or dense")
+            raise OptionError(f"unknown family {name!r} in --families; use {', '.join(sorted(set(ALIASES.values())))},"
+                              " auto, or recommended")
         family = ALIASES[name]
         if not lookup(modality, family):
             raise OptionError(f"family {family!r} does not apply to {modality} data; choose from "

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from archpick import datasets, imbalance, run
+from archpick import datasets, faults, imbalance, run
 from archpick.datasets.base import DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
@@ -153,6 +153,7 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     from archpick.splits import class_notes, split_indices
 
     bundle = datasets.load(profile, opts.data)
+    faults.point("load")
     spec_in = bundle.input_spec
     kind = spec_in["kind"]
     task = profile.task
@@ -244,6 +245,7 @@ def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy
         carry = max(leg_budget - result.seconds, 0.0)
         result.role = leg.role
         results.append(result)
+        faults.point("family")
     return results
 
 

@@ -26,6 +26,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.src.engine import trial as trial_module
 
+from archpick import faults
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.memory import current_rss_mb, custom_gradient_keys, forget_custom_gradients, release_memory
@@ -173,6 +174,7 @@ class TrialRecorder(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        faults.point("trial")
         self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))

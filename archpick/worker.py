@@ -33,9 +33,10 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     from archpick.search import SearchSetup, work_family
 
     host, port = parse_address(chief)
-    wait_for_chief(host, port)
+    # The data first: a wrong PATH is reported at once, not after waiting for a chief.
     profile = archpick.inspect(path, **{k: v for k, v in vars(opts.data).items() if v is not None
                                         and k != "sample_limit"})
+    wait_for_chief(host, port)
     backend.check_modality(backend_name, profile.modality, profile.path)
     rec, legs, _ = plan_families(profile, opts)
     backend.start(opts.verbose)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from archpick import run
+from archpick import faults, run
 from archpick.report import plots
 from archpick.report.render import render_html, render_markdown
 
@@ -51,6 +51,7 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
     """Render every form of the report into `run_dir` (atomic writes)."""
     report["plots"] = make_plots(run_dir, report)
     run.write_json(run_dir / run.REPORT_FILE, report)
+    faults.point("report")
     rows = report.get("leaderboard", [])
     if rows:
         run.write_atomic(run_dir / "leaderboard.csv", _leaderboard_csv(rows))
