@@ -7,6 +7,7 @@ Public API (importing this package never imports TensorFlow):
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +117,19 @@ def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_
     profile = inspect(path, **data_options)
     if recorded is not None:
         recorded.check_same(profile.modality, profile.n_samples, path)
-    if profile.modality == "collection":
-        from archpick.collection import fit_collection
+    with warnings.catch_warnings():
+        # Keras's advice to people writing training loops ("input ran out of data", "shuffle is ignored for a
+        # tf.data.Dataset", optimizer variables not restored into a model that only predicts) is noise here:
+        # archpick builds those loops itself. verbose keeps them.
+        if not verbose:
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
+        if profile.modality == "collection":
+            from archpick.collection import fit_collection
 
-        return fit_collection(profile, opts, progress)
-    from archpick.runner import fit_profile
+            return fit_collection(profile, opts, progress)
+        from archpick.runner import fit_profile
 
-    return fit_profile(profile, opts, progress)
+        return fit_profile(profile, opts, progress)
 
 
 def load_run(path: str | Path):

@@ -203,20 +203,69 @@ def inspect(path: Path, as_json: bool, verbose: bool, quiet: bool, **kwargs: Any
 
 
 class RichProgress:
-    """Trial-by-trial progress lines: trial, score, best so far, budget left."""
+    """Fit progress. On a terminal: a live bar of the whole budget with the current family, trial, epoch and
+    best score, stage and trial lines printed above it. Elsewhere (CI logs, pipes): the lines only.
+
+    Args:
+        console: Where to print (stderr).
+        quiet: Print nothing.
+    """
 
     def __init__(self, console: Console, quiet: bool):
         self.console = console
         self.quiet = quiet
+        self.live = console.is_terminal and not quiet
+        self._bar: Any = None
+        self._task: Any = None
+        self._started = 0.0
+        self._best: dict[str, float] = {}
+
+    def budget(self, name: str, seconds: float) -> None:
+        """The fit of dataset `name` starts, with `seconds` of budget: start the bar."""
+        import time
+
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.finish()
+        self._started = time.monotonic()
+        if self.live:
+            self._bar = Progress(TextColumn("[bold]{task.fields[name]}[/]"), BarColumn(),
+                                 TimeElapsedColumn(), TextColumn("of {task.fields[budget]}"),
+                                 TextColumn("{task.description}"), console=self.console, transient=True)
+            self._task = self._bar.add_task("starting", total=seconds, name=name, budget=f"{seconds:.0f}s")
+            self._bar.start()
+
+    def _advance(self, description: str) -> None:
+        if self._bar is not None:
+            import time
+
+            total = self._bar.tasks[0].total or 1.0
+            self._bar.update(self._task, completed=min(time.monotonic() - self._started, total),
+                             description=description)
+
+    def finish(self) -> None:
+        """Stop the bar (the fit ended, or failed)."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
     def stage(self, text: str) -> None:
         if not self.quiet:
             self.console.print(f"[dim]·[/] {text}")
+        self._advance(text)
 
     def trial_started(self, family: str, trial_id: str, remaining: float) -> None:
-        pass
+        self._advance(f"{family} trial {trial_id}")
+
+    def epoch_ended(self, family: str, trial_id: str, epoch: int, logs: dict[str, float]) -> None:
+        best = self._best.get(family)
+        self._advance(f"{family} trial {trial_id}, epoch {epoch + 1}"
+                      + (f", best so far {best:.4f}" if best is not None else ""))
 
     def trial_ended(self, family: str, row: dict[str, Any], best: float | None, remaining: float) -> None:
+        if best is not None:
+            self._best[family] = best
+        self._advance(f"{family}: trial {row['trial']} done")
         if self.quiet:
             return
         score = "failed" if row["score"] is None else f"{row['metric']} {row['score']:.4f}"
@@ -256,7 +305,10 @@ def fit(path: Path | None, time_budget: str | None, verbose: bool, quiet: bool, 
     data = _data_kwargs(kwargs)
     progress = RichProgress(err, quiet)
     verbose = verbose or bool(click.get_current_context().find_root().params.get("verbose"))
-    result = archpick.fit(path, time_budget, progress=progress, verbose=verbose, **kwargs, **data)
+    try:
+        result = archpick.fit(path, time_budget, progress=progress, verbose=verbose, **kwargs, **data)
+    finally:
+        progress.finish()
     _print_summary(result, quiet)
 
 

@@ -181,28 +181,31 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
 
         raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
                        model_dir / "model.keras") from exc
-    tmp = model_dir.with_name("saved_model.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    write_saved_model(model, tmp)
-    info = dict(run.report.get("model", {}))
-    if meta["input_spec"].get("kind") != "text" and not _string_table(meta["input_spec"]):
-        rng = np.random.default_rng(0)
-        shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
-        sample = rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape)
-        info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, meta["input_spec"]))
-    for item in tmp.iterdir():
-        target = model_dir / item.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        item.rename(target)
-    tmp.rmdir()
-    contract = describe(model, meta, class_names)
-    (model_dir / "README.md").write_text(contract_markdown(contract, True))
-    info["contract"] = contract.to_dict()
-    info.update(saved_model="model", note=f"Trained on the {info.get('backend', 'jax')} backend; SavedModel "
-                "added by `archpick export` from model.keras.")
-    report = {**run.report, "model": info}
-    from archpick.report import write_report
+    from archpick.run import RunLock
 
-    write_report(run.path, report)
-    return info
+    with RunLock(run.path):  # not while a fit (or another export) writes the run
+        tmp = model_dir.with_name("saved_model.partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        write_saved_model(model, tmp)
+        info = dict(run.report.get("model", {}))
+        if meta["input_spec"].get("kind") != "text" and not _string_table(meta["input_spec"]):
+            rng = np.random.default_rng(0)
+            shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
+            sample = rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape)
+            info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, meta["input_spec"]))
+        for item in tmp.iterdir():
+            target = model_dir / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            item.rename(target)
+        tmp.rmdir()
+        contract = describe(model, meta, class_names)
+        (model_dir / "README.md").write_text(contract_markdown(contract, True))
+        info["contract"] = contract.to_dict()
+        info.update(saved_model="model", note=f"Trained on the {info.get('backend', 'jax')} backend; SavedModel "
+                    "added by `archpick export` from model.keras.")
+        report = {**run.report, "model": info}
+        from archpick.report import write_report
+
+        write_report(run.path, report)
+        return info

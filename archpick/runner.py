@@ -283,6 +283,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     run.mark(run_dir, "running", pid=__import__("os").getpid())
     run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
     stage = getattr(progress, "stage", lambda text: None)
+    getattr(progress, "budget", lambda name, seconds: None)(profile.name, budget)
 
     stage("importing TensorFlow" if backend_name == "tensorflow" else f"starting Keras on {backend_name}")
     from archpick import hardware

@@ -31,12 +31,12 @@ from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.memory import current_rss_mb, custom_gradient_keys, forget_custom_gradients, release_memory
 from archpick.regime import Regime, choose_regime
+from archpick.run import SPENT_FILE  # seconds of budget used so far, for --resume
 from archpick.schedule import TrainingLossSchedule
 
 TRIAL_SHARE = 0.4  # one trial may use at most this share of its family's budget
 MIN_TRIAL_SECONDS = 15.0
 SIDECAR = "archpick_trial.json"
-SPENT_FILE = "archpick_spent.json"  # seconds of budget used so far, for --resume
 
 
 def spent_seconds(project_dir: Path) -> float:
@@ -65,6 +65,8 @@ class Progress(Protocol):
     def trial_started(self, family: str, trial_id: str, remaining: float) -> None: ...
 
     def trial_ended(self, family: str, row: dict[str, Any], best: float | None, remaining: float) -> None: ...
+
+    def epoch_ended(self, family: str, trial_id: str, epoch: int, logs: dict[str, float]) -> None: ...
 
 
 class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
@@ -153,6 +155,7 @@ class TrialRecorder(keras.callbacks.Callback):
         self.params = 0
         self.stopped_by_budget = False
         self.solved = False  # set by cached_fit when the head was solved in closed form, not trained
+        self.on_epoch: Any = None  # epoch -> logs -> None: live progress
         self._epoch_start = 0.0
         self._timer: threading.Timer | None = None
 
@@ -175,6 +178,8 @@ class TrialRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         faults.point("trial")
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, logs or {})
         self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
@@ -248,6 +253,9 @@ class ArchTuner(keras_tuner.Tuner):
         now = time.monotonic()
         hard = now + max(self.budget_clock.remaining(), 0.0)
         recorder = trial_recorder(stop_at=min(hard, now + self.trial_cap), hard_stop_at=hard)
+        notify = getattr(self.progress, "epoch_ended", None)
+        if notify is not None:
+            recorder.on_epoch = lambda epoch, logs: notify(self.family, trial.trial_id, epoch, logs)
         objective = self.oracle.objective
         stoppers = self._stop_callbacks(objective)
         kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + stoppers + [recorder]

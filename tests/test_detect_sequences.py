@@ -64,6 +64,9 @@ def check_bundle(bundle: Bundle, profile: DatasetProfile, expect: dict[str, Any]
     assert spec["kind"] in ("image", "video", "text", "sequence", "window", "table")
     if spec["kind"] == "text":
         assert bundle.x.dtype == object and all(isinstance(s, str) and s.strip() for s in bundle.x)
+    elif spec["kind"] == "table" and spec.get("dtype") == "string":  # a row of raw strings, one per column
+        assert bundle.x.dtype == object and bundle.x.shape[1] == len(spec["columns"])
+        assert all(isinstance(v, str) for v in bundle.x.ravel())
     elif spec["kind"] in ("sequence", "window", "table"):
         assert bundle.x.dtype == np.float32
     if spec["kind"] == "sequence":
