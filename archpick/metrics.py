@@ -76,9 +76,10 @@ def bootstrap_interval(score: Callable[[np.ndarray], float], n: int, resamples: 
 
 def test_interval(key: str, y_true: np.ndarray, preds: np.ndarray, train_series: np.ndarray | None = None,
                   season: int = 1, seed: int = 0) -> dict[str, Any] | None:
-    """The 95 % bootstrap interval of the primary test metric `key` (see archpick/report/answer.py), or None.
+    """The 95 % interval of the primary test metric `key` (see archpick/report/answer.py), or None.
 
-    Accuracy and balanced accuracy resample per-sample hits, RMSE squared errors, MASE whole forecast windows.
+    Accuracy: Wilson's score interval. Bootstrap resamples otherwise: balanced accuracy per-sample hits, RMSE
+    squared errors, MASE whole forecast windows.
     """
     y_true, preds = np.asarray(y_true), np.asarray(preds)
     n = len(y_true)
@@ -87,9 +88,13 @@ def test_interval(key: str, y_true: np.ndarray, preds: np.ndarray, train_series:
     if key in ("accuracy", "balanced_accuracy"):
         labels = y_true.astype(int).ravel()
         hits = (np.argmax(preds, axis=1) == labels).astype(float)
-        if key == "accuracy":
-            def score(idx):
-                return float(hits[idx].mean())
+        if key == "accuracy":  # Wilson's score interval: not degenerate at 0 or 100 % (a bootstrap would be)
+            p, z = float(hits.mean()), 1.959964
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+            return {"metric": key, "low": float(max(centre - half, 0.0)), "high": float(min(centre + half, 1.0)),
+                    "level": 0.95,
+                    "method": f"Wilson score interval over the {n} test samples"}
         else:
             def score(idx):
                 sub, hit = labels[idx], hits[idx]

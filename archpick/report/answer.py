@@ -2,7 +2,7 @@
 
 It opens report.md, report.html and the terminal's summary, so a user who reads nothing else knows whether to
 use the model. The tone follows the evidence: green only when the model beats the best baseline by more than
-the test split's sampling noise (the baseline's score lies outside the model's 95 % bootstrap interval); amber
+the test split's sampling noise (the baseline's score lies outside the model's 95 % interval); amber
 when the two are within noise; red when the model loses.
 """
 
@@ -25,7 +25,7 @@ class Answer:
         model: What was exported, in words.
         metric: The primary metric's name in words.
         value: The exported model's test score.
-        interval: The 95 % bootstrap interval of that score on the test split, or None.
+        interval: The 95 % interval of that score on the test split (Wilson for accuracy, else bootstrap), or None.
         baseline: The best baseline's name ("" when there is none).
         baseline_value: Its test score, or None.
         direction: "higher is better" or "lower is better".
