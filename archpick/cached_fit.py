@@ -134,8 +134,9 @@ def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = No
     bound = [BoundCallback(cb, model) if isinstance(cb, SaveBestEpoch) else cb for cb in callbacks or []]
     kwargs.pop("shuffle", None)
     weights = train_rest[1] if len(train_rest) > 1 else None
-    if solve and _solvable(head, len(train_x)):
-        return _solve(head, train_x, train_rest[0], weights, val, bound, kwargs.get("class_weight"))
+    parts = linear_head(head) if solve and len(train_x) <= ridge.MAX_SAMPLES else None
+    if parts is not None:  # one linear layer, samples few enough for the closed form
+        return _solve(head, parts, train_x, train_rest[0], weights, val, bound, kwargs.get("class_weight"))
     return head.fit(train_x, train_rest[0], sample_weight=weights, batch_size=batch_size, shuffle=True,
                     validation_data=val, callbacks=bound, **kwargs)
 
@@ -188,19 +189,13 @@ def linear_head(head: keras.Model) -> LinearHead | None:
     return LinearHead(chain[0], norm, units)
 
 
-def _solvable(head: keras.Model, n: int) -> bool:
-    """The head is one linear layer (LinearHead), and the samples are few enough for the closed form."""
-    return linear_head(head) is not None and n <= ridge.MAX_SAMPLES
-
-
-def _solve(head: keras.Model, train_x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, val,
-           callbacks: list, class_weight: dict | None):
+def _solve(head: keras.Model, parts: LinearHead, train_x: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
+           val, callbacks: list, class_weight: dict | None):
     """Solve the head's Dense layer by ridge regression, then score it through the callbacks as one epoch.
 
     Regression is solved on the targets in their units and the target_units scaling (outputs * std + mean) is
     folded into the Dense layer: kernel / std and (bias - mean) / std.
     """
-    parts = linear_head(head)
     dense = parts.dense
     classes = int(dense.units) if dense.activation is keras.activations.softmax else 0
     w = np.ones(len(train_x)) if weights is None else np.asarray(weights, dtype=np.float64).ravel()

@@ -165,6 +165,10 @@ class TrialRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.params = int(self.model.count_params())
+        self._arm()
+
+    def _arm(self) -> None:
+        """Start the hard stop's timer."""
         self._timer = threading.Timer(max(self.hard_stop_at - time.monotonic(), 0.0), self._hard_stop)
         self._timer.daemon = True
         self._timer.start()
@@ -195,8 +199,8 @@ class StepDeadlineRecorder(TrialRecorder):
     buffers ("Buffer has been deleted or donated"); a per-step check costs one clock read per step.
     """
 
-    def on_train_begin(self, logs=None):
-        self.params = int(self.model.count_params())
+    def _arm(self) -> None:
+        pass  # no timer: on_train_batch_end checks the clock
 
     def on_train_batch_end(self, batch, logs=None):
         if time.monotonic() >= self.hard_stop_at:

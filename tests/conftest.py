@@ -56,3 +56,12 @@ def run_readme_snippet(run_dir: Path) -> tuple[bool, list]:
     assert out.returncode == 0, out.stderr[-2000:]
     imported, values = json.loads(out.stdout.strip().splitlines()[-1])
     return imported, values
+
+
+def fits_cp1252(text: str) -> bool:
+    """Whether Windows-1252 can encode every character of `text`."""
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -23,7 +23,7 @@ from archpick.decoding import decode_text
 from archpick.errors import DataError
 from archpick.profile import COLUMN_ROLES, ColumnUse, DatasetProfile
 
-from conftest import DATA
+from conftest import DATA, fits_cp1252
 
 OWNERS = {0: "Müller", 1: "Möller", 2: "Mäller"}
 
@@ -96,7 +96,7 @@ def test_cp1252_reviews_are_decoded_as_text(tmp_path: Path) -> None:
     """Real review sentences with curly quotes and 'crème brûlée', saved in Windows-1252: a text table, intact."""
     reviews = pd.read_csv(DATA / "reviews" / "reviews.csv")
     accented = reviews[reviews["text"].str.contains(r"[^\x00-\x7f]")]
-    keep = accented[[all(_fits_cp1252(c) for c in t) for t in accented["text"]]].head(200)
+    keep = accented[[all(fits_cp1252(c) for c in t) for t in accented["text"]]].head(200)
     file = tmp_path / "reviews.csv"
     keep.to_csv(file, index=False, encoding="cp1252")
     profile = _inspect(file)
@@ -105,14 +105,6 @@ def test_cp1252_reviews_are_decoded_as_text(tmp_path: Path) -> None:
     assert profile["facts"]["non_utf8_documents"] == 0
     assert list(cols.read_frame(file)["text"]) == list(keep["text"])
     assert [u["role"] for u in profile["column_uses"]] == ["text", "target"]
-
-
-def _fits_cp1252(char: str) -> bool:
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def test_mixed_encodings_are_refused(tmp_path: Path) -> None:

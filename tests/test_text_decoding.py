@@ -28,17 +28,9 @@ from archpick.datasets.tsfile import parse_ts, sniff
 from archpick.errors import DataError
 from archpick.report.render import column_blocks, render_html, render_markdown
 
-from conftest import DATA
+from conftest import DATA, fits_cp1252
 
 VOWELS = DATA / "vowels" / "JapaneseVowels_TRAIN.ts"
-
-
-def _fits_cp1252(sentence: str) -> bool:
-    try:
-        sentence.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def reviews() -> pd.DataFrame:
     """The real review snippets: plain ASCII ones and accented ones Windows-1252 can hold."""
     frame = pd.read_csv(DATA / "reviews" / "reviews.csv")
     accented = frame["text"].str.contains(r"[^\x00-\x7f]")
-    frame["accented"] = accented & frame["text"].map(_fits_cp1252) & frame["text"].str.contains("[éèêàçñüöäâîôûí]")
+    frame["accented"] = accented & frame["text"].map(fits_cp1252) & frame["text"].str.contains("[éèêàçñüöäâîôûí]")
     return frame
 
 

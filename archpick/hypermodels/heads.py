@@ -8,6 +8,8 @@ import keras
 import keras_tuner
 import numpy as np
 
+from archpick.cached_fit import TARGET_UNITS
+
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 TARGET_STATS = "target"  # ModelSpec.stats key: the training targets' per-output mean and std (regression)
@@ -24,7 +26,7 @@ def to_target_units(outputs, stats: dict[str, Sequence[float]]):
     """The network predicts standardised targets; this last layer maps them to the user's units, inside the
     model (and so inside the SavedModel): outputs * std + mean."""
     return keras.layers.Rescaling(scale=list(stats["std"]), offset=list(stats["mean"]), dtype="float32",
-                                  name="target_units")(outputs)
+                                  name=TARGET_UNITS)(outputs)
 
 
 @keras.saving.register_keras_serializable(package="archpick")
