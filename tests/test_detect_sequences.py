@@ -22,6 +22,7 @@ import pytest
 
 from archpick.datasets import arrays, columns, readers, series, tables, text, tsfile
 from archpick.datasets.base import Bundle, DataOptions
+from archpick.datasets.series import season
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile
 
@@ -537,12 +538,12 @@ def test_typescript_file_is_not_a_ts_dataset(tmp_path: Path) -> None:
 def test_seasonal_period() -> None:
     t = np.arange(300)
     noise = np.random.default_rng(1).normal(size=300)
-    assert series.seasonal_period(10 * np.sin(2 * np.pi * t / 7) + 0.1 * noise)[0] == 7
-    assert series.seasonal_period(noise.cumsum())[0] is None
-    assert series.seasonal_period(np.arange(5.0))[0] is None
+    assert season.seasonal_period(10 * np.sin(2 * np.pi * t / 7) + 0.1 * noise)[0] == 7
+    assert season.seasonal_period(noise.cumsum())[0] is None
+    assert season.seasonal_period(np.arange(5.0))[0] is None
     slow = 50 + 0.5 * t[:200] + 10 * np.sin(2 * np.pi * t[:200] / 24) + noise[:200]
-    assert series.seasonal_period(slow)[0] == 24  # a smooth season under noise and a trend
-    period, _, reason = series.seasonal_period(np.sin(2 * np.pi * t / 12), prior=12)
+    assert season.seasonal_period(slow)[0] == 24  # a smooth season under noise and a trend
+    period, _, reason = season.seasonal_period(np.sin(2 * np.pi * t / 12), prior=12)
     assert period == 12 and "prior 12" in reason  # 12 over its multiples 24, 36...
 
 

@@ -20,7 +20,8 @@ import pytest
 keras = pytest.importorskip("keras")
 keras_tuner = pytest.importorskip("keras_tuner")
 
-from archpick.datasets.tsfile import pad_sequences, parse_ts  # noqa: E402
+from archpick.datasets.sequences import pad_sequences  # noqa: E402
+from archpick.datasets.tsfile import parse_ts  # noqa: E402
 from archpick.export import write_saved_model  # noqa: E402
 from archpick.hypermodels import fit_stats  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402

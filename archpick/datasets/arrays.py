@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from archpick.datasets import columns as cols
-from archpick.datasets import tsfile
+from archpick.datasets import sequences as seq
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile, Skipped, Structure
@@ -200,23 +200,6 @@ def _labels(y: np.ndarray, n: int, file: str, key: str) -> tuple[np.ndarray, lis
     return y, notes
 
 
-def split_ragged(x: np.ndarray, lengths: np.ndarray, file: str) -> list[np.ndarray]:
-    """Split X (total_steps, F) into cases by `lengths`."""
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
-        raise DataError(
-            f"lengths must be non-negative whole numbers, shape (N,); got {lengths.dtype} {tuple(lengths.shape)}",
-            path=file,
-        )
-    x = x[:, None] if x.ndim == 1 else x
-    if x.ndim != 2:
-        raise DataError(f"with lengths, X must be (total_steps, features); got {tuple(x.shape)}", path=file)
-    if int(lengths.sum()) != len(x):
-        raise DataError(f"lengths add up to {int(lengths.sum())} but X has {len(x)} steps; make them agree", path=file)
-    bounds = np.cumsum(lengths)[:-1]
-    return [c.astype(np.float64) for c in np.split(x, bounds)]
-
-
 @dataclass
 class Shape:
     """What an X array was taken for: modality, the per-sample shape to use, and why."""
@@ -353,10 +336,10 @@ def _cases(
 ) -> tuple[list[np.ndarray], np.ndarray, list[Skipped]]:
     """Sequence cases trimmed of trailing all-NaN steps, their labels, and the all-NaN cases skipped."""
     if lengths is not None:
-        raw = split_ragged(x, lengths, file)
+        raw = seq.split_ragged(x, lengths, file)
     else:
         raw = list(x.reshape(len(x), *shape.sample_shape).astype(np.float64))
-    trimmed = [c[: tsfile.effective_length(c)] for c in raw]
+    trimmed = [c[: seq.effective_length(c)] for c in raw]
     keep = [i for i, c in enumerate(trimmed) if len(c)]
     skipped = [Skipped(f"{file}:{key}[{i}]", "all values missing") for i, c in enumerate(trimmed) if not len(c)]
     return [trimmed[i] for i in keep], y[keep], skipped
@@ -450,7 +433,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
         if not cases:
             raise DataError("every sequence is all NaN; fill in values", path=file)
         lengths = [len(c) for c in cases + test_cases]
-        seq_facts, seq_structure = tsfile.describe_lengths(lengths, shape.sample_shape[-1], f"X ({file})")
+        seq_facts, seq_structure = seq.describe_lengths(lengths, shape.sample_shape[-1], f"X ({file})")
         seq_structure.evidence["temporal"] = shape.evidence.get("temporal", seq_structure.evidence["temporal"])
         facts.update(seq_facts)
         structure = seq_structure
@@ -502,9 +485,9 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         if y_test is not None:
             test_cases, y_test, _ = _cases(x_test, found.get("lengths_test"), y_test, shape, file, "X_test")
         length = max(len(c) for c in cases + test_cases)
-        xs = tsfile.pad_sequences(cases, length)
-        xt = tsfile.pad_sequences(test_cases, length) if x_test is not None else None
-        spec = tsfile.sequence_spec(shape.sample_shape[-1], length, profile.structure.variable_length)
+        xs = seq.pad_sequences(cases, length)
+        xt = seq.pad_sequences(test_cases, length) if x_test is not None else None
+        spec = seq.sequence_spec(shape.sample_shape[-1], length, profile.structure.variable_length)
     else:
         dtype = np.uint8 if x.dtype == np.uint8 and shape.modality in ("image", "video") else np.float32
         xs = shape.arrange(x).astype(dtype)

@@ -603,3 +603,22 @@ def check_classes(classes: dict[str, int], what: str, path: Path | str, guessed:
             "pass the label column with --target",
             path=path,
         )
+
+
+def file_list(files: dict[str, str]) -> list[str]:
+    """The training file, then the test file if there is one."""
+    return [files["train"]] + ([files["test"]] if "test" in files else [])
+
+
+def model_columns(frame: pd.DataFrame, spec: dict[str, Any], file: Path) -> list[str]:
+    """The columns a model takes (`spec["columns"]`), checked present in new data; all numeric ones if unnamed."""
+    columns = list(spec.get("columns") or [])
+    if not columns:
+        return [c for c, i in classify_columns(frame).items() if i.kind == "numeric"]
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"columns {', '.join(absent[:6])} are missing; give the columns the model was trained on",
+            path=file,
+        )
+    return columns

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 
 from archpick.datasets import columns as cols
-from archpick.datasets.arrays import read_inputs, split_ragged
+from archpick.datasets.arrays import read_inputs
 from archpick.datasets.encodings import raw_rows, spec_encodings, takes_strings
-from archpick.datasets.tables import predict_columns, sequences_in_table
-from archpick.datasets.tsfile import effective_length, pad_sequences, parse_ts
+from archpick.datasets.longtable import sequences_for_predict
+from archpick.datasets.sequences import effective_length, pad_sequences, split_ragged
+from archpick.datasets.tsfile import parse_ts
 from archpick.errors import DataError
 
 
@@ -38,7 +39,7 @@ def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, 
             raise DataError(f"this model reads a table's columns ({', '.join(spec['columns'][:6])}); give a "
                             "CSV/Parquet file with them", path=file)
         frame = cols.read_frame(file)
-        predict_columns(frame, spec, file)
+        cols.model_columns(frame, spec, file)
         rows = raw_rows(frame, spec_encodings(spec))
         return [(f"{file}:{i + 1}", row) for i, row in enumerate(rows)]
     if file.suffix.lower() in (".npz", ".npy"):
@@ -46,7 +47,7 @@ def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, 
         x = np.asarray(x, dtype=np.float32).reshape(len(x), -1) if x.ndim > 1 else x.astype(np.float32)[None]
     else:
         frame = cols.read_frame(file)
-        x = cols.numeric_matrix(frame, predict_columns(frame, spec, file), np.float32)
+        x = cols.numeric_matrix(frame, cols.model_columns(frame, spec, file), np.float32)
     if x.shape[1] != width:
         raise DataError(f"{x.shape[1]} features per row, the model takes {width}", path=file)
     return [(f"{file}:{i + 1}", row) for i, row in enumerate(x)]
@@ -79,7 +80,7 @@ def read_sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[t
             raw = list(x.astype(np.float64)) if x.ndim == 3 else [x.reshape(len(x), -1).astype(np.float64)]
         cases = [(f"{file}[{i}]", c[: effective_length(c)]) for i, c in enumerate(raw)]
     elif suffix in cols.TABLE_SUFFIXES:
-        cases = sequences_in_table(file, spec)
+        cases = sequences_for_predict(file, spec)
     else:
         raise DataError("give a .ts, .npz/.npy or CSV/Parquet file of sequences", path=file)
     channels, length = int(spec["shape"][-1]), int(spec["max_length"])

@@ -17,7 +17,6 @@ Decision, in order (each overridable with --kind):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,9 @@ import pandas as pd
 
 from archpick.datasets import columns as cols
 from archpick.datasets import encodings as enc_mod
+from archpick.datasets import longtable
 from archpick.datasets import series as series_mod
 from archpick.datasets import text as text_mod
-from archpick.datasets import tsfile
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
 from archpick.errors import DataError, DependencyError
 from archpick.profile import ColumnUse, DatasetProfile, Skipped, Structure
@@ -147,37 +146,6 @@ def _text_choice(
     )
 
 
-def _long_choice(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str, forced: bool) -> Choice | None:
-    """An id column, an order column and a label constant within each id, or None."""
-    n = len(frame)
-    ids = [
-        c for c in frame.columns if c != label and (cols.is_id_name(c) or forced) and 2 <= frame[c].nunique() <= n / 2
-    ]
-    for id_col in ids:
-        if not forced and frame.groupby(id_col, sort=False)[label].nunique(dropna=False).max() > 1:
-            continue
-        orders = [
-            c
-            for c, i in infos.items()
-            if c not in (label, id_col) and (i.kind == "datetime" or i.kind == "numeric" and cols.is_order_name(c))
-        ]
-        orders = [c for c in orders if not frame.duplicated([id_col, c]).any()]
-        if not orders and not forced:
-            continue
-        order = orders[0] if orders else None
-        values = [c for c, i in infos.items() if i.kind == "numeric" and c not in (label, id_col, order)]
-        if not values:
-            continue
-        return Choice(
-            "sequence",
-            label=label,
-            id_column=id_col,
-            order_column=order,
-            reason=f"series id {id_col!r}, order {order or 'row order'!r}, label {label!r}",
-        )
-    return None
-
-
 def _forecast_target(numeric: list[str], named: str, time_column: str) -> bool:
     """True when a column named like a label is what a time column's table forecasts.
 
@@ -223,9 +191,10 @@ def choose(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], opts: DataOpt
             return choice
     label = named if named is not None else str(frame.columns[-1])
     if kind in (None, "sequence") and len(frame.columns) > 2:
-        choice = _long_choice(frame, infos, label, kind == "sequence")
-        if choice is not None:
-            return choice
+        layout = longtable.find_layout(frame, infos, label, kind == "sequence")
+        if layout is not None:
+            return Choice("sequence", label=layout.label, id_column=layout.id_column,
+                          order_column=layout.order_column, reason=layout.reason)
     if kind == "sequence":
         raise DataError(
             "--kind sequence needs a long table: a series id column, an order column, numeric values and a label",
@@ -258,7 +227,8 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     elif choice.kind == "timeseries":
         result = series_mod.profile_series(path, frame, choice.time_column, opts, files, choice.reason)
     elif choice.kind == "sequence":
-        result = _profile_long(path, frame, infos, choice, files)
+        layout = longtable.LongLayout(choice.label or "", choice.id_column or "", choice.order_column, choice.reason)
+        result = longtable.profile(path, frame, infos, layout, files)
     else:
         result = _profile_table(path, frame, infos, choice, files)
     notes = list(read.notes)
@@ -552,110 +522,13 @@ def _profile_table(
     )
 
 
-def _groups(
-    frame: pd.DataFrame, id_column: str, order_column: str | None, values: list[str]
-) -> Iterator[tuple[Any, pd.DataFrame, np.ndarray]]:
-    """(series id, its rows in order, its (T, F) values) per series id, in order of first appearance."""
-    for key, group in frame.groupby(id_column, sort=False, dropna=True):
-        if order_column is not None and order_column in group.columns:
-            order = group[order_column]
-            is_date = cols.classify_column(order).kind == "datetime"
-            keys = cols.as_datetime(order) if is_date else cols.as_numeric(order)
-            group = group.iloc[np.argsort(keys.to_numpy(), kind="stable")]
-        yield key, group, cols.numeric_matrix(group, values)
-
-
-def _long_cases(
-    frame: pd.DataFrame, choice: Choice, values: list[str], file: str
-) -> tuple[list[np.ndarray], list[Any], list[Skipped]]:
-    """One (T, F) case per series id, ordered, with its label; series without one label are skipped."""
-    cases, labels, skipped = [], [], []
-    for key, group, case in _groups(frame, choice.id_column, choice.order_column, values):
-        found = group[choice.label].dropna().unique()
-        if len(found) != 1:
-            why = "no label" if len(found) == 0 else f"{len(found)} different labels"
-            skipped.append(Skipped(file, f"series {key!r}: {why} in {choice.label!r}"))
-            continue
-        cases.append(case)
-        labels.append(found[0])
-    return cases, labels, skipped
-
-
-def _long_values(infos: dict[str, cols.ColumnInfo], choice: Choice) -> list[str]:
-    return [
-        c
-        for c, i in infos.items()
-        if i.kind == "numeric" and c not in (choice.label, choice.id_column, choice.order_column)
-    ]
-
-
-def _profile_long(
-    path: Path, frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, files: dict[str, str]
-) -> DatasetProfile:
-    file = files["train"]
-    values = _long_values(infos, choice)
-    cases, labels, skipped = _long_cases(frame, choice, values, file)
-    if not cases:
-        raise DataError(f"no series in {choice.id_column!r} has a single label; check the label column", path=file)
-    test_cases: list[np.ndarray] = []
-    test_labels: list[Any] = []
-    if "test" in files:
-        test = cols.read_frame(Path(files["test"]))
-        absent = [c for c in [choice.id_column, choice.label, *values] if c not in test.columns]
-        if absent:
-            raise DataError(f"the test file lacks columns {', '.join(absent[:6])}", path=files["test"])
-        test_cases, test_labels, test_skipped = _long_cases(test, choice, values, files["test"])
-        skipped += test_skipped
-    cols.check_samples(len(cases), f"labelled series in {choice.id_column!r}", file)
-    task, task_reason = cols.target_task(pd.Series(labels))
-    classes: dict[str, int] = {}
-    if task == "classification":
-        _, _, (classes, *_) = cols.encode_labels(labels, test_labels)
-        cols.check_classes(classes, f"label column {choice.label!r}", file)
-    lengths = [len(c) for c in cases + test_cases]
-    facts, structure = tsfile.describe_lengths(lengths, len(values), f"long table {Path(file).name} ({choice.reason})")
-    facts.update(
-        {
-            "files": files,
-            "id_column": choice.id_column,
-            "order_column": choice.order_column,
-            "label_column": choice.label,
-            "columns": values,
-            "target_reason": task_reason,
-        }
-    )
-    dropped = [c for c in frame.columns if c not in (choice.label, choice.id_column, choice.order_column, *values)]
-    notes = [f"columns not used (not numeric): {', '.join(dropped[:10])}"] if dropped else []
-    return DatasetProfile(
-        path=str(path),
-        name=cols.dataset_name(path),
-        modality="sequence",
-        task=task,
-        source="long-csv",
-        n_samples=len(cases),
-        classes=classes,
-        split="files" if "test" in files else "holdout",
-        n_test=len(test_cases) if "test" in files else None,
-        target=choice.label,
-        facts=facts,
-        structure=structure,
-        skipped=skipped,
-        notes=notes,
-    )
-
-
-def _file_list(files: dict[str, str]) -> list[str]:
-    """The training file, then the test file if there is one."""
-    return [files["train"]] + ([files["test"]] if "test" in files else [])
-
-
 def _load_table(profile: DatasetProfile) -> Bundle:
     """The table's rows: float32 (N, F) when every feature is a number, else the string rows of encodings.py.
 
     The input_spec names the columns in order and, in "encodings", how each enters the model.
     """
     facts, target = profile.facts, profile.target
-    frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in _file_list(facts["files"])]
+    frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in cols.file_list(facts["files"])]
     encodings = enc_mod.spec_encodings(facts)
     strings = any(e.how in enc_mod.STRING_ENCODINGS for e in encodings)
     if strings:
@@ -677,26 +550,6 @@ def _load_table(profile: DatasetProfile) -> Bundle:
     return cols.bundle_from_sets(xs, ys, names, spec)
 
 
-def _load_long(profile: DatasetProfile) -> Bundle:
-    facts = profile.facts
-    choice = Choice(
-        "sequence",
-        label=facts["label_column"],
-        id_column=facts["id_column"],
-        order_column=facts["order_column"],
-    )
-    sets = [_long_cases(cols.read_frame(Path(f)), choice, facts["columns"], f)[:2] for f in _file_list(facts["files"])]
-    length = max(len(c) for cases, _ in sets for c in cases)
-    xs = [
-        tsfile.pad_sequences(cases, length) if cases else np.zeros((0, length, len(facts["columns"])), np.float32)
-        for cases, _ in sets
-    ]
-    ys, names = cols.encode_targets(profile.task, *[labels for _, labels in sets])
-    spec = tsfile.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length)
-    spec.update(columns=facts["columns"], id_column=facts["id_column"], order_column=facts["order_column"])
-    return cols.bundle_from_sets(xs, ys, names, spec)
-
-
 def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     """Load a profiled table (delegates text and series profiles to their modules)."""
     if profile.source == "text-csv":
@@ -704,35 +557,5 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     if profile.source == "series-csv":
         return series_mod.load(profile, opts)
     if profile.source == "long-csv":
-        return _load_long(profile)
+        return longtable.load(profile)
     return _load_table(profile)
-
-
-def predict_columns(frame: pd.DataFrame, spec: dict[str, Any], file: Path) -> list[str]:
-    columns = list(spec.get("columns") or [])
-    if not columns:
-        return [c for c, i in cols.classify_columns(frame).items() if i.kind == "numeric"]
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise DataError(
-            f"columns {', '.join(absent[:6])} are missing; give the columns the model was trained on",
-            path=file,
-        )
-    return columns
-
-
-def sequences_in_table(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
-    """Sequences in a table for prediction: one per series id (long format), else the whole table.
-
-    Args:
-        file: A CSV/Parquet file.
-        spec: The model's input_spec ("columns", and "id_column"/"order_column" for long tables).
-    """
-    file = Path(file)
-    frame = cols.read_frame(file)
-    columns = predict_columns(frame, spec, file)
-    id_column = spec.get("id_column")
-    if id_column in frame.columns:
-        groups = _groups(frame, id_column, spec.get("order_column"), columns)
-        return [(f"{file}:{key}", case) for key, _, case in groups]
-    return [(str(file), cols.numeric_matrix(frame, columns))]

@@ -11,15 +11,15 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from archpick.datasets import columns as cols
 from archpick.datasets.base import Bundle, DataOptions, is_hidden
+from archpick.datasets.sequences import describe_lengths, effective_length, pad_sequences, sequence_spec
 from archpick.decoding import DecodedText, decode_text
 from archpick.errors import DataError
-from archpick.profile import DatasetProfile, Skipped, Structure
+from archpick.profile import DatasetProfile, Skipped
 
 SOURCE_NAMES = frozenset({"ts-files"})
 
@@ -293,65 +293,6 @@ def locate(path: Path) -> dict[str, str]:
     raise DataError(
         f"several .ts problems here ({names}); give one file or a folder with one TRAIN/TEST pair", path=path
     )
-
-
-def effective_length(case: np.ndarray) -> int:
-    """Steps up to the last one with any finite value (trailing all-NaN steps are padding)."""
-    finite = np.isfinite(case).any(axis=1) if case.ndim == 2 else np.isfinite(case)
-    idx = np.flatnonzero(finite)
-    return int(idx[-1]) + 1 if len(idx) else 0
-
-
-def pad_sequences(cases: list[np.ndarray], length: int | None = None) -> np.ndarray:
-    """Stack (T_i, C) cases into one float32 (N, T, C) array, NaN after each case's end.
-
-    Args:
-        cases: The cases, each (T_i, C).
-        length: Padded length; the longest case when None (longer cases are cut).
-    """
-    channels = cases[0].shape[1] if cases else 1
-    length = max((len(c) for c in cases), default=0) if length is None else length
-    out = np.full((len(cases), length, channels), np.nan, dtype=np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 range become inf
-        for i, case in enumerate(cases):
-            n = min(len(case), length)
-            out[i, :n] = case[:n]
-    return out
-
-
-def describe_lengths(lengths: list[int] | np.ndarray, channels: int, what: str) -> tuple[dict[str, Any], Structure]:
-    """Length facts and the temporal/variable-length flags for a set of sequences.
-
-    Args:
-        lengths: Steps per sequence (padding excluded).
-        channels: Values per step.
-        what: Where the sequences came from, for the evidence ("JapaneseVowels .ts files").
-
-    Returns:
-        (facts with lengths and channels, Structure with evidence).
-    """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    lo, med, hi = int(lengths.min()), float(np.median(lengths)), int(lengths.max())
-    facts = {"channels": int(channels), "lengths": {"min": lo, "median": med, "max": hi}, "max_length": hi}
-    structure = Structure(temporal=True)
-    structure.evidence["temporal"] = f"ordered steps of {channels} value(s) each in {what}"
-    if lo != hi:
-        structure.variable_length = True
-        structure.evidence["variable_length"] = f"lengths {lo}-{hi} (median {med:g}) across {len(lengths)} series"
-    else:
-        structure.evidence["variable_length"] = f"every series has {hi} steps"
-    return facts, structure
-
-
-def sequence_spec(channels: int, max_length: int, variable: bool) -> dict[str, Any]:
-    """The input_spec for NaN-padded sequences."""
-    return {
-        "kind": "sequence",
-        "shape": [None if variable else max_length, channels],
-        "dtype": "float32",
-        "max_length": max_length,
-        "pad": "nan" if variable else None,
-    }
 
 
 def _usable(data: TsData) -> tuple[list[np.ndarray], list[str], list[Skipped]]:
