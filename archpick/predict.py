@@ -198,9 +198,15 @@ class ServedModel:
 
 def model_dir_of(run_dir: str | Path) -> Path:
     """RUN_DIR/model of a run that exported a model (one-line RunError otherwise)."""
-    from archpick.run import load_run
+    from archpick.run import STATUS_FILE, SUMMARY_FILE, load_run
 
-    model_dir = load_run(run_dir).model_path
+    run = load_run(run_dir)
+    if not (run.path / STATUS_FILE).exists() and (run.path / SUMMARY_FILE).exists():
+        members = sorted(p.name for p in run.path.iterdir() if (p / "model").is_dir())
+        example = members[0] if members else "DATASET"
+        raise RunError(f"is a folder of runs, one per dataset ({', '.join(members) or 'none exported'}); name one, "
+                       f"e.g. archpick predict {run.path / example} FILES", run_dir)
+    model_dir = run.model_path
     if not (model_dir / "saved_model.pb").exists() and not (model_dir / "model.keras").exists():
         raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?",
                        run_dir)

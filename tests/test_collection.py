@@ -93,3 +93,14 @@ def test_collection_fit_on_two_tiny_datasets(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "summary.html").exists() and (tmp_path / "out" / "summary.md").exists()
     assert summary["used_s"] <= 70 + 30
     assert run.report["collection"] == "two"
+    # predict on the collection's folder names its members instead of "no exported model"
+    from click.testing import CliRunner
+
+    from archpick.cli import main
+
+    image = next((root / "low" / "0").iterdir())
+    result = CliRunner().invoke(main, ["predict", str(tmp_path / "out"), str(image)])
+    assert result.exit_code == 2 and "folder of runs, one per dataset (high, low)" in result.output
+    assert f"archpick predict {tmp_path / 'out' / 'high'} FILES" in result.output
+    ok = CliRunner().invoke(main, ["predict", str(tmp_path / "out" / "low"), str(image)])
+    assert ok.exit_code == 0 and "prediction" in ok.output.splitlines()[0]
