@@ -20,6 +20,7 @@ class ArchpickError(Exception):
         self.path = str(path) if path is not None else None
         if exit_code is not None:
             self.exit_code = exit_code
+        self.reason = " ".join(message.split())
         text = f"{self.path}: {message}" if self.path else message
         super().__init__(" ".join(text.split()))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -74,6 +75,11 @@ def test_a_broken_member_is_skipped_and_counted(tmp_path: Path) -> None:
     profile = inspect(tmp_path / "c")
     assert [m.name for m in profile.members] == ["good"]
     assert len(profile.skipped) == 1 and "only one class" in profile.skipped[0].reason
+    fifo = tmp_path / "c" / "piped" / "data.csv"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    skipped = {s.file: s.reason for s in inspect(tmp_path / "c").skipped}
+    assert skipped[str(fifo)].startswith("is a FIFO, not a data file")  # named once, by the file, not again inside
 
 
 @pytest.mark.slow

@@ -255,7 +255,7 @@ def _collection(path: Path, members: list[Path], opts: DataOptions) -> DatasetPr
         source="collection",
         n_samples=sum(p.n_samples for p in profiles),
         members=profiles,
-        skipped=[Skipped(e.path or str(path), str(e)) for e in problems],
+        skipped=[Skipped(e.path or str(path), e.reason) for e in problems],
         facts={"datasets": len(profiles)},
     )
 
