@@ -61,29 +61,31 @@ def fit_collection(profile: DatasetProfile, opts: FitOptions, progress=None) -> 
         A Run for the collection directory (report = the summary).
     """
     total = opts.time_budget or DEFAULT_COLLECTION_BUDGET
-    root = run.create_run_dir(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root)
-    started = time.monotonic()
-    rows = []
-    shares = budget_shares(profile.members, total)
-    for i, (member, share) in enumerate(zip(profile.members, shares)):
-        left = total - (time.monotonic() - started)
-        remaining_share = sum(shares[i:])
-        budget = max(left * share / remaining_share, 20.0) if remaining_share else share
-        stage = getattr(progress, "stage", None)
-        if stage:
-            stage(f"dataset {i + 1}/{len(profile.members)}: {member.name} ({member.modality}, {budget:.0f}s)")
-        member_opts = FitOptions(**{**opts.__dict__, "time_budget": budget, "out": root / member.name,
-                                    "overwrite": False, "resume": None})
-        t = time.monotonic()
-        try:
-            result = fit_profile(member, member_opts, progress)
-            rows.append(summary_row(member, result, time.monotonic() - t))
-        except ArchpickError as exc:
-            rows.append(summary_row(member, None, time.monotonic() - t, str(exc)))
-    summary = {"collection": profile.name, "path": str(Path(profile.path).resolve()), "budget_s": total,
-               "used_s": round(time.monotonic() - started, 1), "datasets": rows,
-               "skipped": [{"file": s.file, "reason": s.reason} for s in profile.skipped]}
-    from archpick.report.summary import write_summary
+    # The collection's folder stays locked until its summary is written: no --overwrite elsewhere can clear it
+    # between two members.
+    with run.open_run_dir(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root) as root:
+        started = time.monotonic()
+        rows = []
+        shares = budget_shares(profile.members, total)
+        for i, (member, share) in enumerate(zip(profile.members, shares)):
+            left = total - (time.monotonic() - started)
+            remaining_share = sum(shares[i:])
+            budget = max(left * share / remaining_share, 20.0) if remaining_share else share
+            stage = getattr(progress, "stage", None)
+            if stage:
+                stage(f"dataset {i + 1}/{len(profile.members)}: {member.name} ({member.modality}, {budget:.0f}s)")
+            member_opts = FitOptions(**{**opts.__dict__, "time_budget": budget, "out": root / member.name,
+                                        "overwrite": False, "resume": None})
+            t = time.monotonic()
+            try:
+                result = fit_profile(member, member_opts, progress)
+                rows.append(summary_row(member, result, time.monotonic() - t))
+            except ArchpickError as exc:
+                rows.append(summary_row(member, None, time.monotonic() - t, str(exc)))
+        summary = {"collection": profile.name, "path": str(Path(profile.path).resolve()), "budget_s": total,
+                   "used_s": round(time.monotonic() - started, 1), "datasets": rows,
+                   "skipped": [{"file": s.file, "reason": s.reason} for s in profile.skipped]}
+        from archpick.report.summary import write_summary
 
-    write_summary(root, summary)
+        write_summary(root, summary)
     return run.load_run(root)

@@ -210,6 +210,34 @@ def test_overwrite_spares_a_collection_whose_member_is_being_written(tmp_path: P
     assert (root / "digits" / "status.json").exists()
 
 
+
+def test_a_collection_folder_stays_locked_while_its_members_are_fitted(tmp_path: Path) -> None:
+    from archpick.collection import fit_collection
+    from archpick.runner import FitOptions
+
+    data = tmp_path / "tables"
+    for name in ("north", "south"):
+        _write_sales(data / name / "sales.csv")
+    profile = archpick.inspect(data)
+    root = tmp_path / "out"
+    refused: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    class Probe:  # the fit's progress receiver: tries to clear the collection as it starts a member
+        def stage(self, text: str) -> None:
+            try:
+                create_run_dir("tables", root, data, overwrite=True)
+            except RunError as exc:
+                refused.append(str(exc))
+            raise Stop
+
+    with pytest.raises(Stop):
+        fit_collection(profile, FitOptions(time_budget=60, out=root), Probe())
+    assert refused and "another archpick process" in refused[0]
+    assert create_run_dir("tables", root, data, overwrite=True) == root  # released when the fit ends
+
 # Group 6: predict reads only regular files -------------------------------------------------------------------
 
 
