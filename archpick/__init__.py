@@ -69,7 +69,7 @@ def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_
         out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
         resume: str | Path | None = None, device: str = "auto", precision: str = "auto", runs_root: str | Path = "runs",
         progress: Any = None, verbose: bool = False, chief_port: int | None = None, workers: int = 0,
-        **data_options: Any):
+        backbone: str | Path | None = None, backbone_weights: str | Path | None = None, **data_options: Any):
     """Inspect, recommend, race the families within a wall-clock budget, export and report.
 
     Args:
@@ -89,21 +89,30 @@ def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_
         verbose: Let TensorFlow's start-up logs through.
         chief_port: Serve the search to `archpick worker` processes on this port (family i on port + i).
         workers: Start this many local worker processes for parallel trials.
+        backbone: A pretrained backbone for images and video: a keras.applications name (mobilenet_v2,
+            efficientnet_b0, resnet50...; ImageNet weights from Keras's cache, never downloaded) or an archpick
+            image run directory (its feature extractor).
+        backbone_weights: The named backbone's weights file, instead of Keras's cache.
         **data_options: kind, target, horizon, lookback, frames, size.
 
     Returns:
         archpick.run.Run with `.report` (dict), `.model_path` and `.leaderboard` (DataFrame).
     """
+    from archpick.backbone import check as check_backbone
     from archpick.options import parse_duration
     from archpick.runner import FitOptions
 
+    backbone = None if backbone is None else str(backbone)
+    backbone_weights = None if backbone_weights is None else str(backbone_weights)
+    check_backbone(backbone, backbone_weights)  # one line, before any data is read or TensorFlow imported
     budget = parse_duration(time_budget) if time_budget is not None else None
     from archpick.hardware import precision_mode
 
     opts = FitOptions(time_budget=budget, max_trials=max_trials, max_epochs=max_epochs, seed=seed, out=out,
                       families=families, overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
                       mixed_precision=precision_mode(precision),
-                      verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options))
+                      verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options),
+                      backbone=backbone, backbone_weights=backbone_weights)
     recorded = None
     if resume is not None:
         from archpick.run import check_resumable
@@ -115,6 +124,7 @@ def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_
 
         raise OptionError("give the data to fit: archpick fit PATH (or continue a run: --resume RUN_DIR)")
     profile = inspect(path, **data_options)
+    check_backbone(backbone, backbone_weights, profile.modality, path)
     if recorded is not None:
         recorded.check_same(profile.modality, profile.n_samples, path)
     with warnings.catch_warnings():

@@ -295,6 +295,10 @@ class RichProgress:
               help="Serve the search to `archpick worker` processes (family i on PORT+i) instead of training here.")
 @click.option("--workers", type=click.IntRange(min=0), default=0,
               help="Start N local workers (one GPU each when GPUs exist) for parallel trials.")
+@click.option("--backbone", metavar="NAME|RUN_DIR",
+              help="Start images/video from a pretrained backbone: mobilenet_v2, efficientnet_b0, resnet50 (ImageNet "
+                   "weights from Keras's cache, never downloaded) or an archpick image run's feature extractor.")
+@click.option("--backbone-weights", type=PATH, help="The --backbone NAME's weights file, instead of Keras's cache.")
 @data_options
 @verbosity
 @handle_errors
@@ -362,12 +366,15 @@ def _num(value: Any) -> str:
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True,
               help="The chief's --precision.")
+@click.option("--backbone", metavar="NAME|RUN_DIR", help="The chief's --backbone.")
+@click.option("--backbone-weights", type=PATH, help="The chief's --backbone-weights.")
 @data_options
 @verbosity
 @handle_errors
 def worker(path: Path, chief: str, time_budget: str | None, seed: int, families: str | None,
            max_trials: int | None, max_epochs: int | None, run_dir: Path | None, tuner_id: str | None, device: str,
-           precision: str, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+           precision: str, backbone: str | None, backbone_weights: Path | None, verbose: bool, quiet: bool,
+           **kwargs: Any) -> None:
     """Join a distributed search as a keras-tuner worker (PATH: the same data the chief fits)."""
     import os
 
@@ -380,7 +387,8 @@ def worker(path: Path, chief: str, time_budget: str | None, seed: int, families:
     opts = FitOptions(time_budget=parse_duration(time_budget) if time_budget else None, seed=seed,
                       families=families, max_trials=max_trials, max_epochs=max_epochs, device=device,
                       verbose=verbose, mixed_precision=precision_mode(precision),
-                      data=_data_options(**_data_kwargs(kwargs)))
+                      data=_data_options(**_data_kwargs(kwargs)), backbone=backbone,
+                      backbone_weights=None if backbone_weights is None else str(backbone_weights))
     tuner_id = tuner_id or f"worker-{os.getpid()}"
     n = run_worker(path, chief, opts, tuner_id, run_dir, RichProgress(err, quiet))
     out.print(f"{tuner_id}: done, worked on {n} family searches")
@@ -444,18 +452,18 @@ def predict(run_dir: Path, files: tuple[Path, ...], out_file: Path | None, as_js
 
 @main.command("export")
 @click.argument("run_dir", type=PATH)
+@click.option("--format", "formats", multiple=True, type=click.Choice(["savedmodel", "litert", "onnx"],
+              case_sensitive=False), help="savedmodel (default), litert (model/model.tflite) or onnx "
+              "(model/model.onnx; pip install 'archpick[onnx]'); repeatable. Each file is checked against the "
+              "SavedModel on raw inputs.")
 @verbosity
 @handle_errors
-def export_command(run_dir: Path, verbose: bool, quiet: bool) -> None:
-    """Add a TensorFlow SavedModel to RUN_DIR, trained on JAX or torch (needs TensorFlow here)."""
-    from archpick.export import add_saved_model
+def export_command(run_dir: Path, formats: tuple[str, ...], verbose: bool, quiet: bool) -> None:
+    """Add a SavedModel to RUN_DIR (trained on JAX or torch), or convert it to LiteRT or ONNX (needs TensorFlow)."""
+    from archpick.formats import export
 
-    info = add_saved_model(run_dir)
-    if info.get("already_there"):
-        click.echo(f"SavedModel: {Path(run_dir) / 'model'} (already there; nothing to do)")
-        return
-    click.echo(f"SavedModel: {Path(run_dir) / 'model'} (reload check max |diff| = "
-               f"{info.get('reload_max_abs_diff', float('nan')):.2g})")
+    for line in export(run_dir, formats, verbose).lines():
+        click.echo(line)
 
 
 if __name__ == "__main__":

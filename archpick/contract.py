@@ -140,3 +140,16 @@ def markdown(contract: ServingContract, saved_model: bool) -> str:
               "# registers archpick's custom layers", "model = keras.saving.load_model(\"model/model.keras\", "
               "compile=False)", "```", "", "Or: `archpick predict RUN_DIR FILE_OR_FOLDER --csv out.csv`.", ""]
     return "\n".join(lines)
+
+
+def with_section(readme: str, title: str, lines: list[str]) -> str:
+    """model/README.md with its `## title` section replaced by (or, when absent, ended with) `lines`."""
+    heading = f"## {title}"
+    kept = readme.rstrip("\n").split("\n") if readme.strip() else []
+    if heading in kept:
+        start = kept.index(heading)
+        end = next((i for i in range(start + 1, len(kept)) if kept[i].startswith("## ")), len(kept))
+        kept = kept[:start] + kept[end:]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept + ["", heading, "", *lines]).lstrip("\n").rstrip("\n") + "\n"

@@ -18,16 +18,17 @@ from __future__ import annotations
 from archpick.hypermodels import layers as _layers
 from archpick.hypermodels import rocket as _rocket
 from archpick.hypermodels import table_layers as _table_layers
+from archpick.hypermodels import transfer as _transfer
 
 __all__ = sorted(
-    name for module in (_layers, _rocket, _table_layers) for name, value in vars(module).items()
+    name for module in (_layers, _rocket, _table_layers, _transfer) for name, value in vars(module).items()
     if isinstance(value, type) and value.__module__ == module.__name__ and hasattr(value, "get_config")
 )
 
 
 def __getattr__(name: str):
     """The layer classes by name, e.g. `archpick.layers.MaskedStandardize`."""
-    for module in (_layers, _rocket, _table_layers):
+    for module in (_layers, _rocket, _table_layers, _transfer):
         if name in __all__ and hasattr(module, name):
             return getattr(module, name)
     raise AttributeError(f"module 'archpick.layers' has no attribute {name!r}")

@@ -15,9 +15,35 @@ from archpick.families import ALIASES, FAMILY_NAMES, families_for, lookup
 from archpick.flowchart import Recommendation
 
 RECOMMENDED_SHARE = 2 / 3
-# Families raced beside the flowchart's pair where published evidence says they often win: bags of n-grams
-# beat sequence models on short texts (Google's text-classification guide: samples / words per sample < 1,500).
-CHALLENGERS: dict[str, str] = {"text": "dense"}
+# The least part of the run's --time a Transformer leg must get (split_budget at RECOMMENDED_SHARE) for it to
+# join an automatic race. Its search time is less: the reserve for export and, on small data, the
+# cross-validation share come out first. On two CPU cores that still covers its two hand-picked trials on
+# data/reviews (~50 s each) and about five on data/vowels (a 12-minute run gives it ~90 s of 16-s trials).
+TRANSFORMER_MIN_LEG_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Challenger:
+    """A family raced beside the flowchart's pair, not chosen by the flowchart.
+
+    Attributes:
+        family: The family (archpick/families.py).
+        min_leg_seconds: It joins only when the budget, split with it included (`split_budget` at
+            RECOMMENDED_SHARE), still gives every leg at least this many seconds; 0 joins at any budget.
+    """
+
+    family: str
+    min_leg_seconds: float = 0.0
+
+
+# Families raced beside the flowchart's pair, in order, where published evidence says they often win: bags of
+# n-grams beat sequence models on short texts (Google's text-classification guide: samples / words per sample
+# < 1,500), always; a Transformer encoder (attention instead of recurrence) only when the budget allows, since a
+# fourth leg takes its time from the others.
+CHALLENGERS: dict[str, tuple[Challenger, ...]] = {
+    "text": (Challenger("dense"), Challenger("transformer", TRANSFORMER_MIN_LEG_SECONDS)),
+    "sequence": (Challenger("transformer", TRANSFORMER_MIN_LEG_SECONDS),),
+}
 
 
 @dataclass
@@ -26,17 +52,24 @@ class Leg:
 
     family: str
     budget: float
-    role: str  # "recommended", "runner-up" or "requested"
+    role: str  # "recommended", "runner-up", "challenger" or "requested"
 
 
-def choose_families(rec: Recommendation, modality: str, requested: str | None) -> list[tuple[str, str]]:
+def choose_families(rec: Recommendation, modality: str, requested: str | None,
+                    budget: float | None = None) -> list[tuple[str, str]]:
     """Families to search, in order, with their role.
+
+    Automatically, the modality's CHALLENGERS join in order, each one only when `budget` split with it included
+    still gives every leg its `min_leg_seconds`: on text the n-gram MLP always joins, and the Transformer from
+    9 x 120 s = 18 minutes (four legs: a third of the budget shared by three); on numeric sequences the
+    Transformer from 6 x 120 s = 12 minutes (three legs). Any family can be named in `requested` at any budget.
 
     Args:
         rec: The flowchart's recommendation.
         modality: The dataset's modality (some families do not apply to some data).
-        requested: None or "auto" (recommended + runner-up + the modality's challenger, if any), "recommended",
-            or a comma list.
+        requested: None or "auto" (recommended + runner-up + the modality's challengers the budget allows),
+            "recommended", or a comma list.
+        budget: The run's time budget in seconds; None admits only the challengers with no minimum.
 
     Returns:
         [(family, role), ...].
@@ -48,9 +81,15 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None) -
         legs = [(rec.family, "recommended")]
         if rec.runner_up:
             legs.append((rec.runner_up, "runner-up"))
-        challenger = CHALLENGERS.get(modality)
-        if challenger and challenger not in [f for f, _ in legs] and lookup(modality, challenger):
-            legs.append((challenger, "challenger"))
+        for challenger in CHALLENGERS.get(modality, ()):
+            if challenger.family in [f for f, _ in legs] or not lookup(modality, challenger.family):
+                continue
+            candidate = [*legs, (challenger.family, "challenger")]
+            if challenger.min_leg_seconds > 0 and (
+                    budget is None or min(leg.budget for leg in split_budget(budget, candidate))
+                    < challenger.min_leg_seconds):
+                continue
+            legs = candidate
         return legs
     if requested == "recommended":
         return [(rec.family, "recommended")]
@@ -154,18 +193,34 @@ def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str
     sign = 1 if direction == "max" else -1
     if sign * (rival["best_score"] - winner["best_score"]) > 0:  # the prior stood: the rival was within noise
         gap = rival["best_score"] - winner["best_score"]
-        return (f"{head} Evidence did not overturn it: the best {rival['variant']} was ahead by "
-                f"{_fmt_gap(gap, metric)}, within the noise of {n_val} validation samples "
-                f"(±{_fmt_gap(margin, metric).split(' of ')[0]}); exported the {winner['variant']}.")
+        return (f"{head} Not separable, so the evidence did not overturn it: the best {rival['variant']} was "
+                f"ahead by {_fmt_gap(gap, metric)}, within the noise of {n_val} validation samples "
+                f"(±{_fmt_gap(margin, metric).split(' of ')[0]}){_thin_evidence(rival)}; "
+                f"exported the {winner['variant']}.")
     beaten = sum(1 for s in winner.get("scores", []) if sign * (s - rival["best_score"]) > 0)
     gap = winner["best_score"] - rival["best_score"]
+    thin = _thin_evidence(rival)
+    if abs(gap) <= margin or gap == 0:
+        ahead = ("tied with" if gap == 0 else
+                 f"was ahead of the best {rival['variant']} by {_fmt_gap(gap, metric)},")
+        rival_name = f" the {rival['variant']}" if gap == 0 else ""
+        noise = (f" within the noise of {n_val} validation samples (±{_fmt_gap(margin, metric).split(' of ')[0]})"
+                 if margin > 0 else "")
+        return (f"{head} Not separable: the {winner['variant']} {ahead}{rival_name}{noise}; either is fine"
+                f"{thin}; exported the {winner['variant']}.")
     comparison = (f"the {winner['variant']} beat the best {rival['variant']} by {_fmt_gap(gap, metric)} "
                   f"in {beaten} of {len(winner.get('scores', []))} trials")
-    if gap == 0:
-        comparison = f"the {winner['variant']} tied with the {rival['variant']}"
-    agreed = winner["family"] == rec.family
-    stance = "confirmed" if agreed else "overturned"
-    return f"{head} Evidence {stance} it: {comparison}; exported the {winner['variant']}."
+    stance = "confirmed" if winner["family"] == rec.family else "overturned"
+    return f"{head} Evidence {stance} it: {comparison}{thin}; exported the {winner['variant']}."
+
+
+def _thin_evidence(rival: dict[str, Any]) -> str:
+    """A warning when the rival finished too few trials for the comparison to mean much."""
+    done = len(rival.get("scores", []))
+    if done >= 2:
+        return ""
+    return (f" (weak evidence: the {rival['variant']} finished only {done} trial{'s' if done != 1 else ''}; "
+            "a larger --time gives it more)")
 
 
 def cv_verdict(rec: Recommendation, scores: list[Any], winner: str, metric: str, direction: str, margin: float,

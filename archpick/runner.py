@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from archpick import datasets, faults, imbalance, run
+from archpick import backbone, datasets, faults, imbalance, run
 from archpick.datasets.base import DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
@@ -46,6 +46,8 @@ class FitOptions:
     chief_port: int | None = None
     workers: int = 0
     data: DataOptions = field(default_factory=DataOptions)
+    backbone: str | None = None  # --backbone: a keras.applications name or an archpick image run (backbone.py)
+    backbone_weights: str | None = None  # --backbone-weights FILE
 
 
 def batch_size_for(n_train: int, kind: str) -> int:
@@ -89,7 +91,7 @@ def plan_families(profile: DatasetProfile, opts: FitOptions):
     from archpick import hypermodels
 
     rec = recommend(profile)
-    legs = choose_families(rec, profile.modality, opts.families)
+    legs = choose_families(rec, profile.modality, opts.families, budget=opts.time_budget or DEFAULT_BUDGET)
     skipped = [f for f, _ in legs if not hypermodels.available(profile.modality, f)]
     legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
     if not legs:
@@ -109,6 +111,10 @@ def worker_args(opts: FitOptions) -> list[str]:
         args += ["--max-epochs", str(opts.max_epochs)]
     if opts.mixed_precision != "auto":
         args += ["--precision", "mixed" if opts.mixed_precision == "on" else "float32"]
+    if opts.backbone:
+        args += ["--backbone", str(opts.backbone)]
+    if opts.backbone_weights:
+        args += ["--backbone-weights", str(opts.backbone_weights)]
     for key in ("kind", "target", "horizon", "lookback", "frames", "size"):
         value = getattr(opts.data, key)
         if value is not None:
@@ -223,14 +229,15 @@ def plan_search(search_budget: float, legs: list[tuple[str, str]], opts: FitOpti
 
 
 def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
-          trial_cap=None):
-    """Search each family in turn; unused budget carries over to the next one."""
+          trial_cap=None, source=None):
+    """Search each family in turn; unused budget carries over to the next one (with a pretrained backbone,
+    `source`, an archpick.backbone.BackboneSource, the families it stands in for use it)."""
     from archpick import hypermodels
     from archpick.search import SearchSetup, search_family, serve_family
 
     results, carry = [], 0.0
     for index, leg in enumerate(plan):
-        hm = hypermodels.make(profile.modality, leg.family, spec)
+        hm = hypermodels.make(profile.modality, leg.family, spec, backbone=source)
         stage(f"searching {hm.variant} ({leg.role})" + (f", serving workers on port {base_port + index}"
                                                           if base_port else ""))
         leg_budget = leg.budget + carry
@@ -281,6 +288,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
         run_dir = held.enter_context(run.claim(profile.name, opts.out, profile.path, opts.overwrite,
                                                opts.runs_root, resume=opts.resume))
     run.mark(run_dir, "running", pid=__import__("os").getpid())
+    source = backbone.for_run(opts.backbone, opts.backbone_weights, run_dir, resuming, profile.modality)
     run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
     stage = getattr(progress, "stage", lambda text: None)
     getattr(progress, "budget", lambda name, seconds: None)(profile.name, budget)
@@ -308,7 +316,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     t = time.monotonic()
     try:
         results = _race(plan, profile, opts, prep.spec, prep, run_dir, resuming, progress, strategy, stage,
-                        base_port, trial_cap=trial_cap)
+                        base_port, trial_cap=trial_cap, source=source)
     finally:
         _stop_workers(workers)
     timings["search"] = round(time.monotonic() - t, 3)
@@ -335,6 +343,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     t = time.monotonic()
     best = next(r for r in results if r.family == choice.family)
     report["final"] = _evaluate(choice, best, prep, profile.task, opts.seed, report)
+    report.update(_backbone_section(source, results, choice.family))
     timings["evaluate"] = round(time.monotonic() - t, 3)
 
     stage("exporting the SavedModel" if backend_name == "tensorflow" else "exporting model.keras")
@@ -360,6 +369,15 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     run.write_json(run_dir / run.REPORT_FILE, report)
     run.mark(run_dir, "complete")
     return run.load_run(run_dir)
+
+
+def _backbone_section(source, results: list, winner: str) -> dict[str, Any]:
+    """{"backbone": the backbone, its weights and what was frozen} for a transfer run (--backbone), else {}."""
+    if source is None:
+        return {}
+    from archpick.hypermodels.transfer import backbone_report
+
+    return {"backbone": backbone_report(results, winner)}
 
 
 def _start_workers(opts: FitOptions, profile: DatasetProfile, hw, run_dir: Path) -> tuple[int | None, list]:
@@ -484,7 +502,8 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
                                          int(spec_in.get("target_index", 0)))
         report["baselines"] = [{"name": f"seasonal naive (period {season})",
                                 **metrics.forecast(y_true, naive, train_series[:cutoff], season)}]
-        final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist()}
+        final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist(),
+                             "future": _future_forecast(model, prep, report)}
         if single_preds is not None:
             final["single"] = metrics.forecast(y_true, single_preds, train_series[:cutoff], season)
     else:
@@ -499,6 +518,29 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
     final["interval"] = metrics.test_interval(primary_metric({**report, "task": task}), y_true, preds, train_period,
                                               int(spec_in.get("season") or 1), seed)
     return final
+
+
+def _future_forecast(model, prep: Prepared, report: dict[str, Any]) -> dict[str, Any] | None:
+    """The model's forecast of the `horizon` steps after the end of the data, with their times
+    ({"times", "values"}), or None when the last window cannot be read."""
+    from archpick.report.views import future_times
+
+    spec, extras = prep.bundle.input_spec, prep.bundle.extras
+    lookback = int(spec["lookback"])
+    if len(spec.get("columns") or [None]) == 1:  # the whole series (train and test files) is in the extras
+        window = np.asarray(extras.get("series", []), np.float32)[-lookback:].reshape(1, -1, 1)
+    else:
+        from archpick.datasets.series import last_window_for_predict
+
+        files = report.get("profile", {}).get("facts", {}).get("files", {})
+        try:
+            window = last_window_for_predict(files.get("test") or files["train"], spec)[0][1][None]
+        except (DataError, KeyError, OSError):
+            return None
+    if window.shape[1] != lookback:
+        return None
+    values = np.ravel(np.asarray(model.predict_on_batch(window)))
+    return {"times": future_times(list(extras.get("times", [])), len(values)), "values": [float(v) for v in values]}
 
 
 def _export(model, best, prep: Prepared, profile: DatasetProfile, run_dir: Path) -> dict[str, Any]:

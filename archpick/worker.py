@@ -39,6 +39,9 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     wait_for_chief(host, port)
     backend.check_modality(backend_name, profile.modality, profile.path)
     rec, legs, _ = plan_families(profile, opts)
+    from archpick.backbone import MODALITIES, check
+
+    source = check(opts.backbone, opts.backbone_weights) if profile.modality in MODALITIES else None
     backend.start(opts.verbose)
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
@@ -48,7 +51,7 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)
-        hm = hypermodels.make(profile.modality, leg.family, prep.spec)
+        hm = hypermodels.make(profile.modality, leg.family, prep.spec, backbone=source)
         setup = SearchSetup(hm, prep.train_ds, prep.val_ds, directory=directory, budget_seconds=leg.budget,
                             max_trials=opts.max_trials, seed=opts.seed, regime=prep.regime,
                             trial_cap=trial_cap(leg.budget) if trial_cap else None, progress=progress,

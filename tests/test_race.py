@@ -13,7 +13,7 @@ from archpick.errors import OptionError
 from archpick.flowchart import Recommendation
 from archpick.hypermodels.base import ArchHyperModel, ModelSpec
 from archpick.options import parse_duration
-from archpick.race import choose_families, pick_winner, split_budget, verdict
+from archpick.race import choose_families, noise_margin, pick_winner, split_budget, verdict
 from archpick.search import SearchSetup, search_family
 
 
@@ -82,7 +82,7 @@ def test_budget_split_gives_two_thirds_to_the_recommendation() -> None:
 def test_families_option_is_checked() -> None:
     assert choose_families(REC, "sequence", "cnn,rnn") == [("cnn", "requested"), ("rnn", "recommended")]
     with pytest.raises(OptionError, match="unknown family"):
-        choose_families(REC, "sequence", "transformer")
+        choose_families(REC, "sequence", "xgboost")
     with pytest.raises(OptionError, match="does not apply"):
         choose_families(REC, "image", "rnn")
 
@@ -107,6 +107,19 @@ def test_verdict_when_the_flowchart_is_confirmed() -> None:
     win = pick_winner(results, "max")
     text = verdict(REC, results, win, "val_accuracy", "max")
     assert win["family"] == "rnn" and "confirmed" in text and "1 of 2 trials" in text
+    assert "weak evidence: the 1-D CNN finished only 1 trial" in text
+
+
+def test_a_lead_within_noise_is_not_separable_and_never_confirmed() -> None:
+    results = _results([0.975, 0.96], [0.97, 0.95])  # half a point on 216 samples
+    margin = noise_margin("val_accuracy", 0.975, 216)
+    win = pick_winner(results, "max", margin, prefer="rnn")
+    text = verdict(REC, results, win, "val_accuracy", "max", margin, 216)
+    assert "Not separable" in text and "confirmed" not in text and "weak evidence" not in text
+    assert "within the noise of 216 validation samples" in text
+    tied = _results([0.9, 0.8], [0.9, 0.7])
+    tie = verdict(REC, tied, pick_winner(tied, "max"), "val_accuracy", "max")
+    assert "Not separable: the LSTM/GRU with masking tied with the 1-D CNN" in tie and "confirmed" not in tie
 
 
 def test_ties_go_to_the_recommendation_and_loss_is_minimised() -> None:
@@ -127,15 +140,13 @@ def test_bad_durations(text: str) -> None:
 
 
 def test_a_difference_within_noise_keeps_the_flowchart_family() -> None:
-    from archpick.race import noise_margin
-
     results = _results([0.986], [0.9907])  # the runner-up is ahead by one validation sample in 216
     margin = noise_margin("val_accuracy", 0.986, 216)
     assert 0.004 < margin < 0.01
     win = pick_winner(results, "max", margin, prefer="rnn")
     assert win["family"] == "rnn"
     text = verdict(REC, results, win, "val_accuracy", "max", margin, 216)
-    assert "did not overturn" in text and "216 validation samples" in text
+    assert "Not separable" in text and "did not overturn" in text and "216 validation samples" in text
     assert text.endswith("exported the LSTM/GRU with masking.")
     big = pick_winner(_results([0.90], [0.96]), "max", noise_margin("val_accuracy", 0.90, 216), prefer="rnn")
     assert big["family"] == "cnn"  # six points on 216 samples is evidence

@@ -15,6 +15,8 @@ def register_layers() -> None:
     importlib.import_module("archpick.hypermodels.layers")
     importlib.import_module("archpick.hypermodels.rocket")
     importlib.import_module("archpick.hypermodels.table_layers")
+    importlib.import_module("archpick.hypermodels.transfer")
+    importlib.import_module("archpick.hypermodels.transformer")
 
 
 def available(modality: str, family: str) -> bool:
@@ -22,9 +24,18 @@ def available(modality: str, family: str) -> bool:
     return lookup(modality, family) is not None
 
 
-def make(modality: str, family: str, spec):
-    """Instantiate the HyperModel for a modality and family (archpick/families.py names its class)."""
+def make(modality: str, family: str, spec, backbone=None):
+    """Instantiate the HyperModel for a modality and family (archpick/families.py names its class); with a
+    pretrained `backbone` (archpick.backbone.BackboneSource), the transfer model where it stands in."""
     from archpick.errors import OptionError
+
+    if backbone is not None:
+        from archpick.hypermodels.transfer import transfer_hypermodel
+
+        register_layers()  # the source run's model.keras may hold archpick's layers
+        hm = transfer_hypermodel(modality, family, spec, backbone)
+        if hm is not None:
+            return hm
 
     entry = lookup(modality, family)
     if entry is None:

@@ -1,5 +1,7 @@
-"""RNN family for NaN-padded sequences: stacked LSTM/GRU with masking, bidirectional where the whole sequence
-is known (classification and regression of whole sequences)."""
+"""RNN family for NaN-padded sequences: stacked GRU, LSTM or SimpleRNN with masking, bidirectional where the
+whole sequence is known (classification and regression of whole sequences).
+
+A SimpleRNN is trained with gradient-norm clipping: heads.compile_model clips any model that holds one."""
 
 from __future__ import annotations
 
@@ -9,15 +11,16 @@ import keras
 import keras_tuner
 from keras import layers
 
+from archpick.blocks import RNN_CELLS, names
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import MaskedStandardize
 
-CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 
 
 def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: bool, mask=None,
                     max_layers: int = 3):
-    """1-`max_layers` stacked LSTM/GRU layers; the last returns its final state.
+    """1-`max_layers` stacked GRU, LSTM or SimpleRNN layers (archpick/blocks.py); the last returns its final state.
 
     Registers "cell", "rnn_layers", "units", "rnn_dropout", "recurrent_dropout" and, when a backward pass
     is allowed, "bidirectional".
@@ -29,7 +32,7 @@ def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: b
         mask: An explicit (batch, steps) bool mask for the first layer.
         max_layers: Largest stack searched.
     """
-    cell = CELLS[hp.Choice("cell", ["gru", "lstm"], default="gru")]
+    cell = CELLS[hp.Choice("cell", names(RNN_CELLS), default="gru")]
     depth = hp.Int("rnn_layers", 1, max_layers, default=1)
     units = hp.Choice("units", [16, 32, 64, 128], default=64)
     dropout = hp.Float("rnn_dropout", 0.0, 0.4, step=0.1, default=0.0)
@@ -45,7 +48,7 @@ def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: b
 
 
 class SequenceRNNHyperModel(ArchHyperModel):
-    """LSTM/GRU with masking over raw NaN-padded (steps, features) sequences of any length."""
+    """GRU, LSTM or SimpleRNN with masking over raw NaN-padded (steps, features) sequences of any length."""
 
     family = "rnn"
 

@@ -1,7 +1,7 @@
 """Text families: raw strings in, TextVectorization (training vocabulary, fixed in the config) inside.
 
-- rnn: Embedding (masked) -> (Bi)LSTM/GRU, stacked 1-2.
-- hybrid: Embedding -> Conv1D -> MaxPooling1D -> LSTM/GRU (masked by the pooled token mask).
+- rnn: Embedding (masked) -> (Bi)GRU/LSTM/SimpleRNN, stacked 1-2 (a SimpleRNN trains with gradient clipping).
+- hybrid: Embedding -> Conv1D -> MaxPooling1D -> GRU/LSTM/SimpleRNN (masked by the pooled token mask).
 - cnn: Embedding -> parallel Conv1D of several kernel sizes -> global max pooling over real tokens
   (Kim 2014).
 - dense: bag of word 1-2-grams (TF-IDF, multi-hot or counts) -> 0-2 dense layers: the n-gram MLP of Google's
@@ -114,7 +114,7 @@ class _TextHyperModel(ArchHyperModel):
 
 
 class TextRNNHyperModel(_TextHyperModel):
-    """Masked embedding -> (bidirectional) LSTM/GRU stack."""
+    """Masked embedding -> (bidirectional) GRU, LSTM or SimpleRNN stack."""
 
     family = "rnn"
     mask_zero = True

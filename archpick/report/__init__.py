@@ -8,6 +8,7 @@ from typing import Any
 from archpick import faults, run
 from archpick.report import plots
 from archpick.report.render import render_html, render_markdown
+from archpick.report.views import ForecastView, lower_is_better, ranked_trials
 
 
 def _leaderboard_csv(rows: list[dict[str, Any]]) -> str:
@@ -27,19 +28,19 @@ def make_plots(run_dir: Path, report: dict[str, Any]) -> dict[str, str]:
     pdir = run_dir / "plots"
     final = report.get("final", {})
     metric = report.get("race", {}).get("metric", "score")
+    lower = lower_is_better(report)
     drawn = {
         "learning_curves": lambda p: plots.learning_curves(final.get("history", {}), p),
-        "leaderboard": lambda p: plots.leaderboard(report.get("leaderboard", []), metric, p),
-        "race": lambda p: plots.race(report.get("race", {}).get("families", []), metric, p),
+        "leaderboard": lambda p: plots.leaderboard(ranked_trials(report), metric, lower, p),
+        "race": lambda p: plots.race(report.get("race", {}).get("families", []), metric, lower, p),
     }
     cm = final.get("metrics", {}).get("confusion_matrix")
     if cm:
         labels = [c["class"] for c in final["metrics"]["per_class"]]
         drawn["confusion_matrix"] = lambda p: plots.confusion(cm, labels, p)
-    fc = final.get("forecast")
-    if fc:
-        series = report.get("series", {}).get("values", [])
-        drawn["forecast"] = lambda p: plots.forecast(series, fc["actual"], fc["predicted"], fc["naive"], p)
+    view = ForecastView.from_report(report)
+    if view is not None:
+        drawn["forecast"] = lambda p: plots.forecast(view, p)
     for name, draw in drawn.items():
         path = draw(pdir / f"{name}.png")
         if path:

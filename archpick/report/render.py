@@ -7,14 +7,16 @@ import html
 from pathlib import Path
 from typing import Any
 
+from archpick.blocks import blocks_for
 from archpick.report.answer import answer
+from archpick.report.views import ENDED, ForecastView, lower_is_better, metric_words, ranked_trials
 
 Block = tuple
-"""("answer", tone, lines) | ("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows[, marked])
+"""("answer", tone, lines) | ("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows[, marked[, kind]])
 | ("img", title, relpath).
 
-`marked` (optional) holds the indexes of rows to set apart (columns a model leaves out): bold in Markdown,
-the `marked` class (shaded) in HTML.
+`marked` (optional) holds the indexes of rows to set apart: bold in Markdown, in HTML the class `kind`:
+"marked" (the default, shaded amber: columns a model leaves out) or "exported" (green: the exported trial).
 """
 
 
@@ -96,8 +98,8 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     out.append(("verdict", report.get("verdict", "")))
     if report.get("status") == "failed":
         out.append(("p", "This run failed: no trial finished within the budget."))
-    for section in (_result_blocks, _data_blocks, _column_blocks, _race_blocks, _model_blocks, _contract_blocks,
-                    _hardware_blocks, _file_blocks):
+    for section in (_result_blocks, _data_blocks, _column_blocks, _backbone_blocks, _race_blocks, _model_blocks,
+                    _contract_blocks, _hardware_blocks, _file_blocks):
         out.extend(section(report))
     out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
     return out
@@ -175,6 +177,27 @@ def column_blocks(uses: list[dict[str, Any]]) -> list[Block]:
     return [("h2", "Columns"), ("p", summary), ("table", ["column", "role", "used", "why"], rows, frozenset(left_out))]
 
 
+def _searched_block_blocks(report: dict[str, Any]) -> list[Block]:
+    """One line per building block the raced families chose from (archpick/blocks.py), or nothing."""
+    modality = report.get("profile", {}).get("modality", "")
+    rec = report.get("recommendation", {})
+    raced = [f["family"] for f in report.get("race", {}).get("families", [])] or [rec.get("family"),
+                                                                                  rec.get("runner_up")]
+    rows = [(family, f"{b.hyperparameter} = {b.name}", b.description)
+            for family in dict.fromkeys(f for f in raced if f) for b in blocks_for(modality, family)]
+    if not rows:
+        return []
+    return [("p", "Blocks searched (each trial picks one):"), ("table", ["family", "block", "what it is"], rows)]
+
+
+def _challenger_note(race: dict[str, Any]) -> str:
+    """Where the raced families outside the flowchart's pair sit: challengers (raced automatically beside it)
+    or requested with --families, never the flowchart's pick ('' when there are none)."""
+    others = [f"{f['variant']} ({'challenger' if f['role'] == 'challenger' else 'requested with --families'})"
+              for f in race.get("families", []) if f.get("role") in ("challenger", "requested")]
+    return f" Also raced, not the flowchart's pick: {', '.join(others)}." if others else ""
+
+
 def _race_blocks(report: dict[str, Any]) -> list[Block]:
     """The flowchart's path, the race between families, and every trial."""
     rec = report.get("recommendation", {})
@@ -184,7 +207,9 @@ def _race_blocks(report: dict[str, Any]) -> list[Block]:
         ("h2", "Why this architecture: the flowchart path"),
         ("table", ["question", "answer", "evidence", "leads to"],
          [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])]),
-        ("p", f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."),
+        ("p", f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."
+              f"{_challenger_note(race)}"),
+        *_searched_block_blocks(report),
         ("h2", "Recommend, then verify: the race"),
         ("table", ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
          [(f["family"], f["role"], f["variant"], f["trials"], _fmt(f["best_score"]), _fmt(f["budget"]),
@@ -195,17 +220,50 @@ def _race_blocks(report: dict[str, Any]) -> list[Block]:
         out.append(("p", f"Not searched (not trainable on this data yet): {', '.join(race['not_trainable_yet'])}."))
     if "race" in plots:
         out.append(("img", "family against family", plots["race"]))
-    out.append(("h2", "Leaderboard (every trial)"))
-    out.append(("table", ["trial", "status", race.get("metric", "score"), "seconds", "epochs", "ended by", "params",
-                          "worker", "hyperparameters"],
-                [(r["trial"], r["status"], _fmt(r["score"]), _fmt(r["seconds"]), _fmt(r["epochs"]),
-                  r.get("stop_reason") or "", _fmt(r["params"]), r.get("worker") or "", _fmt(r["hyperparameters"]))
-                 for r in report.get("leaderboard", [])]))
+    out.extend(_leaderboard_blocks(report))
+    return out
+
+
+def _leaderboard_blocks(report: dict[str, Any]) -> list[Block]:
+    """Every trial, best first by the validation metric, the exported one highlighted, with why each ended."""
+    trials = ranked_trials(report)
+    lower = lower_is_better(report)
+    metric = metric_words(report.get("race", {}).get("metric", "score"))
+    text = (f"Best first by {metric} ({'lower' if lower else 'higher'} is better); the exported trial is "
+            "highlighted.")
+    final = report.get("final") or {}
+    if (final.get("members") or 1) > 1:
+        text += f" The exported model is an {final.get('exported', 'ensemble')}; the highlighted trial is its best."
+    hit = sum(t.ended == ENDED["budget"] for t in trials)
+    if hit:
+        text += (f" {hit} of {len(trials)} trials hit the time budget before they finished training: a larger "
+                 "--time gives them more epochs.")
+    workers = len({t.worker for t in trials}) > 1
+    headers = ["rank", "trial", metric, "ended", "exported", "seconds", "epochs", "params",
+               *(["worker"] if workers else []), "hyperparameters"]
+    rows = [(i + 1, t.trial, _fmt(t.score), t.ended, t.role or "", _fmt(t.seconds), _fmt(t.epochs), _fmt(t.params),
+             *([t.worker] if workers else []), _fmt(t.hyperparameters)) for i, t in enumerate(trials)]
+    out: list[Block] = [("h2", "Leaderboard (every trial, best first)"), ("p", text),
+                        ("table", headers, rows, frozenset(i for i, t in enumerate(trials) if t.role == "exported"),
+                         "exported")]
     if report.get("regime"):
         out.append(("p", f"Training regime: {report['regime'].get('why', '')}."))
-    if "leaderboard" in plots:
-        out.append(("img", "trials", plots["leaderboard"]))
+    if "leaderboard" in report.get("plots", {}):
+        out.append(("img", "every trial's validation score, best at the top (star: exported)",
+                    report["plots"]["leaderboard"]))
     return out
+
+
+def _backbone_blocks(report: dict[str, Any]) -> list[Block]:
+    """Transfer learning (--backbone): the backbone, where its weights came from, what was frozen."""
+    b = report.get("backbone")
+    if not b:
+        return []
+    exported = "exported" if b.get("exported") else "not the exported model"
+    rows = [("backbone", b.get("label", b.get("name", ""))),
+            ("weights from", f"{b.get('origin', '')}: {b.get('path', '')}"), ("input", b.get("input", "")),
+            ("frozen", b.get("frozen", "")), ("used by", f"{b.get('searched_as', '')} ({exported})")]
+    return [("h2", "Transfer learning: the backbone"), ("table", ["item", "value"], rows)]
 
 
 def _contract_blocks(report: dict[str, Any]) -> list[Block]:
@@ -241,12 +299,36 @@ def _model_blocks(report: dict[str, Any]) -> list[Block]:
             out.append(("table", ["class", "precision", "recall", "F1", "support"],
                         [(c["class"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"])
                          for c in per_class]))
-        for name, title in (("confusion_matrix", "confusion matrix (test)"), ("forecast", "forecast (test)")):
-            if name in plots:
-                out.append(("img", title, plots[name]))
+        if "confusion_matrix" in plots:
+            out.append(("img", "confusion matrix (test)", plots["confusion_matrix"]))
+        out.extend(_forecast_blocks(report))
     out.append(("h2", "Baselines (same test split)"))
     out.append(("table", ["baseline", "metrics"],
                 [(b["name"], _fmt({k: v for k, v in b.items() if k != "name"})) for b in report.get("baselines", [])]))
+    return out
+
+
+def _short_time(stamp: str) -> str:
+    """An ISO time without a midnight clock ("1960-12-01T00:00:00" -> "1960-12-01")."""
+    return stamp[:-9] if stamp.endswith("T00:00:00") else stamp
+
+
+def _forecast_blocks(report: dict[str, Any]) -> list[Block]:
+    """The forecast plot and the model's forecast of the steps after the end of the data, dated."""
+    view = ForecastView.from_report(report)
+    if view is None:
+        return []
+    out: list[Block] = []
+    if "forecast" in report.get("plots", {}):
+        title = ("forecast: the next steps after the data (top), the test period (bottom)" if view.future_values
+                 else "forecast over the test period")
+        out.append(("img", title, report["plots"]["forecast"]))
+    if view.future_values:
+        out.append(("p", f"The model's forecast of the {len(view.future_values)} steps after the end of the data "
+                         f"(last {view.time_name}: {_short_time(view.times[-1]) if view.times else '?'}); "
+                         "`archpick predict RUN_DIR FILE` forecasts after the end of any file like it."))
+        out.append(("table", [view.time_name, f"forecast of {view.target}"],
+                    [(t, _fmt(v)) for t, v in zip(view.future_times, view.future_values)]))
     return out
 
 
@@ -300,13 +382,14 @@ def _markdown_table(headers: list[str], rows: list[tuple], marked: frozenset[int
     return lines + [""]
 
 
-def _html_table(headers: list[str], rows: list[tuple], marked: frozenset[int]) -> str:
-    """An HTML table; the rows in `marked` carry the `marked` class."""
+def _html_table(headers: list[str], rows: list[tuple], marked: frozenset[int], kind: str = "marked") -> str:
+    """An HTML table (in a box that scrolls sideways rather than widen the page); the rows in `marked` carry
+    the class `kind`."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join(("<tr class='marked'>" if i in marked else "<tr>")
+    body = "".join((f"<tr class='{kind}'>" if i in marked else "<tr>")
                    + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for i, row in enumerate(rows))
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -333,11 +416,13 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
+padding:0 1em;color:#222;line-height:1.45;overflow-wrap:break-word}
+h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px solid #ddd;padding:.25em .55em;
-text-align:left;vertical-align:top}th{background:#f4f6f8}.verdict{background:#eef6ee;border-left:4px solid #3a3;
+text-align:left;vertical-align:top}th{background:#f4f6f8}.verdict{background:#f4f6f8;border-left:4px solid #8a96a3;
 padding:.7em 1em;font-weight:600}img{max-width:100%;border:1px solid #eee}figure{margin:1em 0}
 figcaption{font-size:.85em;color:#666}tr.marked td{background:#fff4e0;color:#7a4b00}
+tr.exported td{background:#e3f3e6;font-weight:600}td{overflow-wrap:break-word}.wide{overflow-x:auto}
 .answer{padding:.6em 1em;margin:1em 0;border-left:6px solid}.answer p{margin:.3em 0}
 .answer.good{background:#eef6ee;border-color:#3a3}.answer.amber{background:#fff6e0;border-color:#d90}
 .answer.red{background:#fdecea;border-color:#c33}"""
@@ -360,7 +445,8 @@ def render_html(report: dict[str, Any], run_dir: Path) -> str:
         elif kind == "p":
             parts.append(f"<p>{html.escape(block[1])}</p>")
         elif kind == "table":
-            parts.append(_html_table(block[1], block[2], block[3] if len(block) > 3 else frozenset()))
+            parts.append(_html_table(block[1], block[2], block[3] if len(block) > 3 else frozenset(),
+                                     block[4] if len(block) > 4 else "marked"))
         elif kind == "img":
             path = run_dir / block[2]
             if path.exists():

@@ -1,41 +1,155 @@
-"""The collection summary: one row per dataset, as JSON, Markdown and HTML."""
+"""The collection summary: one row per dataset and a chart of each model against its baseline, as JSON, Markdown
+and self-contained HTML."""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from archpick import run
-from archpick.report.render import CSS, _fmt
+from archpick.report import plots
+from archpick.report.answer import LOWER_IS_BETTER, NAMES
+from archpick.report.render import CSS, _md_cell
+from archpick.report.views import DatasetScore
 
-COLUMNS = ["dataset", "modality", "recommended", "winner", "metric", "test_metric", "baseline", "beats_baseline",
-           "seconds", "status"]
+HEADERS = ["dataset", "data", "flowchart pick", "exported model", "test metric", "model", "best baseline",
+           "against the baseline", "seconds", "status"]
+"""The summary table's columns (the report link follows)."""
+
+STANDING_WORDS = {"beats": "beats it", "within noise": "within noise (not separable)", "loses": "does NOT beat it",
+                  "no baseline": "no baseline", "failed": "failed"}
+
+SUMMARY_CSS = """tr.beats td:nth-child(8){color:#1e6b2a;font-weight:600}
+tr.within-noise td:nth-child(8){color:#8a5a00;font-weight:600}tr.loses td:nth-child(8),
+tr.failed td:nth-child(8){color:#a3261a;font-weight:600}"""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One dataset of the collection as the summary shows it.
+
+    Attributes:
+        score: Its model's test score against the best baseline.
+        modality: The kind of data ("image", "timeseries").
+        recommended: The flowchart's family.
+        exported: The exported model's family ("" when the fit failed).
+        seconds: Seconds the dataset took.
+        status: The run's status ("complete", "failed").
+        report: The dataset's report.html, relative to the collection directory ("" when none).
+        verdict: The run's verdict, or the error when it failed.
+    """
+
+    score: DatasetScore
+    modality: str
+    recommended: str
+    exported: str
+    seconds: float
+    status: str
+    report: str
+    verdict: str
+
+    def cells(self) -> list[str]:
+        """The table cells under HEADERS, as text."""
+        s = self.score
+        model = "–" if s.value is None else f"{s.value:.4g}"
+        if s.interval and s.value is not None:
+            model += f" ({s.interval[0]:.4g}–{s.interval[1]:.4g})"
+        base = "–" if s.baseline is None else f"{s.baseline:.4g}" + (f" ({s.baseline_name})" if s.baseline_name
+                                                                     else "")
+        direction = "lower is better" if s.lower_is_better else "higher is better"
+        return [s.dataset, self.modality or "–", self.recommended or "–", self.exported or "–",
+                f"{s.metric} ({direction})", model, base, STANDING_WORDS[s.standing], f"{self.seconds:g}",
+                self.status]
+
+
+def _member_report(row: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's report.json beside its report.html ({} when absent)."""
+    path = Path(row["report"]).with_name(run.REPORT_FILE) if row.get("report") else None
+    if path is None or not path.exists():
+        return {}
+    return json.loads(path.read_text())
+
+
+def summary_row(row: dict[str, Any], root: Path) -> SummaryRow:
+    """A summary.json row, with the baseline's name and the interval from the dataset's own report."""
+    rep = _member_report(row)
+    key = str(row.get("metric") or "accuracy")
+    lower = key in LOWER_IS_BETTER
+    value, base = row.get("test_metric"), row.get("baseline")
+    scored = [b for b in rep.get("baselines", []) if b.get(key) is not None]
+    best = (min if lower else max)(scored, key=lambda b: b[key], default=None)
+    band = (rep.get("final") or {}).get("interval") or {}
+    interval = (float(band["low"]), float(band["high"])) if band.get("metric") == key else None
+    if value is None:
+        standing = "failed"
+    elif base is None:
+        standing = "no baseline"
+    elif (value > base) if lower else (value < base):
+        standing = "loses"
+    elif interval and interval[0] <= base <= interval[1]:
+        standing = "within noise"
+    else:
+        standing = "beats"
+    score = DatasetScore(str(row["dataset"]), NAMES.get(key, key), value, base,
+                         str(best["name"]) if best and best[key] == base else "", lower, standing, interval)
+    link = os.path.relpath(row["report"], root) if row.get("report") else ""
+    return SummaryRow(score, str(row.get("modality") or ""), str(row.get("recommended") or ""),
+                      str(row.get("winner") or ""), float(row.get("seconds") or 0.0),
+                      str(row.get("status") or ""), link, str(row.get("verdict") or row.get("error") or ""))
+
+
+def _tally(rows: list[SummaryRow]) -> str:
+    counts = {k: sum(r.score.standing == k for r in rows) for k in STANDING_WORDS}
+    parts = [f"is within noise of it on {counts['within noise']}", f"does NOT beat it on {counts['loses']}"]
+    parts += [f"failed on {counts['failed']}"] if counts["failed"] else []
+    return (f"The model beats its best baseline beyond the test split's noise on {counts['beats']} of {len(rows)} "
+            f"datasets, {', '.join(parts)}.")
 
 
 def write_summary(root: Path, summary: dict[str, Any]) -> None:
-    """Write summary.json (the truth), summary.md and summary.html into the collection run directory."""
+    """Write summary.json (the truth), the chart plots/summary.png, summary.md and summary.html into the
+    collection run directory."""
     run.write_json(root / "summary.json", summary)
-    rows = summary["datasets"]
-    md = [f"# archpick summary: {summary['collection']}", "",
-          f"{len(rows)} datasets in {summary['used_s']} s (budget {summary['budget_s']:.0f} s).", "",
-          "| " + " | ".join(COLUMNS + ["report"]) + " |", "|" + "---|" * (len(COLUMNS) + 1)]
-    for r in rows:
-        link = os.path.relpath(r["report"], root) if r["report"] else r.get("error", "")
-        md.append("| " + " | ".join(_fmt(r[c]) for c in COLUMNS) + f" | {link} |")
-    md += [""] + [f"- **{r['dataset']}**: {r['verdict'] or r.get('error', '')}" for r in rows]
+    rows = [summary_row(r, root) for r in summary["datasets"]]
+    chart = plots.summary([r.score for r in rows], root / "plots" / "summary.png")
+    intro = f"{len(rows)} datasets in {summary['used_s']} s (budget {summary['budget_s']:.0f} s). {_tally(rows)}"
+    skipped = summary.get("skipped") or []
+    md = [f"# archpick summary: {summary['collection']}", "", intro, ""]
+    if chart:
+        md += ["![each dataset's model against its best baseline](plots/summary.png)", ""]
+    md += ["| " + " | ".join(HEADERS + ["report"]) + " |", "|" + "---|" * (len(HEADERS) + 1)]
+    md += ["| " + " | ".join([*(_md_cell(c) for c in r.cells()), f"[report]({quote(r.report)})" if r.report else "–"])
+           + " |" for r in rows]
+    md += ["", "## Verdicts", ""] + [f"- **{_md_cell(r.score.dataset)}**: {r.verdict}" for r in rows]
+    if skipped:
+        md += ["", "## Skipped folders", ""] + [f"- {s['file']}: {s['reason']}" for s in skipped]
     run.write_atomic(root / "summary.md", "\n".join(md) + "\n")
-    cells = "".join(f"<th>{c}</th>" for c in COLUMNS + ["report"])
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in HEADERS + ["report"])
     body = []
     for r in rows:
-        link = os.path.relpath(r["report"], root) if r["report"] else ""
-        tail = f"<a href='{html.escape(link)}'>report</a>" if link else html.escape(r.get("error", ""))
-        body.append("<tr>" + "".join(f"<td>{html.escape(_fmt(r[c]))}</td>" for c in COLUMNS) + f"<td>{tail}</td></tr>")
-    verdicts = "".join(f"<li><b>{html.escape(r['dataset'])}</b>: {html.escape(r['verdict'] or r.get('error', ''))}</li>"
-                       for r in rows)
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>archpick summary</title><style>{CSS}</style>"
-            f"</head><body><h1>archpick summary: {html.escape(summary['collection'])}</h1>"
-            f"<p>{len(rows)} datasets in {summary['used_s']} s (budget {summary['budget_s']:.0f} s).</p>"
-            f"<table><tr>{cells}</tr>{''.join(body)}</table><h2>Verdicts</h2><ul>{verdicts}</ul></body></html>")
+        link = (f"<a href='{html.escape(quote(r.report))}'>report</a>" if r.report else "–")
+        body.append(f"<tr class='{r.score.standing.replace(' ', '-')}'>"
+                    + "".join(f"<td>{html.escape(c)}</td>" for c in r.cells()) + f"<td>{link}</td></tr>")
+    figure = ""
+    if chart:
+        data = base64.b64encode(Path(chart).read_bytes()).decode("ascii")
+        figure = ("<figure><img alt=\"each dataset's model against its best baseline\" "
+                  f"src='data:image/png;base64,{data}'><figcaption>each dataset's model against its best baseline "
+                  "(test split)</figcaption></figure>")
+    verdicts = "".join(f"<li><b>{html.escape(r.score.dataset)}</b>: {html.escape(r.verdict)}</li>" for r in rows)
+    skips = ("<h2>Skipped folders</h2><ul>" + "".join(f"<li>{html.escape(s['file'])}: {html.escape(s['reason'])}</li>"
+                                                      for s in skipped) + "</ul>") if skipped else ""
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>archpick summary: "
+            f"{html.escape(summary['collection'])}</title><style>{CSS}\n{SUMMARY_CSS}</style></head><body>"
+            f"<h1>archpick summary: {html.escape(summary['collection'])}</h1><p>{html.escape(intro)}</p>{figure}"
+            f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
+            f"<h2>Verdicts</h2><ul>{verdicts}</ul>{skips}</body></html>")
     run.write_atomic(root / "summary.html", page)
+
