@@ -79,8 +79,8 @@ class ClipError(DataError):
     """
 
     def __init__(self, reason: str, path: str | Path):
-        self.reason = reason
         super().__init__(f"cannot read this clip ({reason}); re-encode it or remove it", path)
+        self.reason = reason
 
 
 @dataclass
