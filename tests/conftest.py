@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,31 @@ def fits_cp1252(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from archpick.run import RunLock
+RunLock(Path(sys.argv[1])).acquire()
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def holder() -> Iterator:
+    """Start a second process that holds a run directory's lock until its stdin closes."""
+    procs: list[subprocess.Popen] = []
+
+    def hold(run_dir: Path) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(run_dir)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        assert proc.stdout.readline().strip() == "locked"
+        return proc
+
+    yield hold
+    for proc in procs:
+        proc.stdin.close()
+        proc.wait(timeout=30)

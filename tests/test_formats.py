@@ -163,3 +163,11 @@ def test_nan_padded_sequences_convert_to_onnx_as_served(tmp_path: Path) -> None:
     session = onnxruntime.InferenceSession(str(result.path))
     assert [i.name for i in session.get_inputs()] == ["sequence"]
     assert [o.name for o in session.get_outputs()] == ["output_0"]
+
+
+def test_export_refuses_a_run_another_process_holds(digits_run: Path, holder) -> None:
+    proc = holder(digits_run)  # e.g. a fit resuming this run, or another export
+    out = subprocess.run([sys.executable, "-m", "archpick", "export", str(digits_run), "--format", "onnx"],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "another archpick process" in out.stderr and f"pid {proc.pid}" in out.stderr

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +25,6 @@ from archpick.errors import RunError
 from archpick.run import LOCK_FILE, RunLock, create_run_dir, open_run_dir
 
 TINY_FIT = ["--time", "30s", "--max-trials", "1", "--families", "recommended", "--seed", "0", "-q"]
-HOLDER = """
-import sys
-from pathlib import Path
-from archpick.run import RunLock
-RunLock(Path(sys.argv[1])).acquire()
-print("locked", flush=True)
-sys.stdin.read()
-"""
 
 
 def _write_sales(path: Path, rows: int = 200) -> Path:
@@ -81,22 +72,6 @@ def _copy_run(run: Path, dst: Path, status: str | None = None) -> Path:
     return dst
 
 
-@pytest.fixture
-def holder() -> Iterator:
-    """Start a second process that holds a run directory's lock until its stdin closes."""
-    procs: list[subprocess.Popen] = []
-
-    def hold(run_dir: Path) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(run_dir)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        procs.append(proc)
-        assert proc.stdout.readline().strip() == "locked"
-        return proc
-
-    yield hold
-    for proc in procs:
-        proc.stdin.close()
-        proc.wait(timeout=30)
 
 
 # Group 1: a single input file --------------------------------------------------------------------------------
