@@ -99,8 +99,7 @@ def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_
         archpick.run.Run with `.report` (dict), `.model_path` and `.leaderboard` (DataFrame).
     """
     from archpick.backbone import check as check_backbone
-    from archpick.options import parse_duration
-    from archpick.runner import FitOptions
+    from archpick.options import FitOptions, parse_duration
 
     backbone = None if backbone is None else str(backbone)
     backbone_weights = None if backbone_weights is None else str(backbone_weights)

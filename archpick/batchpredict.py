@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from archpick.errors import ArchpickError, DataError, OptionError
+from archpick.kinds import kind_of
 from archpick.predict import (
     Prediction,
     ServedModel,
@@ -30,23 +31,6 @@ from archpick.predict import (
 
 GLOB_CHARS = frozenset("*?[")
 RESERVED_COLUMNS = frozenset({"path", "row", "step", "date", "prediction", "error"})
-KIND_WORDS = {"image": "image", "video": "video clip", "text": "text", "sequence": "sequence",
-              "window": "series", "table": "table"}
-
-
-def usable_suffixes(kind: str) -> frozenset[str]:
-    """The file types a model of this input kind takes from a folder (lower-case suffixes)."""
-    from archpick.datasets.arrays import ARRAY_SUFFIXES
-    from archpick.datasets.columns import TABLE_SUFFIXES
-    from archpick.datasets.frames import VIDEO_SUFFIXES
-    from archpick.datasets.images import IMAGE_SUFFIXES
-    from archpick.datasets.text import TEXT_SUFFIXES
-
-    return {
-        "image": IMAGE_SUFFIXES, "video": VIDEO_SUFFIXES, "text": TEXT_SUFFIXES | TABLE_SUFFIXES,
-        "sequence": frozenset({".ts"}) | ARRAY_SUFFIXES | TABLE_SUFFIXES, "window": TABLE_SUFFIXES,
-        "table": TABLE_SUFFIXES | ARRAY_SUFFIXES,
-    }.get(kind, frozenset())
 
 
 @dataclass
@@ -151,10 +135,11 @@ def _expand_one(path: Path, kind: str) -> Expansion:
     """A given path as targets: a file as itself, a folder as the usable files (or clips) inside it."""
     if not path.is_dir():
         return Expansion([Target(path)])
-    found = _clips_in(path) if kind == "video" else _files_in(path, usable_suffixes(kind))
+    model_kind = kind_of(kind)
+    found = _clips_in(path) if model_kind.clip_folders else _files_in(path, model_kind.suffixes())
     if not found.targets:
-        types = ", ".join(sorted(usable_suffixes(kind)))
-        words = KIND_WORDS.get(kind, kind)
+        types = ", ".join(sorted(model_kind.suffixes()))
+        words = model_kind.words
         found.targets = [Target(path, f"holds no {words} file this model takes ({types}); give a folder of such "
                                       "files")]
     return found
@@ -256,7 +241,7 @@ def _label_columns(labels: list[str]) -> list[str]:
 def csv_table(result: BatchResult) -> tuple[list[str], list[list[str]]]:
     """The header and rows of the CSV: path, row (when any file holds several inputs), prediction, one
     probability column per class; forecasts get one row per step with its date (or step number)."""
-    if result.kind == "window":
+    if kind_of(result.kind).forecasts:
         dated = any(row.dates for row in result.rows)
         header = ["path", "step"] + ["date"] * dated + ["prediction", "error"]
         table = []

@@ -334,18 +334,21 @@ def _print_summary(result, quiet: bool) -> None:
                   f"continue it with: archpick fit --resume {result.path}[/]")
     from archpick.report.answer import answer
     from archpick.report.render import headline
+    from archpick.report.schema import Report
+    from archpick.run import REPORT_FILE
 
-    card = answer(rep, str(result.path))
+    typed = Report.from_json(rep, result.path / REPORT_FILE)
+    card = answer(typed, str(result.path))
     if card is not None:
         colour = {"good": "green", "amber": "yellow", "red": "red"}[card.tone]
         for line in card.lines():
             out.print(f"[bold {colour}]{escape(line)}[/]")
-    out.print(f"[bold]{escape(rep.get('verdict', ''))}[/]")
+    out.print(f"[bold]{escape(typed.verdict)}[/]")
 
-    for metric, model, base, gain in headline(rep):
+    for metric, model, base, gain in headline(typed):
         out.print(f"{metric}: [bold]{model}[/]  baseline {base}  gain {gain}")
     out.print(f"report: {result.path / 'report.html'}")
-    if not quiet and rep.get("model"):
+    if not quiet and typed.model is not None:
         out.print(f"model:  {result.path / 'model'}  (archpick predict {result.path} FILE...)")
 
 
@@ -368,27 +371,19 @@ def _num(value: Any) -> str:
               help="The chief's --precision.")
 @click.option("--backbone", metavar="NAME|RUN_DIR", help="The chief's --backbone.")
 @click.option("--backbone-weights", type=PATH, help="The chief's --backbone-weights.")
+@click.option("--batch-size", type=click.IntRange(min=1), hidden=True, help="The chief's FitOptions.batch_size.")
+@click.option("--share", type=click.FloatRange(0, 1), hidden=True, help="The chief's FitOptions.share.")
 @data_options
 @verbosity
 @handle_errors
-def worker(path: Path, chief: str, time_budget: str | None, seed: int, families: str | None,
-           max_trials: int | None, max_epochs: int | None, run_dir: Path | None, tuner_id: str | None, device: str,
-           precision: str, backbone: str | None, backbone_weights: Path | None, verbose: bool, quiet: bool,
-           **kwargs: Any) -> None:
+def worker(path: Path, chief: str, run_dir: Path | None, tuner_id: str | None, quiet: bool, **options: Any) -> None:
     """Join a distributed search as a keras-tuner worker (PATH: the same data the chief fits)."""
     import os
 
-    from archpick import _data_options
-    from archpick.hardware import precision_mode
-    from archpick.options import parse_duration
-    from archpick.runner import FitOptions
+    from archpick.options import FitOptions
     from archpick.worker import run_worker
 
-    opts = FitOptions(time_budget=parse_duration(time_budget) if time_budget else None, seed=seed,
-                      families=families, max_trials=max_trials, max_epochs=max_epochs, device=device,
-                      verbose=verbose, mixed_precision=precision_mode(precision),
-                      data=_data_options(**_data_kwargs(kwargs)), backbone=backbone,
-                      backbone_weights=None if backbone_weights is None else str(backbone_weights))
+    opts = FitOptions.from_worker_options(options)  # the inverse of FitOptions.to_worker_argv
     tuner_id = tuner_id or f"worker-{os.getpid()}"
     n = run_worker(path, chief, opts, tuner_id, run_dir, RichProgress(err, quiet))
     out.print(f"{tuner_id}: done, worked on {n} family searches")

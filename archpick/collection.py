@@ -8,8 +8,10 @@ from typing import Any
 
 from archpick import run
 from archpick.errors import ArchpickError
+from archpick.options import FitOptions
 from archpick.profile import DatasetProfile
-from archpick.runner import DEFAULT_COLLECTION_BUDGET, MODALITY_WEIGHT, FitOptions, fit_profile
+from archpick.report.schema import Report
+from archpick.runner import DEFAULT_COLLECTION_BUDGET, MODALITY_WEIGHT, fit_profile
 
 
 def budget_shares(members: list[DatasetProfile], total: float) -> list[float]:
@@ -20,14 +22,12 @@ def budget_shares(members: list[DatasetProfile], total: float) -> list[float]:
 
 def summary_row(member: DatasetProfile, result: run.Run | None, seconds: float, error: str = "") -> dict[str, Any]:
     """One row of the collection summary."""
-    rep = result.report if result else {}
-    final = rep.get("final", {})
-    scores = final.get("metrics", {})
+    rep = Report.from_json(result.report, Path(result.path) / run.REPORT_FILE) if result else None
+    final = rep.final if rep else None
     metric_name = "accuracy" if member.task == "classification" else "mase" if member.task == "forecasting" else "mae"
-    baselines = rep.get("baselines", [])
-    vals = [b.get(metric_name) for b in baselines if b.get(metric_name) is not None]
+    vals = [v for b in (rep.baselines if rep else []) if (v := b.score(metric_name)) is not None]
     base = (max(vals) if metric_name == "accuracy" else min(vals)) if vals else None
-    model_value = scores.get(metric_name)
+    model_value = final.score(metric_name) if final else None
     beats = None
     if model_value is not None and base is not None:
         beats = model_value > base if metric_name == "accuracy" else model_value < base
@@ -35,13 +35,13 @@ def summary_row(member: DatasetProfile, result: run.Run | None, seconds: float, 
         "dataset": member.name,
         "modality": member.modality,
         "task": member.task,
-        "recommended": rep.get("recommendation", {}).get("family"),
-        "winner": final.get("family"),
+        "recommended": rep.recommendation.family if rep else None,
+        "winner": final.family if final else None,
         "metric": metric_name,
         "test_metric": model_value,
         "baseline": base,
         "beats_baseline": beats,
-        "verdict": rep.get("verdict", ""),
+        "verdict": rep.verdict if rep else "",
         "seconds": round(seconds, 1),
         "report": str(Path(result.path) / "report.html") if result else "",
         "status": result.status if result else "failed",

@@ -11,22 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from archpick.kinds import KINDS
+
 ENDPOINT = "serve"  # also the SavedModel's serving_default signature
 OUTPUT = "output_0"
-
-RAW = {  # what a raw input of each kind is, and what the model does with it inside
-    "image": ("raw pixels, 0-255, any height and width (batch, height, width, channels)",
-              "resized to the training size and scaled to 0-1 inside the model; not PNG/JPEG bytes: decode first"),
-    "video": ("raw frames, 0-255 (batch, frames, height, width, channels)",
-              "frames resized and scaled inside the model"),
-    "sequence": ("raw values (batch, steps, features); shorter sequences padded with NaN at the end",
-                 "standardised with the training statistics; NaN steps are masked"),
-    "timeseries": ("the last `lookback` raw values of the series, oldest first (batch, lookback, features)",
-                   "scaled per window inside the model and scaled back on output"),
-    "text": ("raw text, one string per sample (batch,)", "tokenised inside the model (the vocabulary is in it)"),
-    "table": ("raw column values in the order listed; a missing value is NaN",
-              "missing values imputed and columns standardised with the training statistics"),
-}
 
 
 @dataclass(frozen=True)
@@ -90,7 +78,8 @@ def describe(model, meta: dict[str, Any], class_names: list[str]) -> ServingCont
         meaning = f"the next {spec.get('horizon', 1)} values of the target, in its units (batch, horizon)"
     else:
         meaning = "the predicted target, in its units (batch, outputs)"
-    raw, inside = RAW.get(kind, ("raw inputs", "preprocessing inside the model"))
+    known = KINDS.get(kind)
+    raw, inside = (known.raw, known.inside) if known else ("raw inputs", "preprocessing inside the model")
     if kind == "table" and spec.get("row"):  # a table with string columns takes one string per column
         raw = str(spec["row"]).rstrip(".")
         inside = ("numbers parsed, imputed and standardised; categories one-hot or embedded; text as TF-IDF; "

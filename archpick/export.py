@@ -13,36 +13,23 @@ import numpy as np
 from archpick import faults
 from archpick.contract import describe
 from archpick.contract import markdown as contract_markdown
+from archpick.kinds import kind_of
 from archpick.run import write_json
 
 META_FILE = "archpick.json"
 LABELS_FILE = "labels.json"
 
 
-def _string_table(spec: dict[str, Any]) -> bool:
-    """True for a table model that takes its rows as strings (archpick/datasets/encodings.py)."""
-    return spec.get("kind") == "table" and spec.get("dtype") == "string"
-
-
 def as_array(x: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
-    """Raw (non-text) inputs as a numpy batch of the dtype the model takes (str rows for a string table)."""
-    from archpick.decoding import input_dtype
-
-    if _string_table(spec):
-        return np.asarray([[str(v) for v in row] for row in x], dtype=object).reshape(len(x), -1)
-    return np.asarray(x, dtype=input_dtype(spec))
+    """Raw inputs as a numpy batch of the dtype the model takes (str rows for a string table); see
+    `Kind.to_array`."""
+    return kind_of(spec).to_array(x, spec)
 
 
 def as_tensor(x: np.ndarray, spec: dict[str, Any]):
-    """Raw inputs as the serving signature takes them: strings for text and string tables (the "row"
-    input: one field per column, see encodings.py), else the array in the model's dtype."""
-    import tensorflow as tf
-
-    if spec.get("kind") == "text":
-        return tf.constant([str(s) for s in x])
-    if _string_table(spec):
-        return tf.constant(as_array(x, spec), dtype=tf.string)
-    return tf.constant(as_array(x, spec))
+    """Raw inputs as the serving signature takes them (strings for text and string tables, else the array in
+    the model's dtype); see `Kind.to_tensor`."""
+    return kind_of(spec).to_tensor(x, spec)
 
 
 def keras_only_note(backend: str) -> str:
@@ -188,7 +175,7 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
         write_saved_model(model, tmp)
         info = dict(run.report.get("model", {}))
-        if meta["input_spec"].get("kind") != "text" and not _string_table(meta["input_spec"]):
+        if not kind_of(meta["input_spec"]).takes_strings(meta["input_spec"]):
             rng = np.random.default_rng(0)
             shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
             sample = rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape)

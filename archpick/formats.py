@@ -26,6 +26,7 @@ import numpy as np
 
 from archpick.contract import ENDPOINT, OUTPUT
 from archpick.errors import DependencyError, OptionError, RunError
+from archpick.kinds import kind_of
 
 FORMATS = ("savedmodel", "litert", "onnx")
 FILES = {"litert": "model.tflite", "onnx": "model.onnx"}
@@ -140,13 +141,13 @@ def parse_formats(names: list[str] | tuple[str, ...]) -> list[str]:
 
 def takes_strings(spec: dict[str, Any]) -> bool:
     """Whether the model's raw input is strings (text, or a table with string columns)."""
-    return spec.get("kind") == "text" or spec.get("dtype") == "string"
+    return kind_of(spec).takes_strings(spec)
 
 
 def refusal(fmt: str, spec: dict[str, Any]) -> str | None:
     """Why `fmt` cannot carry a model with this input spec, or None when it can."""
     if fmt == "onnx" and takes_strings(spec):
-        what = "raw text" if spec.get("kind") == "text" else "table rows as strings (it has non-numeric columns)"
+        what = "raw text" if kind_of(spec).one_string else "table rows as strings (it has non-numeric columns)"
         return (f"ONNX cannot carry this model: it takes {what}, and the string handling inside it (tokenising, "
                 "parsing, vocabulary lookups) is TensorFlow string ops that neither tf2onnx nor onnxruntime has; "
                 "use the SavedModel (tf.saved_model.load, TensorFlow Serving)")
@@ -211,11 +212,11 @@ def _read_data(data: Path, spec: dict[str, Any], limit: int) -> list[np.ndarray 
     """Up to `limit` raw inputs read from the run's data as `archpick predict` reads files (spread over it)."""
     from archpick.batchpredict import expand_paths
     from archpick.errors import ArchpickError
-    from archpick.predict import _raw_inputs
 
-    targets = [t for t in expand_paths([data], spec["kind"]).targets if t.error is None]
-    read = _series_windows if spec["kind"] == "window" else lambda path, spec_, n: [
-        x for _, x in _spread(_raw_inputs(path, spec_), n)]
+    kind = kind_of(spec)
+    targets = [t for t in expand_paths([data], kind.name).targets if t.error is None]
+    read = _series_windows if kind.forecasts else lambda path, spec_, n: [
+        x for _, x in _spread(kind.read(path, spec_), n)]
     raw: list[Any] = []
     for target in _spread(targets, limit):
         try:
@@ -248,7 +249,7 @@ def _synthetic(real: list[Any], shape: list[int | None], spec: dict[str, Any], n
 
     rng = np.random.default_rng(0)
     if takes_strings(spec):
-        if spec.get("kind") == "text":
+        if kind_of(spec).one_string:
             return ["", "good", "this is not what I expected at all", "great value, would buy again"][:n]
         width = int(shape[1] or 1) if len(shape) > 1 else 1
         return [np.asarray([""] * width, dtype=object)] * min(n, 1)
@@ -285,7 +286,7 @@ def check_inputs(data: Path | None, spec: dict[str, Any], shape: list[int | None
     source = (f"{len(real)} read from {data}" if real else "") + (" and " if real and extra else "") + \
         (f"{len(extra)} made in the model's shape" if extra else "")
     inputs = real + extra
-    if spec.get("kind") == "text":
+    if kind_of(spec).one_string:
         return CheckInputs([np.asarray([str(s) for s in inputs], dtype=object)], source)
     groups: dict[tuple[int, ...], list[Any]] = {}
     for x in inputs:

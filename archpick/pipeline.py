@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from archpick.decoding import DecodeFailures, decode_file, fits_cache, input_dtype
+from archpick.kinds import kind_of
 
 
 def make_dataset(
@@ -57,7 +58,7 @@ def make_dataset(
     y = np.asarray(y)
     y_dtype = tf.int64 if np.issubdtype(y.dtype, np.integer) else tf.float32
     if decode is None:
-        if spec.get("kind") == "text":
+        if kind_of(spec).one_string:
             data = tf.data.Dataset.from_tensor_slices((tf.constant([str(s) for s in x]), y.astype(
                 np.int64 if y_dtype == tf.int64 else np.float32)))
         else:

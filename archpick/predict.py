@@ -14,6 +14,7 @@ import numpy as np
 
 from archpick.decoding import first_line
 from archpick.errors import DataError, RunError
+from archpick.kinds import KINDS, Kind, kind_of
 
 MAX_INPUT_BYTES = 2 * 1024**3  # predict reads at most this much from one file
 
@@ -59,47 +60,16 @@ def _model_meta(model_dir: Path) -> tuple[dict[str, Any], list[str]]:
             raise TypeError("input_spec.kind and task must be strings")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunError(f"is damaged ({type(exc).__name__}: {exc}); {hint}", model_dir / META_FILE) from exc
+    if spec["kind"] not in KINDS:
+        raise RunError(f"is damaged (unknown input kind {spec['kind']!r}); {hint}", model_dir / META_FILE)
     return meta, labels
-
-
-def _raw_inputs(file: Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
-    """(name, raw input) pairs read from one file, as the serving signature takes them."""
-    kind = spec["kind"]
-    if kind == "image":
-        from archpick.datasets.images import decode_image
-
-        try:
-            return [(str(file), decode_image(file, spec["channels"]))]
-        except Exception as exc:  # noqa: BLE001
-            raise DataError(f"cannot read this image ({exc}); give a png/jpg/bmp/gif/webp file", file) from exc
-    if kind == "video":
-        from archpick.datasets.video import decode_clip
-
-        return [(str(file), decode_clip(file, spec["frames"], spec["size"]))]
-    if kind == "text":
-        from archpick.datasets.text import read_texts_for_predict
-
-        return read_texts_for_predict(file, spec)
-    if kind == "sequence":
-        from archpick.datasets.readers import read_sequences_for_predict
-
-        return read_sequences_for_predict(file, spec)
-    if kind == "window":
-        from archpick.datasets.series import last_window_for_predict
-
-        return last_window_for_predict(file, spec)
-    if kind == "table":
-        from archpick.datasets.readers import rows_for_predict
-
-        return rows_for_predict(file, spec)
-    raise RunError(f"unknown input kind {kind!r} in the model metadata", file)
 
 
 def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray]:
     """batch -> predictions: the SavedModel where TensorFlow can load it, else model.keras on any backend."""
     from archpick import backend
-    from archpick.export import as_array, as_tensor
 
+    kind = kind_of(spec)
     if (model_dir / "saved_model.pb").exists() and backend.has_tensorflow():
         from archpick.hardware import import_tensorflow
 
@@ -108,7 +78,7 @@ def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray
         except Exception as exc:  # noqa: BLE001 - a corrupt or truncated export is the user's file, not a bug
             raise RunError(f"holds a SavedModel that cannot be loaded ({first_line(exc)}); rebuild it from "
                            "model.keras with `archpick export RUN_DIR`, or fit again", model_dir) from exc
-        return lambda batch: np.asarray(served.serve(as_tensor(batch, spec)))
+        return lambda batch: np.asarray(served.serve(kind.to_tensor(batch, spec)))
     if not (model_dir / "model.keras").exists():
         raise RunError("has a SavedModel only, which needs TensorFlow; pip install tensorflow", model_dir)
     backend.check_modality(backend.start(), spec["kind"], model_dir)
@@ -122,12 +92,12 @@ def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray
         raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
                        model_dir) from exc
     # Text and string tables run only on TensorFlow: the model takes a string tensor, not a numpy array.
-    strings = spec["kind"] == "text" or spec.get("dtype") == "string"
+    strings = kind.takes_strings(spec)
     if strings and keras.backend.backend() != "tensorflow":
         raise RunError(f"takes string inputs, which need the TensorFlow backend, but Keras runs on "
                        f"{keras.backend.backend()}; pip install tensorflow and set KERAS_BACKEND=tensorflow",
                        model_dir)
-    convert = as_tensor if strings else as_array
+    convert = kind.to_tensor if strings else kind.to_array
     return lambda batch: keras.ops.convert_to_numpy(model(convert(batch, spec), training=False))
 
 
@@ -189,6 +159,11 @@ class ServedModel:
     def spec(self) -> dict[str, Any]:
         """The input spec (kind, shape, dtype, ...)."""
         return self.meta["input_spec"]
+
+    @property
+    def kind(self) -> Kind:
+        """The input kind (archpick/kinds.py)."""
+        return kind_of(self.spec)
 
     @property
     def classification(self) -> bool:
@@ -268,7 +243,8 @@ def _forecast_dates(file: Path, spec: dict[str, Any]) -> list[str] | None:
 
 
 def _batches(raw: list[tuple[str, Any]], text: bool, size: int = 256):
-    """(names, batch) chunks of at most `size` inputs: a list of strings for text, else a stacked array."""
+    """(names, batch) chunks of at most `size` inputs: a list of strings for text (`Kind.one_string`), else a
+    stacked array."""
     for start in range(0, len(raw), size):
         chunk = raw[start:start + size]
         names = [name for name, _ in chunk]
@@ -281,14 +257,14 @@ def predict_file(model: ServedModel, file: Path) -> list[Prediction]:
     Raises:
         DataError: The file cannot be read as the model's input, or holds no input.
     """
-    spec = model.spec
-    raw = _raw_inputs(file, spec)
+    spec, kind = model.spec, model.kind
+    raw = kind.read(file, spec)
     if not raw:
         raise DataError("holds nothing to predict (no rows or sequences); give a file like the training data",
                         file)
-    dates = _forecast_dates(file, spec) if spec["kind"] == "window" else None
+    dates = _forecast_dates(file, spec) if kind.forecasts else None
     out: list[Prediction] = []
-    for names, batch in _batches(raw, spec["kind"] == "text"):
+    for names, batch in _batches(raw, kind.one_string):
         for name, pred in zip(names, model.serve(batch), strict=True):
             item = Prediction(path=str(file), name=name, row=_row_of(name, file))
             if model.classification:

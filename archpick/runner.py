@@ -4,50 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from archpick import backbone, datasets, faults, imbalance, run
-from archpick.datasets.base import DataOptions
 from archpick.errors import DataError, OptionError
 from archpick.flowchart import recommend
+from archpick.options import FitOptions, reserve_seconds, search_budget
 from archpick.profile import DatasetProfile
 from archpick.race import RECOMMENDED_SHARE, choose_families, split_budget
 from archpick.regime import SELECTION_SHARE, choose_regime
 from archpick.version import __version__
 
-DEFAULT_BUDGET = 300.0  # one dataset
 DEFAULT_COLLECTION_BUDGET = 480.0  # a folder of datasets, split across them
 MODALITY_WEIGHT = {"video": 2.0, "text": 1.2, "sequence": 1.3}  # share of a collection budget, relative to 1.0
-
-
-@dataclass
-class FitOptions:
-    """Options of `archpick fit` (see the CLI for their meaning)."""
-
-    time_budget: float | None = None
-    max_trials: int | None = None
-    max_epochs: int | None = None
-    seed: int = 0
-    out: str | Path | None = None
-    runs_root: str | Path = "runs"
-    families: str | None = None
-    overwrite: bool = False
-    resume: str | Path | None = None
-    device: str = "auto"
-    mixed_precision: str = "auto"
-    batch_size: int | None = None
-    share: float = RECOMMENDED_SHARE
-    tensorboard: bool = True
-    verbose: bool = False
-    chief_port: int | None = None
-    workers: int = 0
-    data: DataOptions = field(default_factory=DataOptions)
-    backbone: str | None = None  # --backbone: a keras.applications name or an archpick image run (backbone.py)
-    backbone_weights: str | None = None  # --backbone-weights FILE
 
 
 def batch_size_for(n_train: int, kind: str) -> int:
@@ -60,17 +33,6 @@ def batch_size_for(n_train: int, kind: str) -> int:
     if n_train < 1000:
         return 32
     return 64 if n_train < 20_000 else 128
-
-
-def reserve_seconds(budget: float, kind: str = "") -> float:
-    """Time kept back from the search for restoring, testing, baselines, exporting and reporting.
-
-    Video pays more after the search (clips are decoded for the test split and the baseline, and the
-    SavedModel export traces a larger graph).
-    """
-    if kind == "video":
-        return min(max(30.0, 0.2 * budget), 90.0)
-    return min(max(15.0, 0.1 * budget), 60.0)
 
 
 def _predict(model, dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -91,35 +53,13 @@ def plan_families(profile: DatasetProfile, opts: FitOptions):
     from archpick import hypermodels
 
     rec = recommend(profile)
-    legs = choose_families(rec, profile.modality, opts.families, budget=opts.time_budget or DEFAULT_BUDGET)
+    legs = choose_families(rec, profile.modality, opts.families, budget=opts.budget)
     skipped = [f for f, _ in legs if not hypermodels.available(profile.modality, f)]
     legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
     if not legs:
         raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped)} yet",
                           profile.path)
     return rec, legs, skipped
-
-
-def worker_args(opts: FitOptions) -> list[str]:
-    """The CLI options a worker needs to rebuild exactly the chief's data, split and families."""
-    args = ["--seed", str(opts.seed), "--time", str(opts.time_budget or DEFAULT_BUDGET)]
-    if opts.families:
-        args += ["--families", opts.families]
-    if opts.max_trials:
-        args += ["--max-trials", str(opts.max_trials)]
-    if opts.max_epochs:
-        args += ["--max-epochs", str(opts.max_epochs)]
-    if opts.mixed_precision != "auto":
-        args += ["--precision", "mixed" if opts.mixed_precision == "on" else "float32"]
-    if opts.backbone:
-        args += ["--backbone", str(opts.backbone)]
-    if opts.backbone_weights:
-        args += ["--backbone-weights", str(opts.backbone_weights)]
-    for key in ("kind", "target", "horizon", "lookback", "frames", "size"):
-        value = getattr(opts.data, key)
-        if value is not None:
-            args += [f"--{key}", str(value)]
-    return args
 
 
 @dataclass
@@ -204,8 +144,9 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     )
 
 
-def plan_search(search_budget: float, legs: list[tuple[str, str]], opts: FitOptions, prep: Prepared):
-    """Each family's search budget and the per-trial cap (chief and workers compute them here alike).
+def plan_search(search_s: float, legs: list[tuple[str, str]], opts: FitOptions, prep: Prepared):
+    """Each family's search budget and the per-trial cap (chief and workers compute them here alike, from
+    `search_s`, options.search_budget's seconds).
 
     In the cross-validated regime SELECTION_SHARE of the budget is kept for the folds, the refit and the
     ensemble, and trials are capped so that the folds of every finalist stay affordable.
@@ -219,11 +160,11 @@ def plan_search(search_budget: float, legs: list[tuple[str, str]], opts: FitOpti
         # gets an equal part of the budget and the race can overturn the prior on evidence.
         share = 0.5
     if not prep.regime.cross_validate:
-        return split_budget(search_budget, legs, share), None
+        return split_budget(search_s, legs, share), None
     from archpick.selection import trial_cap_for
 
-    selection_budget = search_budget * SELECTION_SHARE
-    plan = split_budget(search_budget - selection_budget, legs, share)
+    selection_budget = search_s * SELECTION_SHARE
+    plan = split_budget(search_s - selection_budget, legs, share)
     n_train = len(prep.x_train)
     return plan, trial_cap_for(selection_budget, len(plan), n_train + len(prep.x_val), n_train)
 
@@ -276,7 +217,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
                  held: contextlib.ExitStack) -> run.Run:
     """`fit_profile`'s work, stage by stage; `held` keeps the run directory's lock until the fit ends."""
     started = time.monotonic()
-    budget = opts.time_budget or DEFAULT_BUDGET
+    budget = opts.budget
     from archpick import backend
 
     backend_name = backend.select()  # before Keras is imported (plan_families loads the HyperModels)
@@ -311,8 +252,8 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     timings["load"] = round(time.monotonic() - t, 3)
 
     kind = prep.spec.input_spec["kind"]
-    search_budget = max(budget - (time.monotonic() - started) - reserve_seconds(budget, kind), 1.0)
-    plan, trial_cap = plan_search(search_budget, legs, opts, prep)
+    search_s = search_budget(opts, kind, elapsed=time.monotonic() - started)
+    plan, trial_cap = plan_search(search_s, legs, opts, prep)
     t = time.monotonic()
     try:
         results = _race(plan, profile, opts, prep.spec, prep, run_dir, resuming, progress, strategy, stage,
@@ -324,7 +265,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     report, win, objective = _race_report(profile, rec, results, prep, hw, skipped_families)
     report["run_dir"] = str(run_dir)
     if win is None:
-        _fail(run_dir, report, profile, budget, search_budget, started)
+        _fail(run_dir, report, profile, budget, search_s, started)
 
     from archpick.choice import choose_model
 
@@ -356,7 +297,7 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
                          "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
                          + [{"file": f, "reason": r} for f, r in prep.failures.files.items()]}
     report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", [])) + choice.notes
-    report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
+    report["budget"] = {"given_s": budget, "search_s": round(search_s, 2),
                         "used_s": round(time.monotonic() - started, 2)}
     report["timings"] = timings
     stage("writing the report")
@@ -391,7 +332,7 @@ def _start_workers(opts: FitOptions, profile: DatasetProfile, hw, run_dir: Path)
     from archpick.distributed import free_port, spawn_local_workers
 
     base_port = base_port or free_port()
-    workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, worker_args(opts),
+    workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, opts.to_worker_argv(),
                                   gpus=len(hw.gpus))
     share = hardware.thread_env(hw.cpus, opts.workers)["TF_NUM_INTRAOP_THREADS"]
     hw.reasons.append(f"--workers {opts.workers}: that many trials at once, "
@@ -450,13 +391,13 @@ def _race_report(profile: DatasetProfile, rec, results: list, prep: Prepared, hw
     return report, win, objective
 
 
-def _fail(run_dir: Path, report: dict[str, Any], profile: DatasetProfile, budget: float, search_budget: float,
+def _fail(run_dir: Path, report: dict[str, Any], profile: DatasetProfile, budget: float, search_s: float,
           started: float) -> None:
     """Write the failed run's report and status, and raise: no trial finished."""
     from archpick.report import write_report
 
     report["status"] = "failed"
-    report["budget"] = {"given_s": budget, "search_s": round(search_budget, 2),
+    report["budget"] = {"given_s": budget, "search_s": round(search_s, 2),
                         "used_s": round(time.monotonic() - started, 2)}
     write_report(run_dir, report)
     run.mark(run_dir, "failed", reason="no trial finished")

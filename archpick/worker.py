@@ -6,7 +6,8 @@ import tempfile
 from pathlib import Path
 
 from archpick.distributed import parse_address, wait_for_chief
-from archpick.runner import DEFAULT_BUDGET, FitOptions, plan_families, plan_search, prepare, reserve_seconds
+from archpick.options import FitOptions, search_budget
+from archpick.runner import plan_families, plan_search, prepare
 
 
 def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, run_dir: Path | None = None,
@@ -46,8 +47,7 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
-    budget = opts.time_budget or DEFAULT_BUDGET
-    plan, trial_cap = plan_search(budget - reserve_seconds(budget, prep.spec.input_spec["kind"]), legs, opts, prep)
+    plan, trial_cap = plan_search(search_budget(opts, prep.spec.input_spec["kind"]), legs, opts, prep)
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)

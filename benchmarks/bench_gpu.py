@@ -83,7 +83,8 @@ def measure(folder: Path, precision: str, budget: str, epochs: int, out: Path) -
     import archpick
     from archpick.datasets.images import decode_image
     from archpick.hypermodels import heads
-    from archpick.runner import FitOptions, prepare
+    from archpick.options import FitOptions
+    from archpick.runner import prepare
 
     run = archpick.fit(folder, budget, families="recommended", max_trials=1, precision=precision, seed=0,
                        out=out / f"run-{precision}", overwrite=True)

@@ -67,7 +67,8 @@ def overhead_ratio(dataset: str, report: dict, run_dir: Path) -> float | None:
     import archpick.hypermodels.layers  # noqa: F401 - registers the custom layers model.keras uses
     from archpick import inspect
     from archpick.hypermodels import heads
-    from archpick.runner import FitOptions, prepare
+    from archpick.options import FitOptions
+    from archpick.runner import prepare
 
     ours = report["final"].get("epoch_seconds", [])[1:]
     if len(ours) < 2:

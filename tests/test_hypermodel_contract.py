@@ -25,7 +25,8 @@ from archpick import hypermodels  # noqa: E402
 from archpick.export import as_tensor, export_model  # noqa: E402
 from archpick.families import FAMILIES  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
-from archpick.hypermodels.stats import STATS_HOOKS, tokenize  # noqa: E402
+from archpick.hypermodels.stats import tokenize  # noqa: E402
+from archpick.kinds import KINDS  # noqa: E402
 from archpick.pipeline import make_dataset  # noqa: E402
 
 # Image "cnn" is left out: its two cases cost ~15 s (CPU). Its blocks are built, trained a step, rebuilt and
@@ -233,7 +234,7 @@ def test_stats_come_from_training_rows_only(modality):
         changed[test] = changed[test] * 1000 + 7
     after = hypermodels.fit_stats(kind, changed[train], spec.input_spec)
     assert before == after
-    assert set(STATS_HOOKS) >= {"sequence", "text", "window", "table"}
+    assert set(KINDS) >= {"sequence", "text", "window", "table"}
     if modality == "text":
         assert "zebra" not in after["vocabulary"]
     else:  # the hook does use the training rows
@@ -244,7 +245,7 @@ def test_stats_come_from_training_rows_only(modality):
 
 def test_sequence_stats_ignore_padding():
     x, _, spec = make_spec("sequence", 0)
-    stats = STATS_HOOKS["sequence"](x, spec.input_spec)
+    stats = KINDS["sequence"].stats(x, spec.input_spec)
     valid = x[np.isfinite(x).all(axis=2)]
     np.testing.assert_allclose(stats["mean"], valid.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(stats["std"], valid.std(axis=0), rtol=1e-5)
@@ -255,7 +256,7 @@ def test_window_stats_find_the_target_column():
     spec_in = dict(spec.input_spec, target="c1")
     spec_in.pop("target_index", None)
     x, _, _ = make_data("timeseries", 1)
-    assert STATS_HOOKS["window"](x, spec_in)["target_index"] == 1
+    assert KINDS["window"].stats(x, spec_in)["target_index"] == 1
 
 
 def test_tokenize_matches_text_vectorization():

@@ -14,7 +14,8 @@ import pytest
 
 import archpick
 from archpick import backend, hypermodels
-from archpick.runner import FitOptions, prepare
+from archpick.options import FitOptions
+from archpick.runner import prepare
 
 from conftest import DATA
 

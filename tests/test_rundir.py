@@ -188,7 +188,7 @@ def test_overwrite_spares_a_collection_whose_member_is_being_written(tmp_path: P
 
 def test_a_collection_folder_stays_locked_while_its_members_are_fitted(tmp_path: Path) -> None:
     from archpick.collection import fit_collection
-    from archpick.runner import FitOptions
+    from archpick.options import FitOptions
 
     data = tmp_path / "tables"
     for name in ("north", "south"):

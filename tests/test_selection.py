@@ -17,9 +17,10 @@ from sklearn.datasets import load_iris
 import archpick
 from archpick.flowchart import Recommendation
 from archpick.hypermodels import make
+from archpick.options import FitOptions
 from archpick.race import cv_verdict, pick_winner
 from archpick.regime import MIN_EPOCHS, choose_regime, plateau_patience
-from archpick.runner import FitOptions, prepare
+from archpick.runner import prepare
 from archpick.schedule import WARMUP_EPOCHS, TrainingLossSchedule
 from archpick.search import TrialRecorder, stop_reason
 from archpick.selection import (

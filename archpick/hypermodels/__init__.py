@@ -50,9 +50,9 @@ def make(modality: str, family: str, spec, backbone=None):
 def fit_stats(kind: str, x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
     """Statistics from the training split only (no leakage): per-channel mean/std, vocabulary...
 
-    The per-kind functions live in archpick/hypermodels/stats.py as ``STATS_HOOKS[kind](x_train, input_spec)``.
+    The per-kind functions live in archpick/hypermodels/stats.py; the kind's `Kind.stats` (archpick/kinds.py)
+    names its function.
     """
-    from archpick.hypermodels.stats import STATS_HOOKS
+    from archpick.kinds import kind_of
 
-    hook = STATS_HOOKS.get(kind)
-    return dict(hook(x_train, input_spec)) if hook is not None else {}
+    return dict(kind_of(kind).stats(x_train, input_spec))

@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from archpick.report.schema import PRIMARY, Report, Split, primary_metric_of
+
+__all__ = ["LOWER_IS_BETTER", "NAMES", "PRIMARY", "Answer", "answer", "primary_metric"]
+
 LOWER_IS_BETTER = {"mase", "smape", "mae", "rmse"}
-PRIMARY = {"classification": "accuracy", "regression": "rmse", "forecasting": "mase"}
 NAMES = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "rmse": "RMSE", "mae": "MAE",
          "mase": "MASE", "smape": "sMAPE", "r2": "R²"}
 
@@ -54,41 +57,45 @@ class Answer:
                 f"{_standing_words(self)} Next: {self.next_step}"]
 
 
-def primary_metric(report: dict[str, Any]) -> str:
-    """The metric the card leads with (balanced accuracy when the classes were weighted)."""
-    task = report.get("task", "classification")
-    if task == "classification" and (report.get("split", {}).get("imbalance") or {}).get("class_weight"):
-        return "balanced_accuracy"
-    return PRIMARY.get(task, "accuracy")
+def primary_metric(report: Report | dict[str, Any]) -> str:
+    """The metric the card leads with (balanced accuracy when the classes were weighted).
+
+    Args:
+        report: The report, or (for the writer, before report.json is complete) its task and split as a dict.
+    """
+    if isinstance(report, Report):
+        return report.primary_metric
+    split = Split.parse(report.get("split") or {})
+    return primary_metric_of(report.get("task") or "classification", split.class_weight is not None)
 
 
-def answer(report: dict[str, Any], run_dir: str = "RUN_DIR") -> Answer | None:
+def answer(report: Report | dict[str, Any], run_dir: str = "RUN_DIR") -> Answer | None:
     """The answer card of a finished run's report, or None when the run has no test score."""
-    final = report.get("final") or {}
-    key = primary_metric(report)
-    value = (final.get("metrics") or {}).get(key)
-    if value is None:
+    rep = Report.of(report)
+    final = rep.final
+    key = rep.primary_metric
+    value = final.score(key) if final is not None else None
+    if final is None or value is None:
         return None
     lower = key in LOWER_IS_BETTER
-    scored = [b for b in report.get("baselines", []) if b.get(key) is not None]
-    best = (min if lower else max)(scored, key=lambda b: b[key], default=None)
-    band = final.get("interval") or {}
-    interval = (float(band["low"]), float(band["high"])) if band.get("metric") == key else None
-    if best is None:
+    scored = [(b, s) for b in rep.baselines if (s := b.score(key)) is not None]
+    best, base = (min if lower else max)(scored, key=lambda pair: pair[1], default=(None, None))
+    interval = (final.interval.low, final.interval.high) if final.interval and final.interval.metric == key else None
+    if base is None:
         standing = "no baseline"
-    elif (value > best[key]) if lower else (value < best[key]):
+    elif (value > base) if lower else (value < base):
         standing = "loses"
-    elif interval and interval[0] <= best[key] <= interval[1]:
+    elif interval and interval[0] <= base <= interval[1]:
         standing = "within noise"
     else:
         standing = "beats"
     tone = {"beats": "good", "no baseline": "amber", "within noise": "amber", "loses": "red"}[standing]
-    members = final.get("members") or 1
-    what = f"{final.get('variant') or final.get('family', 'model')}" + (f", ensemble of {members}" if members > 1
-                                                                           else "")
-    return Answer(what, NAMES.get(key, key), float(value), interval, best["name"] if best else "",
-                  float(best[key]) if best else None, "lower is better" if lower else "higher is better",
-                  standing, tone, _next_step(report, standing, run_dir, best["name"] if best else ""))
+    what = f"{final.variant or final.family or 'model'}" + (f", ensemble of {final.members}" if final.members > 1
+                                                            else "")
+    name = best.name if best else ""
+    return Answer(what, NAMES.get(key, key), float(value), interval, name, float(base) if base is not None else None,
+                  "lower is better" if lower else "higher is better", standing, tone,
+                  _next_step(rep, standing, run_dir, name))
 
 
 def _standing_words(card: Answer) -> str:
@@ -98,13 +105,12 @@ def _standing_words(card: Answer) -> str:
             "no baseline": "There is no baseline to compare it with."}[card.standing]
 
 
-def _all_hit_budget(report: dict[str, Any]) -> bool:
-    rows = report.get("leaderboard") or []
-    return bool(rows) and all(r.get("stop_reason") == "budget" for r in rows)
+def _all_hit_budget(report: Report) -> bool:
+    return bool(report.leaderboard) and all(t.stop_reason == "budget" for t in report.leaderboard)
 
 
-def _next_step(report: dict[str, Any], standing: str, run_dir: str, baseline: str) -> str:
-    seconds = float((report.get("budget") or {}).get("given_s") or 0)
+def _next_step(report: Report, standing: str, run_dir: str, baseline: str) -> str:
+    seconds = float(report.budget.given_s or 0)
     more = f"--time {max(int(seconds * 2 / 60), 2)}m" if seconds else "more --time"
     hint = (f" Every trial hit the budget: `{more}` may do better." if _all_hit_budget(report) else "")
     if standing == "loses":

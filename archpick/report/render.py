@@ -9,6 +9,7 @@ from typing import Any
 
 from archpick.blocks import blocks_for
 from archpick.report.answer import answer
+from archpick.report.schema import Baseline, Report
 from archpick.report.views import ENDED, ForecastView, lower_is_better, metric_words, ranked_trials
 
 Block = tuple
@@ -32,40 +33,48 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def headline(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def headline(report: Report | dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(metric, model value, best baseline value, gain) rows for the top of the report."""
-    final = report.get("final", {})
-    scores = final.get("metrics", {})
-    rows = []
-    baselines = report.get("baselines", [])
-    if report.get("task") == "classification":
+    rep = Report.of(report)
+    if rep.final is None:
+        return []
+    final, baselines = rep.final, rep.baselines
+    if rep.task == "classification":
         keys = ["accuracy", "balanced_accuracy", "macro_f1"]
-        if (report.get("split", {}).get("imbalance") or {}).get("class_weight"):
+        if rep.split.class_weight:
             keys = ["balanced_accuracy", "accuracy", "macro_f1"]  # a majority guess cannot inflate it
-        for key in keys:
-            value = scores.get(key)
-            if value is None:
-                continue
-            best = max((b for b in baselines if b.get(key) is not None), key=lambda b: b[key], default=None)
-            gain = f"{(value - best[key]) * 100:+.1f} points" if best else "–"
-            rows.append((f"test {key.replace('_', ' ').replace('macro f1', 'macro F1')}", f"{value:.4f}",
-                         f"{best[key]:.4f} ({best['name']})" if best else "–", gain))
-    else:
-        for key in ("mase", "smape", "mae", "rmse", "r2"):
-            if scores.get(key) is not None:
-                # The best baseline on this metric, not the first one (the training mean flattered every model).
-                scored = [b for b in baselines if b.get(key) is not None]
-                base = (max if key == "r2" else min)(scored, key=lambda b: b[key], default={})
-                b = base.get(key)
-                gain = "–"
-                if key == "r2" and b is not None:  # a share of explained variance: compared in points, not %
-                    gain = f"{(scores[key] - b) * 100:+.1f} points"
-                elif b not in (None, 0):
-                    better = scores[key] < b
-                    gain = f"{abs(scores[key] - b) / abs(b) * 100:.1f}% {'better' if better else 'worse'}"
-                rows.append((f"test {key.upper()}", _fmt(scores[key]),
-                             f"{_fmt(b)} ({base.get('name', '')})" if b is not None else "–", gain))
-    return rows
+        return [_classification_row(key, value, baselines) for key in keys
+                if (value := final.score(key)) is not None]
+    return [_error_row(key, value, baselines) for key in ("mase", "smape", "mae", "rmse", "r2")
+            if (value := final.score(key)) is not None]
+
+
+def _best(baselines: list[Baseline], key: str, lower: bool) -> tuple[Baseline, float] | None:
+    """The best baseline on `key` and its score, or None when none has one."""
+    scored = [(b, s) for b in baselines if (s := b.score(key)) is not None]
+    return (min if lower else max)(scored, key=lambda pair: pair[1], default=None)
+
+
+def _classification_row(key: str, value: float, baselines: list[Baseline]) -> tuple[str, str, str, str]:
+    """A headline row of a classification metric: the gain in points over the best baseline."""
+    best = _best(baselines, key, lower=False)
+    gain = f"{(value - best[1]) * 100:+.1f} points" if best else "–"
+    return (f"test {key.replace('_', ' ').replace('macro f1', 'macro F1')}", f"{value:.4f}",
+            f"{best[1]:.4f} ({best[0].name})" if best else "–", gain)
+
+
+def _error_row(key: str, value: float, baselines: list[Baseline]) -> tuple[str, str, str, str]:
+    """A headline row of a regression or forecasting metric against the best baseline on it (not the first one:
+    the training mean flattered every model)."""
+    best = _best(baselines, key, lower=key != "r2")
+    b = best[1] if best else None
+    gain = "–"
+    if key == "r2" and b is not None:  # a share of explained variance: compared in points, not %
+        gain = f"{(value - b) * 100:+.1f} points"
+    elif b not in (None, 0):
+        better = value < b
+        gain = f"{abs(value - b) / abs(b) * 100:.1f}% {'better' if better else 'worse'}"
+    return (f"test {key.upper()}", _fmt(value), f"{_fmt(b)} ({best[0].name})" if best else "–", gain)
 
 
 def _selection_blocks(sel: dict[str, Any]) -> list[Block]:
