@@ -212,34 +212,16 @@ def _row_of(name: str, file: Path) -> str | None:
 def _forecast_dates(file: Path, spec: dict[str, Any]) -> list[str] | None:
     """The time of each forecast step after the series in `file` (its own time column, continued at its own
     frequency), or None when the file has no time column."""
-    import pandas as pd
-
     from archpick.datasets import columns as cols
     from archpick.datasets.series import detect_time_column, prepare
+    from archpick.datasets.series.timeline import future_times
 
     frame = cols.read_frame(file)
     time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
     if time_column is None:
         return None
-    horizon = int(spec["horizon"])
-    times = prepare(frame, time_column, spec["target"], file).times[-50:]
-    if len(times) < 2:
-        return None
-    try:
-        stamps = pd.DatetimeIndex(pd.to_datetime(times))
-    except (ValueError, TypeError):
-        numbers = np.asarray(times, dtype=float)
-        step = float(np.median(np.diff(numbers)))
-        return [f"{numbers[-1] + step * k:g}" for k in range(1, horizon + 1)]
-    freq = pd.infer_freq(stamps) if len(stamps) >= 3 else None
-    if freq is not None:
-        future = pd.date_range(stamps[-1], periods=horizon + 1, freq=freq)[1:]
-    else:
-        step = pd.Series(stamps).diff().median()  # an irregular grid: its usual step
-        future = stamps[-1] + pd.Series(np.arange(1, horizon + 1)) * step
-    future = pd.DatetimeIndex(future)
-    dated = bool((future == future.normalize()).all() and (stamps == stamps.normalize()).all())
-    return [t.strftime("%Y-%m-%d") if dated else t.isoformat() for t in future]
+    times = prepare(frame, time_column, spec["target"], file).times
+    return future_times(times, int(spec["horizon"])) if len(times) >= 2 else None
 
 
 def _batches(raw: list[tuple[str, Any]], text: bool, size: int = 256):

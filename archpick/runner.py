@@ -464,7 +464,7 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
 def _future_forecast(model, prep: Prepared, report: dict[str, Any]) -> dict[str, Any] | None:
     """The model's forecast of the `horizon` steps after the end of the data, with their times
     ({"times", "values"}), or None when the last window cannot be read."""
-    from archpick.report.views import future_times
+    from archpick.datasets.series.timeline import future_times
 
     spec, extras = prep.bundle.input_spec, prep.bundle.extras
     lookback = int(spec["lookback"])

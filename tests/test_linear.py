@@ -122,8 +122,8 @@ def test_the_diabetes_race_reaches_ridge_regression(tmp_path: Path) -> None:
     frame = sklearn_datasets.load_diabetes(as_frame=True, scaled=False).frame
     frame.to_csv(tmp_path / "diabetes.csv", index=False)
     out = tmp_path / "run"
-    res = CliRunner().invoke(main, ["fit", str(tmp_path / "diabetes.csv"), "--time", "40s", "--seed", "0",
-                                    "--max-trials", "2", "--out", str(out), "-q"])
+    res = CliRunner().invoke(main, ["fit", str(tmp_path / "diabetes.csv"), "--time", "90s", "--seed", "0",
+                                    "--max-trials", "2", "--max-epochs", "40", "--out", str(out), "-q"])
     assert res.exit_code == 0, res.output
     rep = json.loads((out / "report.json").read_text())
     assert rep["recommendation"]["family"] == "dense" and rep["recommendation"]["runner_up"] == "linear"
@@ -131,7 +131,8 @@ def test_the_diabetes_race_reaches_ridge_regression(tmp_path: Path) -> None:
     assert rows and rows[0]["stop_reason"] == "solved" and rows[0]["epochs"] == 1
     assert rep["race"]["winner"] == "linear"  # measured validation loss: ridge 0.561, the dense network's 0.73-0.76
     best = max(b["r2"] for b in rep["baselines"] if b.get("r2") is not None)
-    # measured (seed 0, 2 shared cores, this test's command): test R² 0.3106 against ridge regression's 0.3111
-    # (the dense network alone, before the linear family: 0.0515); `archpick fit --time 1m` measured 0.3106 and
-    # 0.3251, `--time 2m` 0.3363 against 0.3289 (the baseline then fits train + validation).
+    # Bounded by trials and epochs (the budget only caps it), so a busy machine gives the same race; at 40 s a
+    # loaded machine skipped the refit on train + validation and scored 0.285. Measured (seed 0, this command):
+    # test R² 0.3363 against ridge regression's 0.3289 (both fitted on train + validation); the dense network
+    # alone, before the linear family, reached 0.0515.
     assert rep["final"]["metrics"]["r2"] >= best - 0.02

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from archpick.report.views import DatasetScore, ForecastView, TrialView, metric_words, parse_times
+from archpick.datasets.series.timeline import parse_times
+from archpick.report.views import DatasetScore, ForecastView, TrialView, metric_words
 
 FAMILY_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 STANDING_COLORS = {"beats": "#2e8b3a", "within noise": "#d99000", "loses": "#c0392b", "no baseline": "#7f7f7f",
