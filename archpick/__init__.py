@@ -64,12 +64,28 @@ def recommend(path_or_profile: Any, **data_options: Any):
     return walk(profile)
 
 
-def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_trials: int | None = None,
-        max_epochs: int | None = None, seed: int = 0,
-        out: str | Path | None = None, families: str | None = None, overwrite: bool = False,
-        resume: str | Path | None = None, device: str = "auto", precision: str = "auto", runs_root: str | Path = "runs",
-        progress: Any = None, verbose: bool = False, chief_port: int | None = None, workers: int = 0,
-        backbone: str | Path | None = None, backbone_weights: str | Path | None = None, **data_options: Any):
+def fit(
+    path: str | Path | None,
+    time_budget: str | float | None = None,
+    *,
+    max_trials: int | None = None,
+    max_epochs: int | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    families: str | None = None,
+    overwrite: bool = False,
+    resume: str | Path | None = None,
+    device: str = "auto",
+    precision: str = "auto",
+    runs_root: str | Path = "runs",
+    progress: Any = None,
+    verbose: bool = False,
+    chief_port: int | None = None,
+    workers: int = 0,
+    backbone: str | Path | None = None,
+    backbone_weights: str | Path | None = None,
+    **data_options: Any,
+):
     """Inspect, recommend, race the families within a wall-clock budget, export and report.
 
     Args:
@@ -107,21 +123,26 @@ def fit(path: str | Path | None, time_budget: str | float | None = None, *, max_
     budget = parse_duration(time_budget) if time_budget is not None else None
     from archpick.hardware import precision_mode
 
-    opts = FitOptions(time_budget=budget, max_trials=max_trials, max_epochs=max_epochs, seed=seed, out=out,
-                      families=families, overwrite=overwrite, resume=resume, device=device, runs_root=runs_root,
-                      mixed_precision=precision_mode(precision),
-                      verbose=verbose, chief_port=chief_port, workers=workers, data=_data_options(**data_options),
-                      backbone=backbone, backbone_weights=backbone_weights)
-    recorded = None
-    if resume is not None:
-        from archpick.run import check_resumable
-
-        recorded = check_resumable(resume)  # one-line errors: not a run, complete already, damaged state files
-        path = recorded.data_path(path)
-    elif path is None:
-        from archpick.errors import OptionError
-
-        raise OptionError("give the data to fit: archpick fit PATH (or continue a run: --resume RUN_DIR)")
+    opts = FitOptions(
+        time_budget=budget,
+        max_trials=max_trials,
+        max_epochs=max_epochs,
+        seed=seed,
+        out=out,
+        families=families,
+        overwrite=overwrite,
+        resume=resume,
+        device=device,
+        runs_root=runs_root,
+        mixed_precision=precision_mode(precision),
+        verbose=verbose,
+        chief_port=chief_port,
+        workers=workers,
+        data=_data_options(**data_options),
+        backbone=backbone,
+        backbone_weights=backbone_weights,
+    )
+    path, recorded = _data_to_fit(path, resume)
     profile = inspect(path, **data_options)
     check_backbone(backbone, backbone_weights, profile.modality, path)
     if recorded is not None:
@@ -146,3 +167,22 @@ def load_run(path: str | Path):
     from archpick.run import load_run as _load
 
     return _load(path)
+
+
+def _data_to_fit(path: str | Path | None, resume: str | Path | None) -> tuple[str | Path, Any]:
+    """The data to fit and, with `resume`, the run's record of it (where it was; its modality and size).
+
+    Raises:
+        OptionError: Neither a path nor a run to resume.
+        RunError: `resume` is not a resumable run (not a run, complete already, damaged state files).
+    """
+    if resume is not None:
+        from archpick.run import check_resumable
+
+        recorded = check_resumable(resume)
+        return recorded.data_path(path), recorded
+    if path is None:
+        from archpick.errors import OptionError
+
+        raise OptionError("give the data to fit: archpick fit PATH (or continue a run: --resume RUN_DIR)")
+    return path, None

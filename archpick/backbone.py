@@ -106,10 +106,13 @@ def application(name: str) -> Application | None:
     if match:
         alpha = float(match.group(1) or 1.0)
         if alpha not in MOBILENET_ALPHAS:
-            raise OptionError(f"MobileNetV2 has ImageNet weights for widths {', '.join(map(str, MOBILENET_ALPHAS))}"
-                              f", not {match.group(1)}; use e.g. --backbone mobilenet_v2_0.35")
-        files = tuple(f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{rows}_no_top.h5"
-                      for rows in MOBILENET_ROWS)
+            raise OptionError(
+                f"MobileNetV2 has ImageNet weights for widths {', '.join(map(str, MOBILENET_ALPHAS))}"
+                f", not {match.group(1)}; use e.g. --backbone mobilenet_v2_0.35"
+            )
+        files = tuple(
+            f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{rows}_no_top.h5" for rows in MOBILENET_ROWS
+        )
         suffix = "" if alpha == 1.0 else f"_{alpha:g}"
         return Application(f"mobilenet_v2{suffix}", "MobileNetV2", "tf", files, alpha)
     match = re.fullmatch(r"efficientnet_?b([0-7])", key)
@@ -119,8 +122,9 @@ def application(name: str) -> Application | None:
     match = re.fullmatch(r"resnet_?(50|101|152)", key)
     if match:
         depth = match.group(1)
-        return Application(f"resnet{depth}", f"ResNet{depth}", "caffe",
-                           (f"resnet{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5",))
+        return Application(
+            f"resnet{depth}", f"ResNet{depth}", "caffe", (f"resnet{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5",)
+        )
     return None
 
 
@@ -156,31 +160,42 @@ def resolve(backbone: str, weights: str | Path | None = None) -> BackboneSource:
     if app is None:
         path = Path(backbone).expanduser()
         if not path.is_dir():
-            raise OptionError(f"--backbone {backbone!r} is neither a backbone name (mobilenet_v2, efficientnet_b0, "
-                              "resnet50...) nor an archpick run directory")
+            raise OptionError(
+                f"--backbone {backbone!r} is neither a backbone name (mobilenet_v2, efficientnet_b0, "
+                "resnet50...) nor an archpick run directory"
+            )
         if weights is not None:
-            raise OptionError("--backbone-weights goes with a backbone name (e.g. mobilenet_v2); a run directory "
-                              "brings its own weights", weights)
+            raise OptionError(
+                "--backbone-weights goes with a backbone name (e.g. mobilenet_v2); a run directory "
+                "brings its own weights",
+                weights,
+            )
         return run_source(path)
     if weights is not None:
         file = Path(weights).expanduser()
         if not file.is_file():
-            raise OptionError(f"no such weights file for --backbone-weights; give the path of the {app.name} "
-                              f"weights (e.g. {app.files[0]})", file)
+            raise OptionError(
+                f"no such weights file for --backbone-weights; give the path of the {app.name} "
+                f"weights (e.g. {app.files[0]})",
+                file,
+            )
         return _app_source(app, file.resolve(), ORIGIN_FILE)
     dirs = keras_cache_dirs()
     for folder in dirs:
         for name in app.files:
             if (folder / name).is_file():
                 return _app_source(app, (folder / name).resolve(), ORIGIN_CACHE)
-    raise DependencyError(f"the ImageNet weights of {app.name} are not in Keras's cache and archpick never "
-                          f"downloads: put {app.files[0]} in {dirs[0]}/ "
-                          "(or give --backbone-weights FILE)")
+    raise DependencyError(
+        f"the ImageNet weights of {app.name} are not in Keras's cache and archpick never "
+        f"downloads: put {app.files[0]} in {dirs[0]}/ "
+        "(or give --backbone-weights FILE)"
+    )
 
 
 def _app_source(app: Application, path: Path, origin: str) -> BackboneSource:
-    return BackboneSource("application", app.name, str(path), origin, builder=app.builder,
-                          preprocess=app.preprocess, alpha=app.alpha)
+    return BackboneSource(
+        "application", app.name, str(path), origin, builder=app.builder, preprocess=app.preprocess, alpha=app.alpha
+    )
 
 
 def run_source(path: Path) -> BackboneSource:
@@ -189,28 +204,39 @@ def run_source(path: Path) -> BackboneSource:
 
     run = load_run(path)
     if not run.complete:
-        raise RunError(f"is not a complete archpick run (status: {run.status}); --backbone needs a finished image "
-                       "run", run.path)
+        raise RunError(
+            f"is not a complete archpick run (status: {run.status}); --backbone needs a finished image run", run.path
+        )
     model_dir = run.path / "model"
     try:
         meta = json.loads((model_dir / "archpick.json").read_text())
     except (OSError, ValueError) as exc:
-        raise RunError("has no readable model/archpick.json; --backbone needs a finished archpick image run",
-                       run.path) from exc
+        raise RunError(
+            "has no readable model/archpick.json; --backbone needs a finished archpick image run", run.path
+        ) from exc
     if not (model_dir / "model.keras").is_file():
         raise RunError("has no model/model.keras to take a feature extractor from", run.path)
     spec = meta.get("input_spec") or {}
     if spec.get("kind") != "image":
-        raise RunError(f"is a {spec.get('kind', 'non-image')} run; --backbone RUN_DIR takes an archpick image run",
-                       run.path)
+        raise RunError(
+            f"is a {spec.get('kind', 'non-image')} run; --backbone RUN_DIR takes an archpick image run", run.path
+        )
     height, _, channels = (int(d) for d in spec["shape"])
-    return BackboneSource("run", run.path.resolve().name, str(run.path.resolve()), ORIGIN_RUN,
-                          dataset=str(meta.get("dataset", "")), variant=str(meta.get("variant", "")),
-                          channels=channels, side=height)
+    return BackboneSource(
+        "run",
+        run.path.resolve().name,
+        str(run.path.resolve()),
+        ORIGIN_RUN,
+        dataset=str(meta.get("dataset", "")),
+        variant=str(meta.get("variant", "")),
+        channels=channels,
+        side=height,
+    )
 
 
-def check(backbone: str | None, weights: str | Path | None, modality: str | None = None,
-          path: str | Path | None = None) -> BackboneSource | None:
+def check(
+    backbone: str | None, weights: str | Path | None, modality: str | None = None, path: str | Path | None = None
+) -> BackboneSource | None:
     """Resolve the fit options early (one-line errors before any TensorFlow), or None without --backbone.
 
     Args:
@@ -229,8 +255,9 @@ def check(backbone: str | None, weights: str | Path | None, modality: str | None
     return resolve(backbone, weights)
 
 
-def for_run(backbone: str | None, weights: str | Path | None, run_dir: Path, resuming: bool, modality: str
-            ) -> BackboneSource | None:
+def for_run(
+    backbone: str | None, weights: str | Path | None, run_dir: Path, resuming: bool, modality: str
+) -> BackboneSource | None:
     """The backbone of one fit, recorded in RUN_DIR/backbone.json (a resumed run without --backbone reads it);
     None without one, or for data other than images and video (a collection's other members).
 
@@ -249,8 +276,15 @@ def for_run(backbone: str | None, weights: str | Path | None, run_dir: Path, res
         backbone, weights = saved.get("backbone"), saved.get("backbone_weights")
     source = check(backbone, weights)
     if source is not None:  # absolute paths: a resume may start from another folder
-        record.write_text(json.dumps({"backbone": source.path if source.kind == "run" else str(backbone),
-                                      "backbone_weights": source.path if weights is not None else None}, indent=2))
+        record.write_text(
+            json.dumps(
+                {
+                    "backbone": source.path if source.kind == "run" else str(backbone),
+                    "backbone_weights": source.path if weights is not None else None,
+                },
+                indent=2,
+            )
+        )
     return source
 
 
@@ -267,5 +301,7 @@ def frozen_text(unfrozen: int, weighted: int, learning_rate: float | None) -> st
     rate = f" at learning rate {learning_rate:.2g}" if learning_rate else ""
     if unfrozen >= weighted:
         return f"all {weighted} layers with weights fine-tuned{rate} with the new head; batch normalisation frozen"
-    return (f"top {unfrozen} of {weighted} layers with weights fine-tuned{rate} with the new head; the other "
-            f"{weighted - unfrozen} and every batch normalisation frozen")
+    return (
+        f"top {unfrozen} of {weighted} layers with weights fine-tuned{rate} with the new head; the other "
+        f"{weighted - unfrozen} and every batch normalisation frozen"
+    )

@@ -46,8 +46,9 @@ def select() -> str:
     name = os.environ.get("KERAS_BACKEND", "").strip().lower()
     if name:
         if name in BACKENDS and not installed(name):
-            raise DependencyError(f"KERAS_BACKEND={name}, but {name} is not installed; install it or unset "
-                              "KERAS_BACKEND")
+            raise DependencyError(
+                f"KERAS_BACKEND={name}, but {name} is not installed; install it or unset KERAS_BACKEND"
+            )
         return name
     for name in BACKENDS:
         if installed(name):
@@ -64,8 +65,11 @@ def has_tensorflow() -> bool:
 def check_modality(backend: str, modality: str, path) -> None:
     """Refuse, in one line, data this backend cannot train on: text needs TensorFlow's TextVectorization."""
     if modality == "text" and backend != "tensorflow":
-        raise DependencyError(f"text models need the TensorFlow backend (TextVectorization), but Keras runs on "
-                        f"{backend}; pip install tensorflow and set KERAS_BACKEND=tensorflow", path)
+        raise DependencyError(
+            f"text models need the TensorFlow backend (TextVectorization), but Keras runs on "
+            f"{backend}; pip install tensorflow and set KERAS_BACKEND=tensorflow",
+            path,
+        )
 
 
 def start(verbose: bool = False) -> str:

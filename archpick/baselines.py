@@ -45,14 +45,20 @@ def _features(kind: str, x_train, x_test, decode):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-        return vec.fit_transform([str(s) for s in x_train]), vec.transform([str(s) for s in x_test]), \
-            "logistic regression on TF-IDF word 1-2-grams"
+        return (
+            vec.fit_transform([str(s) for s in x_train]),
+            vec.transform([str(s) for s in x_test]),
+            "logistic regression on TF-IDF word 1-2-grams",
+        )
     if kind in ("image", "video"):
         what = "flattened pixels" if kind == "image" else "the mean frame's pixels"
         return _pixels(x_train, decode), _pixels(x_test, decode), f"logistic regression on {what}"
     if kind == "sequence":
-        return _sequence_summary(x_train), _sequence_summary(x_test), \
-            "logistic regression on per-channel mean/std/min/max/last"
+        return (
+            _sequence_summary(x_train),
+            _sequence_summary(x_test),
+            "logistic regression on per-channel mean/std/min/max/last",
+        )
     if np.asarray(x_train).dtype == object:  # a table's string rows (archpick/datasets/encodings.py)
         from archpick.datasets.encodings import baseline_features
 
@@ -65,8 +71,16 @@ def _features(kind: str, x_train, x_test, decode):
     return fill(xt), fill(xs), "linear model on the raw features"
 
 
-def classification(kind: str, x_train, y_train, x_test, y_test, class_names: list[str],
-                   decode: Callable[[str], np.ndarray] | None = None, seed: int = 0) -> list[dict[str, Any]]:
+def classification(
+    kind: str,
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    class_names: list[str],
+    decode: Callable[[str], np.ndarray] | None = None,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
     """Majority class and logistic regression, scored on the test split.
 
     Args:
@@ -90,16 +104,26 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
     guess = np.zeros((len(y_test), len(class_names)))
     guess[:, majority] = 1.0
     scores = metrics.classification(np.asarray(y_test), guess, class_names)
-    out = [{"name": f"majority class ({class_names[majority]})", "accuracy": scores["accuracy"],
-            "balanced_accuracy": scores["balanced_accuracy"], "macro_f1": scores["macro_f1"]}]
+    out = [
+        {
+            "name": f"majority class ({class_names[majority]})",
+            "accuracy": scores["accuracy"],
+            "balanced_accuracy": scores["balanced_accuracy"],
+            "macro_f1": scores["macro_f1"],
+        }
+    ]
     rng = np.random.default_rng(seed)
     idx = np.arange(len(x_train))
     cap = {"video": MAX_BASELINE_CLIPS, "text": MAX_BASELINE_TEXTS}.get(kind, MAX_BASELINE_TRAIN)
     if len(idx) > cap:
         idx = rng.choice(idx, cap, replace=False)
     try:
-        f_train, f_test, name = _features(kind, np.asarray(x_train, dtype=object)[idx] if decode or kind == "text"
-                                          else np.asarray(x_train)[idx], x_test, decode)
+        f_train, f_test, name = _features(
+            kind,
+            np.asarray(x_train, dtype=object)[idx] if decode or kind == "text" else np.asarray(x_train)[idx],
+            x_test,
+            decode,
+        )
         model = LogisticRegression(max_iter=2000, C=1.0 if kind != "text" else 4.0)
         if kind not in ("text",):
             model = make_pipeline(StandardScaler(), model)
@@ -109,16 +133,29 @@ def classification(kind: str, x_train, y_train, x_test, y_test, class_names: lis
         classes = model.classes_ if hasattr(model, "classes_") else model[-1].classes_
         full[:, classes] = proba
         scores = metrics.classification(np.asarray(y_test), full, class_names)
-        out.append({"name": name, "accuracy": scores["accuracy"], "balanced_accuracy": scores["balanced_accuracy"],
-                    "macro_f1": scores["macro_f1"]})
+        out.append(
+            {
+                "name": name,
+                "accuracy": scores["accuracy"],
+                "balanced_accuracy": scores["balanced_accuracy"],
+                "macro_f1": scores["macro_f1"],
+            }
+        )
     except Exception as exc:  # noqa: BLE001 - a failed baseline is reported, never fatal
-        out.append({"name": "logistic regression", "accuracy": None, "macro_f1": None,
-                    "error": str(exc).splitlines()[0][:200]})
+        out.append(
+            {"name": "logistic regression", "accuracy": None, "macro_f1": None, "error": str(exc).splitlines()[0][:200]}
+        )
     return out
 
 
-def cross_validated(kind: str, x, y, folds: list[tuple[np.ndarray, np.ndarray]], class_names: list[str],
-                    decode: Callable[[str], np.ndarray] | None = None) -> dict[str, Any] | None:
+def cross_validated(
+    kind: str,
+    x,
+    y,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    class_names: list[str],
+    decode: Callable[[str], np.ndarray] | None = None,
+) -> dict[str, Any] | None:
     """The best of majority class and logistic regression, scored on the same folds as the models.
 
     The features are computed once on all of `x` (unsupervised, as the models' statistics are); each fold fits
@@ -133,8 +170,9 @@ def cross_validated(kind: str, x, y, folds: list[tuple[np.ndarray, np.ndarray]],
 
     y = np.asarray(y)
     try:
-        features, _, name = _features(kind, np.asarray(x, dtype=object) if decode or kind == "text" else x,
-                                      x[:1], decode)
+        features, _, name = _features(
+            kind, np.asarray(x, dtype=object) if decode or kind == "text" else x, x[:1], decode
+        )
     except Exception:  # noqa: BLE001 - a failed baseline is reported by the test-split baselines
         return None
     majority, linear = [], []

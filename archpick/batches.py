@@ -36,10 +36,19 @@ class Batches(keras.utils.PyDataset):
         failures: Collects files that fail to decode; they are left out of their batch.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, spec: dict[str, Any], *, training: bool, batch_size: int,
-                 seed: int, decode: Callable[[str], np.ndarray] | None = None,
-                 decode_train: Callable[[str, np.random.Generator], np.ndarray] | None = None,
-                 failures: DecodeFailures | None = None):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        spec: dict[str, Any],
+        *,
+        training: bool,
+        batch_size: int,
+        seed: int,
+        decode: Callable[[str], np.ndarray] | None = None,
+        decode_train: Callable[[str, np.random.Generator], np.ndarray] | None = None,
+        failures: DecodeFailures | None = None,
+    ):
         workers = DECODE_WORKERS if decode is not None else 1
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
         self.x = np.asarray(x)
@@ -54,14 +63,16 @@ class Batches(keras.utils.PyDataset):
         self._order_rng = np.random.default_rng(seed)
         self.order = self._order_rng.permutation(len(self.x)) if training else np.arange(len(self.x))
         self.cache: dict[int, np.ndarray] | None = (
-            {} if decode is not None and self.decode_train is None and fits_cache(len(self.x), self.shape, self.dtype)
-            else None)
+            {}
+            if decode is not None and self.decode_train is None and fits_cache(len(self.x), self.shape, self.dtype)
+            else None
+        )
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         if self.decode is None:
             return self.x[rows].astype(self.dtype, copy=False), self.y[rows]
         rng = np.random.default_rng([self.seed, self.epoch, index])

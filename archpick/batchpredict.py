@@ -85,8 +85,10 @@ class BatchResult:
         text = f"predicted {done} file{'s' * (done != 1)} ({predictions} prediction{'s' * (predictions != 1)})"
         if self.skipped:
             first = self.skipped[0]
-            text += (f", skipped {len(self.skipped)} that could not be predicted (each has a row with its error; "
-                     f"first: {first.path}: {first.error})")
+            text += (
+                f", skipped {len(self.skipped)} that could not be predicted (each has a row with its error; "
+                f"first: {first.path}: {first.error})"
+            )
         if self.ignored:
             text += f", ignored {self.ignored} file{'s' * (self.ignored != 1)} of other types in the folders"
         return text
@@ -140,8 +142,7 @@ def _expand_one(path: Path, kind: str) -> Expansion:
     if not found.targets:
         types = ", ".join(sorted(model_kind.suffixes()))
         words = model_kind.words
-        found.targets = [Target(path, f"holds no {words} file this model takes ({types}); give a folder of such "
-                                      "files")]
+        found.targets = [Target(path, f"holds no {words} file this model takes ({types}); give a folder of such files")]
     return found
 
 
@@ -175,7 +176,7 @@ def _reason(exc: BaseException, path: Path) -> str:
     """An error as one line, without the path prefix that the row already shows."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     prefix = f"{path}: "
-    text = text[len(prefix):] if text.startswith(prefix) else text
+    text = text[len(prefix) :] if text.startswith(prefix) else text
     if not isinstance(exc, ArchpickError):
         text = f"cannot be predicted ({type(exc).__name__}: {text[:300]}); check that it is like the training data"
     return text

@@ -28,18 +28,31 @@ class SearchedBlock:
 
 IMAGE_CNN_BLOCKS: tuple[SearchedBlock, ...] = (
     SearchedBlock("plain", "block", "two 3x3 or 5x5 convolutions, each with batch norm and ReLU (VGG-style)"),
-    SearchedBlock("residual", "block", "two convolutions plus an identity (or 1x1) shortcut, added before the last "
-                                       "ReLU (ResNet)"),
-    SearchedBlock("inception", "block", "parallel 1x1, 3x3, 5x5 (or two stacked 3x3) and 3x3 max-pool branches, "
-                                        "1x1-reduced, concatenated (Inception/GoogLeNet)"),
-    SearchedBlock("inverted_residual", "block", "1x1 expansion (2-6x) with ReLU6, depthwise 3x3 or 5x5 with ReLU6, "
-                                                "linear 1x1 projection, shortcut when shapes match (MobileNetV2)"),
+    SearchedBlock(
+        "residual", "block", "two convolutions plus an identity (or 1x1) shortcut, added before the last ReLU (ResNet)"
+    ),
+    SearchedBlock(
+        "inception",
+        "block",
+        "parallel 1x1, 3x3, 5x5 (or two stacked 3x3) and 3x3 max-pool branches, "
+        "1x1-reduced, concatenated (Inception/GoogLeNet)",
+    ),
+    SearchedBlock(
+        "inverted_residual",
+        "block",
+        "1x1 expansion (2-6x) with ReLU6, depthwise 3x3 or 5x5 with ReLU6, "
+        "linear 1x1 projection, shortcut when shapes match (MobileNetV2)",
+    ),
 )
 RNN_CELLS: tuple[SearchedBlock, ...] = (
     SearchedBlock("gru", "cell", "GRU: update and reset gates over one hidden state"),
     SearchedBlock("lstm", "cell", "LSTM: input, forget and output gates and a separate cell state"),
-    SearchedBlock("simple_rnn", "cell", "SimpleRNN: one tanh recurrence, no gates; trained with gradient-norm "
-                                        "clipping, as ungated recurrences can blow gradients up"),
+    SearchedBlock(
+        "simple_rnn",
+        "cell",
+        "SimpleRNN: one tanh recurrence, no gates; trained with gradient-norm "
+        "clipping, as ungated recurrences can blow gradients up",
+    ),
 )
 # (modality, family) -> its blocks, for the families whose hypermodel picks one from a table above.
 BLOCKS: dict[tuple[str, str], tuple[SearchedBlock, ...]] = {

@@ -104,8 +104,7 @@ def _batch_size(dataset) -> int:
     return int(x.shape[0])
 
 
-def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = None, solve: bool = False,
-        **kwargs: Any):
+def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = None, solve: bool = False, **kwargs: Any):
     """model.fit(x, validation_data=..., callbacks=..., **kwargs), on cached features when it can.
 
     Args:
@@ -137,8 +136,16 @@ def fit(model: keras.Model, x, validation_data=None, callbacks: list | None = No
     parts = linear_head(head) if solve and len(train_x) <= ridge.MAX_SAMPLES else None
     if parts is not None:  # one linear layer, samples few enough for the closed form
         return _solve(head, parts, train_x, train_rest[0], weights, val, bound, kwargs.get("class_weight"))
-    return head.fit(train_x, train_rest[0], sample_weight=weights, batch_size=batch_size, shuffle=True,
-                    validation_data=val, callbacks=bound, **kwargs)
+    return head.fit(
+        train_x,
+        train_rest[0],
+        sample_weight=weights,
+        batch_size=batch_size,
+        shuffle=True,
+        validation_data=val,
+        callbacks=bound,
+        **kwargs,
+    )
 
 
 def _cacheable(model: keras.Model, dataset) -> tuple[keras.Model, keras.Model, int] | None:
@@ -189,8 +196,16 @@ def linear_head(head: keras.Model) -> LinearHead | None:
     return LinearHead(chain[0], norm, units)
 
 
-def _solve(head: keras.Model, parts: LinearHead, train_x: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
-           val, callbacks: list, class_weight: dict | None):
+def _solve(
+    head: keras.Model,
+    parts: LinearHead,
+    train_x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    val,
+    callbacks: list,
+    class_weight: dict | None,
+):
     """Solve the head's Dense layer by ridge regression, then score it through the callbacks as one epoch.
 
     Regression is solved on the targets in their units and the target_units scaling (outputs * std + mean) is
@@ -217,8 +232,9 @@ def _solve(head: keras.Model, parts: LinearHead, train_x: np.ndarray, y: np.ndar
     hooks.on_epoch_begin(0)
     logs = head.evaluate(train_x, y, sample_weight=weights, verbose=0, return_dict=True)
     if val is not None:
-        scores = head.evaluate(val[0], val[1], sample_weight=val[2] if len(val) > 2 else None, verbose=0,
-                               return_dict=True)
+        scores = head.evaluate(
+            val[0], val[1], sample_weight=val[2] if len(val) > 2 else None, verbose=0, return_dict=True
+        )
         logs.update({f"val_{k}": v for k, v in scores.items()})
     hooks.on_epoch_end(0, logs)
     hooks.on_train_end(logs)

@@ -65,15 +65,28 @@ def finalists(results: list[Any], direction: str, first: str) -> list[Candidate]
             continue
         row = min(rows, key=lambda w: (sign * w["score"], w.get("val_loss") or 0.0))
         trial_id = row["trial"].split("-", 1)[1]
-        cand = Candidate(r.family, r.variant, row["trial"], r.tuner.hypermodel,
-                         r.tuner.oracle.trials[trial_id].hyperparameters,
-                         max(int(row["epochs"] or 1), 1), float(row["seconds"] or 1.0))
+        cand = Candidate(
+            r.family,
+            r.variant,
+            row["trial"],
+            r.tuner.hypermodel,
+            r.tuner.oracle.trials[trial_id].hyperparameters,
+            max(int(row["epochs"] or 1), 1),
+            float(row["seconds"] or 1.0),
+        )
         ranked.append((sign * row["score"], r.family != first, cand))
     return [cand for *_, cand in sorted(ranked, key=lambda t: t[:2])]
 
 
-def _cv_choice(rec: Recommendation, cands: list[Candidate], prep: Any, classification: bool, direction: str,
-               budget: float, seed: int) -> tuple[Any, dict[str, Any]]:
+def _cv_choice(
+    rec: Recommendation,
+    cands: list[Candidate],
+    prep: Any,
+    classification: bool,
+    direction: str,
+    budget: float,
+    seed: int,
+) -> tuple[Any, dict[str, Any]]:
     x_all = np.concatenate([prep.x_train, prep.x_val])
     y_all = np.concatenate([prep.y_train, prep.y_val])
     facts: dict[str, Any] = {}
@@ -89,15 +102,39 @@ def _cv_choice(rec: Recommendation, cands: list[Candidate], prep: Any, classific
         rows = [{"family": s.family, "best_score": s.mean} for s in scores]
         return pick_winner(rows, direction, facts["noise_margin"], prefer=rec.family)["family"]
 
-    sel = cross_validate(cands, x_all, y_all, prep.make, budget=budget, seed=seed,
-                         classification=classification, n_train=len(prep.x_train), choose=choose)
-    facts.update({"folds": sel.folds, "samples": int(len(y_all)), "seconds": round(sel.seconds, 2),
-                  "scores": [s.to_dict() for s in sel.scores]})
+    sel = cross_validate(
+        cands,
+        x_all,
+        y_all,
+        prep.make,
+        budget=budget,
+        seed=seed,
+        classification=classification,
+        n_train=len(prep.x_train),
+        choose=choose,
+    )
+    facts.update(
+        {
+            "folds": sel.folds,
+            "samples": int(len(y_all)),
+            "seconds": round(sel.seconds, 2),
+            "scores": [s.to_dict() for s in sel.scores],
+        }
+    )
     return sel, facts
 
 
-def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, objective: Any, prep: Any,
-                 budget: float, seed: int, search_verdict: str, stage=lambda text: None) -> Choice:
+def choose_model(
+    results: list[Any],
+    win: dict[str, Any],
+    rec: Recommendation,
+    objective: Any,
+    prep: Any,
+    budget: float,
+    seed: int,
+    search_verdict: str,
+    stage=lambda text: None,
+) -> Choice:
     """Pick, train and assemble the model to export.
 
     Small data: the finalists are scored by k-fold cross-validation on train + validation (the race is decided
@@ -130,38 +167,82 @@ def choose_model(results: list[Any], win: dict[str, Any], rec: Recommendation, o
         sel, facts = _cv_choice(rec, cands, prep, classification, direction, budget, seed)
         notes += sel.notes
         if sel.folds:
-            family = sel.winner
-            cand = next(c for c in cands if c.family == family)
-            line = (cv_verdict(rec, sel.scores, family, objective.name, direction, facts.get("noise_margin", 0.0),
-                               sel.folds)
-                    if len(sel.scores) > 1 else
-                    f"{search_verdict} Cross-validated ({sel.folds} folds): {sel.scores[0].mean:.4g} "
-                    f"± {sel.scores[0].std:.2g}.")
-            model = average_models(sel.members)
-            check = _baseline_check(prep, classification, next(s for s in sel.scores if s.family == family),
-                                    sel.fold_indices)
-            facts["baseline_check"] = check
-            return Choice(family, cand.variant, cand.trial, model, sel.refit,
-                          f"ensemble of {sel.ensemble_of}",
-                          len(sel.members), _loser_prefix(check) + line, facts, notes)
+            return _fold_choice(sel, facts, cands, rec, objective, prep, search_verdict, notes)
         refit = _refit_fallback(cands[0], prep, budget, seed, notes)
         if refit is not None:
             best = next(r for r in results if r.family == cands[0].family)
             single = best.best_model()
             check = _baseline_check(prep, classification, win["best_score"], None)
             facts.update({"folds": 0, "baseline_check": check})
-            return Choice(cands[0].family, cands[0].variant, cands[0].trial, average_models([single, refit]), single,
-                          "ensemble of the best trial and its refit on train + validation (no budget for folds)", 2,
-                          _loser_prefix(check) + search_verdict, facts, notes)
+            return Choice(
+                cands[0].family,
+                cands[0].variant,
+                cands[0].trial,
+                average_models([single, refit]),
+                single,
+                "ensemble of the best trial and its refit on train + validation (no budget for folds)",
+                2,
+                _loser_prefix(check) + search_verdict,
+                facts,
+                notes,
+            )
     best = next(r for r in results if r.family == win["family"])
     single = best.best_model()
     model, how, members, facts = _validation_ensemble(results, best, single, prep, classification, notes)
     check = _baseline_check(prep, classification, win["best_score"], None)
     facts["baseline_check"] = check
     row = best.best_row() or {}
-    return Choice(best.family, best.variant, row.get("trial", best.best_trial), model,
-                  single if model is not single else None, how, members, _loser_prefix(check) + search_verdict,
-                  facts, notes)
+    return Choice(
+        best.family,
+        best.variant,
+        row.get("trial", best.best_trial),
+        model,
+        single if model is not single else None,
+        how,
+        members,
+        _loser_prefix(check) + search_verdict,
+        facts,
+        notes,
+    )
+
+
+def _fold_choice(
+    sel: Any,
+    facts: dict[str, Any],
+    cands: list[Candidate],
+    rec: Recommendation,
+    objective: Any,
+    prep: Any,
+    search_verdict: str,
+    notes: list[str],
+) -> Choice:
+    """The Choice when cross-validation decided: the winner's fold models and refits averaged, with the
+    cross-validated verdict."""
+    classification = objective.name == "val_accuracy"
+    direction = objective.direction
+    family = sel.winner
+    cand = next(c for c in cands if c.family == family)
+    line = (
+        cv_verdict(rec, sel.scores, family, objective.name, direction, facts.get("noise_margin", 0.0), sel.folds)
+        if len(sel.scores) > 1
+        else f"{search_verdict} Cross-validated ({sel.folds} folds): {sel.scores[0].mean:.4g} "
+        f"± {sel.scores[0].std:.2g}."
+    )
+    model = average_models(sel.members)
+    check = _baseline_check(prep, classification, next(s for s in sel.scores if s.family == family), sel.fold_indices)
+    facts["baseline_check"] = check
+    return Choice(
+        family,
+        cand.variant,
+        cand.trial,
+        model,
+        sel.refit,
+        f"ensemble of {sel.ensemble_of}",
+        len(sel.members),
+        _loser_prefix(check) + line,
+        facts,
+        notes,
+    )
 
 
 def _refit_fallback(cand: Candidate, prep: Any, budget: float, seed: int, notes: list[str]) -> keras.Model | None:
@@ -173,19 +254,24 @@ def _refit_fallback(cand: Candidate, prep: Any, budget: float, seed: int, notes:
     x = np.concatenate([prep.x_train, prep.x_val])
     y = np.concatenate([prep.y_train, prep.y_val])
     model, _ = train_configuration(cand, prep.make(x, y, True), cand.epochs, budget * 0.9, seed)
-    notes.append(f"the {cand.variant} ({cand.trial}) was refitted on train + validation and averaged with the "
-                 "best trial")
+    notes.append(
+        f"the {cand.variant} ({cand.trial}) was refitted on train + validation and averaged with the best trial"
+    )
     return model
 
 
-def _validation_ensemble(results: list[Any], best: Any, single: keras.Model, prep: Any, classification: bool,
-                         notes: list[str]) -> tuple[keras.Model, str, int, dict[str, Any]]:
+def _validation_ensemble(
+    results: list[Any], best: Any, single: keras.Model, prep: Any, classification: bool, notes: list[str]
+) -> tuple[keras.Model, str, int, dict[str, Any]]:
     """Greedy ensemble selection over the best ENSEMBLE_TOP trials of every family, on the validation split;
     kept only when it beats the best single trial there (lower loss, accuracy no lower)."""
     pool: list[tuple[str, keras.Model]] = [(best.best_trial, single)]
     for r in results:
-        rows = sorted((w for w in r.rows if w["score"] is not None and w["status"] == "COMPLETED"),
-                      key=lambda w: w["score"], reverse=r.tuner.oracle.objective.direction == "max")
+        rows = sorted(
+            (w for w in r.rows if w["score"] is not None and w["status"] == "COMPLETED"),
+            key=lambda w: w["score"],
+            reverse=r.tuner.oracle.objective.direction == "max",
+        )
         try:
             models = r.tuner.get_best_models(min(ENSEMBLE_TOP, len(rows))) if rows else []
         except (OSError, ValueError, FileNotFoundError):
@@ -201,16 +287,21 @@ def _validation_ensemble(results: list[Any], best: Any, single: keras.Model, pre
         notes.append("no ensemble of the best trials lowered the validation loss; exported the best trial")
         return single, "the best trial's model", 1, facts
     blend = np.mean([preds[i] for i in picked], axis=0)
-    facts["validation"] = {"single": _metric(preds[0], y, classification),
-                           "ensemble": _metric(blend, y, classification),
-                           "members": [pool[i][0] for i in picked]}
+    facts["validation"] = {
+        "single": _metric(preds[0], y, classification),
+        "ensemble": _metric(blend, y, classification),
+        "members": [pool[i][0] for i in picked],
+    }
     if classification and facts["validation"]["ensemble"] < facts["validation"]["single"]:
         notes.append("the ensemble lowered the validation loss but also the accuracy; exported the best trial")
         return single, "the best trial's model", 1, facts
     names = sorted({pool[i][0] for i in picked})
-    return (average_models([pool[i][1] for i in picked]),
-            f"ensemble of {len(picked)} picks from trials {', '.join(names)} (greedy selection on validation)",
-            len(picked), facts)
+    return (
+        average_models([pool[i][1] for i in picked]),
+        f"ensemble of {len(picked)} picks from trials {', '.join(names)} (greedy selection on validation)",
+        len(picked),
+        facts,
+    )
 
 
 def _metric(pred: np.ndarray, y: np.ndarray, classification: bool) -> float:
@@ -219,8 +310,9 @@ def _metric(pred: np.ndarray, y: np.ndarray, classification: bool) -> float:
     return float(np.mean((pred.reshape(len(y), -1) - y.reshape(len(y), -1)) ** 2))
 
 
-def _baseline_check(prep: Any, classification: bool, model_score: Any,
-                    folds: list[tuple[np.ndarray, np.ndarray]] | None) -> dict[str, Any] | None:
+def _baseline_check(
+    prep: Any, classification: bool, model_score: Any, folds: list[tuple[np.ndarray, np.ndarray]] | None
+) -> dict[str, Any] | None:
     """The best baseline against the model on the same validation data (classification only)."""
     if not classification:
         return None
@@ -232,25 +324,34 @@ def _baseline_check(prep: Any, classification: bool, model_score: Any,
         base = baselines.cross_validated(kind, x_all, y_all, folds, bundle.class_names, bundle.decode)
         value, how = model_score.mean, f"{len(folds)}-fold cross-validation"
     else:
-        rows = baselines.classification(kind, prep.x_train, prep.y_train, prep.x_val, prep.y_val,
-                                        bundle.class_names, bundle.decode)
+        rows = baselines.classification(
+            kind, prep.x_train, prep.y_train, prep.x_val, prep.y_val, bundle.class_names, bundle.decode
+        )
         best = max((b for b in rows if b.get("accuracy") is not None), key=lambda b: b["accuracy"], default=None)
         base = {"name": best["name"], "mean": best["accuracy"]} if best else None
         value, how = float(model_score), f"the validation split ({len(prep.y_val)} samples)"
     if base is None:
         return None
-    return {"model": round(float(value), 6), "baseline": base["name"], "baseline_score": round(base["mean"], 6),
-            "on": how, "beats": bool(value > base["mean"])}
+    return {
+        "model": round(float(value), 6),
+        "baseline": base["name"],
+        "baseline_score": round(base["mean"], 6),
+        "on": how,
+        "beats": bool(value > base["mean"]),
+    }
 
 
 def _loser_prefix(check: dict[str, Any] | None) -> str:
     if not check or check["beats"]:
         return ""
     if check["model"] == check["baseline_score"]:
-        return (f"Only ties its baseline: validation accuracy {check['model']:.4f} for both it and "
-                f"{check['baseline']} ({check['on']}), so the validation data cannot tell them apart. Give it more "
-                "--time or more data, or use the baseline. ")
-    return (f"Does not beat its baseline: validation accuracy {check['model']:.4f} against "
-            f"{check['baseline_score']:.4f} for {check['baseline']} ({check['on']}). Give it more --time, or use "
-            "the baseline. ")
-
+        return (
+            f"Only ties its baseline: validation accuracy {check['model']:.4f} for both it and "
+            f"{check['baseline']} ({check['on']}), so the validation data cannot tell them apart. Give it more "
+            "--time or more data, or use the baseline. "
+        )
+    return (
+        f"Does not beat its baseline: validation accuracy {check['model']:.4f} against "
+        f"{check['baseline_score']:.4f} for {check['baseline']} ({check['on']}). Give it more --time, or use "
+        "the baseline. "
+    )

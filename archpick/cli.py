@@ -38,16 +38,18 @@ def handle_errors(func):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted: the run directory is marked incomplete; continue with --resume RUN_DIR",
-                       err=True)
+            click.echo("interrupted: the run directory is marked incomplete; continue with --resume RUN_DIR", err=True)
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the last resort: no traceback reaches a user without -v
             if verbose:
                 raise
-            click.echo(f"error: {_inputs(kwargs)}: unexpected {type(exc).__name__}: {_one_line(exc)}; this is a "
-                       "bug in archpick: run the command again with -v and report the traceback", err=True)
+            click.echo(
+                f"error: {_inputs(kwargs)}: unexpected {type(exc).__name__}: {_one_line(exc)}; this is a "
+                "bug in archpick: run the command again with -v and report the traceback",
+                err=True,
+            )
             sys.exit(1)
 
     return wrapper
@@ -75,14 +77,16 @@ def verbosity(func):
 
 def data_options(func):
     """Options that change how data is read."""
-    for opt in reversed([
-        click.option("--kind", type=KINDS, help="Force the data kind instead of detecting it."),
-        click.option("--target", help="Label/target column (tables, text CSVs, series)."),
-        click.option("--horizon", type=int, help="Forecast steps ahead (time series)."),
-        click.option("--lookback", type=int, help="Window length for forecasting (default: from the data)."),
-        click.option("--frames", type=int, help="Frames per clip for video (default: from the data)."),
-        click.option("--size", type=int, help="Image/frame side in pixels (default: from the data)."),
-    ]):
+    for opt in reversed(
+        [
+            click.option("--kind", type=KINDS, help="Force the data kind instead of detecting it."),
+            click.option("--target", help="Label/target column (tables, text CSVs, series)."),
+            click.option("--horizon", type=int, help="Forecast steps ahead (time series)."),
+            click.option("--lookback", type=int, help="Window length for forecasting (default: from the data)."),
+            click.option("--frames", type=int, help="Frames per clip for video (default: from the data)."),
+            click.option("--size", type=int, help="Image/frame side in pixels (default: from the data)."),
+        ]
+    ):
         func = opt(func)
     return func
 
@@ -128,10 +132,14 @@ def _profile_tables(profile) -> list[Table]:
     from archpick.report.render import _fmt
 
     facts = Table(title=f"{profile.name}: {profile.modality} ({profile.source})", show_header=False)
-    rows = [("path", profile.path), ("task", profile.task), ("samples", profile.n_samples),
-            ("split", profile.split + (f" ({profile.n_test} test)" if profile.n_test else "")),
-            ("classes", f"{profile.n_classes} (imbalance {profile.imbalance})" if profile.classes else "–"),
-            ("skipped", f"{len(profile.skipped)} file(s)")]
+    rows = [
+        ("path", profile.path),
+        ("task", profile.task),
+        ("samples", profile.n_samples),
+        ("split", profile.split + (f" ({profile.n_test} test)" if profile.n_test else "")),
+        ("classes", f"{profile.n_classes} (imbalance {profile.imbalance})" if profile.classes else "–"),
+        ("skipped", f"{len(profile.skipped)} file(s)"),
+    ]
     rows += [(k, _fmt(v)) for k, v in profile.facts.items()]
     for key, value in rows:
         facts.add_row(str(key), str(value))
@@ -186,8 +194,14 @@ def inspect(path: Path, as_json: bool, verbose: bool, quiet: bool, **kwargs: Any
     if as_json:
         payload = [{"profile": m.to_dict(), "recommendation": r.to_dict()} for m, r in zip(members, recs)]
         skipped = [{"file": s.file, "reason": s.reason} for s in profile.skipped]
-        click.echo(json.dumps(payload[0] if profile.modality != "collection" else
-                              {"collection": profile.name, "datasets": payload, "skipped": skipped}, indent=2))
+        click.echo(
+            json.dumps(
+                payload[0]
+                if profile.modality != "collection"
+                else {"collection": profile.name, "datasets": payload, "skipped": skipped},
+                indent=2,
+            )
+        )
         return
     if profile.modality == "collection":
         out.print(f"[bold]{profile.path}[/bold] is a folder of {len(members)} datasets")
@@ -229,9 +243,15 @@ class RichProgress:
         self.finish()
         self._started = time.monotonic()
         if self.live:
-            self._bar = Progress(TextColumn("[bold]{task.fields[name]}[/]"), BarColumn(),
-                                 TimeElapsedColumn(), TextColumn("of {task.fields[budget]}"),
-                                 TextColumn("{task.description}"), console=self.console, transient=True)
+            self._bar = Progress(
+                TextColumn("[bold]{task.fields[name]}[/]"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                TextColumn("of {task.fields[budget]}"),
+                TextColumn("{task.description}"),
+                console=self.console,
+                transient=True,
+            )
             self._task = self._bar.add_task("starting", total=seconds, name=name, budget=f"{seconds:.0f}s")
             self._bar.start()
 
@@ -240,8 +260,9 @@ class RichProgress:
             import time
 
             total = self._bar.tasks[0].total or 1.0
-            self._bar.update(self._task, completed=min(time.monotonic() - self._started, total),
-                             description=description)
+            self._bar.update(
+                self._task, completed=min(time.monotonic() - self._started, total), description=description
+            )
 
     def finish(self) -> None:
         """Stop the bar (the fit ended, or failed)."""
@@ -259,8 +280,9 @@ class RichProgress:
 
     def epoch_ended(self, family: str, trial_id: str, epoch: int, logs: dict[str, float]) -> None:
         best = self._best.get(family)
-        self._advance(f"{family} trial {trial_id}, epoch {epoch + 1}"
-                      + (f", best so far {best:.4f}" if best is not None else ""))
+        self._advance(
+            f"{family} trial {trial_id}, epoch {epoch + 1}" + (f", best so far {best:.4f}" if best is not None else "")
+        )
 
     def trial_ended(self, family: str, row: dict[str, Any], best: float | None, remaining: float) -> None:
         if best is not None:
@@ -270,34 +292,58 @@ class RichProgress:
             return
         score = "failed" if row["score"] is None else f"{row['metric']} {row['score']:.4f}"
         best_text = "–" if best is None else f"{best:.4f}"
-        self.console.print(f"  trial [bold]{row['trial']}[/] {score}  best {best_text}  "
-                           f"{row['seconds'] or 0:.0f}s, {row['epochs'] or 0} epochs"
-                           + (f" ({row['stop_reason']})" if row.get("stop_reason") else "") + "  "
-                           f"[dim]{max(remaining, 0):.0f}s of {family} budget left[/]")
+        self.console.print(
+            f"  trial [bold]{row['trial']}[/] {score}  best {best_text}  "
+            f"{row['seconds'] or 0:.0f}s, {row['epochs'] or 0} epochs"
+            + (f" ({row['stop_reason']})" if row.get("stop_reason") else "")
+            + "  "
+            f"[dim]{max(remaining, 0):.0f}s of {family} budget left[/]"
+        )
 
 
 @main.command()
 @click.argument("path", type=PATH, required=False)
 @click.option("--time", "time_budget", help="Wall-clock budget, e.g. 90s, 3m, 1h (default 5m; 8m for a folder).")
 @click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family.")
-@click.option("--max-epochs", type=click.IntRange(min=1),
-              help="At most this many epochs per trial (default: as many as the time cap allows).")
+@click.option(
+    "--max-epochs",
+    type=click.IntRange(min=1),
+    help="At most this many epochs per trial (default: as many as the time cap allows).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--out", type=PATH, help="Run directory (default runs/<dataset>-<time>).")
 @click.option("--families", help="'recommended', or a list such as cnn,rnn (default: recommended + runner-up).")
 @click.option("--overwrite", is_flag=True, help="Replace the run directory --out (not one still being written).")
-@click.option("--resume", type=PATH,
-              help="Continue an interrupted run directory (on PATH; without PATH, on the data it recorded).")
+@click.option(
+    "--resume",
+    type=PATH,
+    help="Continue an interrupted run directory (on PATH; without PATH, on the data it recorded).",
+)
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
-@click.option("--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True,
-              help="auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.")
-@click.option("--chief-port", type=click.IntRange(1, 65535),
-              help="Serve the search to `archpick worker` processes (family i on PORT+i) instead of training here.")
-@click.option("--workers", type=click.IntRange(min=0), default=0,
-              help="Start N local workers (one GPU each when GPUs exist) for parallel trials.")
-@click.option("--backbone", metavar="NAME|RUN_DIR",
-              help="Start images/video from a pretrained backbone: mobilenet_v2, efficientnet_b0, resnet50 (ImageNet "
-                   "weights from Keras's cache, never downloaded) or an archpick image run's feature extractor.")
+@click.option(
+    "--precision",
+    type=click.Choice(list(PRECISIONS)),
+    default="auto",
+    show_default=True,
+    help="auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.",
+)
+@click.option(
+    "--chief-port",
+    type=click.IntRange(1, 65535),
+    help="Serve the search to `archpick worker` processes (family i on PORT+i) instead of training here.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Start N local workers (one GPU each when GPUs exist) for parallel trials.",
+)
+@click.option(
+    "--backbone",
+    metavar="NAME|RUN_DIR",
+    help="Start images/video from a pretrained backbone: mobilenet_v2, efficientnet_b0, resnet50 (ImageNet "
+    "weights from Keras's cache, never downloaded) or an archpick image run's feature extractor.",
+)
 @click.option("--backbone-weights", type=PATH, help="The --backbone NAME's weights file, instead of Keras's cache.")
 @data_options
 @verbosity
@@ -323,15 +369,24 @@ def _print_summary(result, quiet: bool) -> None:
         for col in ("dataset", "modality", "recommended", "winner", "test", "baseline", "beats", "s"):
             table.add_column(col)
         for r in rep["datasets"]:
-            table.add_row(r["dataset"], r["modality"], str(r["recommended"]), str(r["winner"]),
-                          _num(r["test_metric"]), _num(r["baseline"]),
-                          {True: "yes", False: "no", None: "–"}[r["beats_baseline"]], f"{r['seconds']:.0f}")
+            table.add_row(
+                r["dataset"],
+                r["modality"],
+                str(r["recommended"]),
+                str(r["winner"]),
+                _num(r["test_metric"]),
+                _num(r["baseline"]),
+                {True: "yes", False: "no", None: "–"}[r["beats_baseline"]],
+                f"{r['seconds']:.0f}",
+            )
         out.print(table)
         out.print(f"summary: {result.path / 'summary.html'}")
         return
     if result.status != "complete":
-        out.print(f"[yellow]run {result.path} is INCOMPLETE (status: {result.status}); "
-                  f"continue it with: archpick fit --resume {result.path}[/]")
+        out.print(
+            f"[yellow]run {result.path} is INCOMPLETE (status: {result.status}); "
+            f"continue it with: archpick fit --resume {result.path}[/]"
+        )
     from archpick.report.answer import answer
     from archpick.report.render import headline
     from archpick.report.schema import Report
@@ -367,8 +422,13 @@ def _num(value: Any) -> str:
 @click.option("--run-dir", type=PATH, help="The chief's run directory, when shared.")
 @click.option("--tuner-id", default=None, help="This worker's name in the leaderboard (default worker-<pid>).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
-@click.option("--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True,
-              help="The chief's --precision.")
+@click.option(
+    "--precision",
+    type=click.Choice(list(PRECISIONS)),
+    default="auto",
+    show_default=True,
+    help="The chief's --precision.",
+)
 @click.option("--backbone", metavar="NAME|RUN_DIR", help="The chief's --backbone.")
 @click.option("--backbone-weights", type=PATH, help="The chief's --backbone-weights.")
 @click.option("--batch-size", type=click.IntRange(min=1), hidden=True, help="The chief's FitOptions.batch_size.")
@@ -391,10 +451,15 @@ def worker(path: Path, chief: str, run_dir: Path | None, tuner_id: str | None, q
 
 @main.command()
 @click.argument("run_dir", required=False, type=PATH)
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "html", "json"]), default="text",
-              show_default=True, help="Print this form of the report.")
-@click.option("--runs", type=PATH, default=Path("runs"), show_default=True,
-              help="Where to look for the latest run.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "html", "json"]),
+    default="text",
+    show_default=True,
+    help="Print this form of the report.",
+)
+@click.option("--runs", type=PATH, default=Path("runs"), show_default=True, help="Where to look for the latest run.")
 @verbosity
 @handle_errors
 def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: bool) -> None:
@@ -409,8 +474,10 @@ def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: boo
     if result.complete and not result.report:
         raise RunError(f"is complete but has no {REPORT_FILE}; {DAMAGED_HINT}", result.path)
     if result.status != "complete":
-        out.print(f"[bold yellow]INCOMPLETE run[/] {result.path} (status: {result.status}); results below, if any, "
-                  "are partial. Continue it with: archpick fit DATA --resume RUN_DIR")
+        out.print(
+            f"[bold yellow]INCOMPLETE run[/] {result.path} (status: {result.status}); results below, if any, "
+            "are partial. Continue it with: archpick fit DATA --resume RUN_DIR"
+        )
         if not result.report:
             return
     _print_summary(result, quiet)
@@ -419,13 +486,20 @@ def report(run_dir: Path | None, fmt: str, runs: Path, verbose: bool, quiet: boo
 @main.command()
 @click.argument("run_dir", type=PATH)
 @click.argument("files", nargs=-1, required=True, type=PATH)
-@click.option("-o", "--out", "--csv", "out_file", type=PATH,
-              help="Write the CSV (or, with --json, the JSON lines) to this file instead of stdout.")
+@click.option(
+    "-o",
+    "--out",
+    "--csv",
+    "out_file",
+    type=PATH,
+    help="Write the CSV (or, with --json, the JSON lines) to this file instead of stdout.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON lines.")
 @verbosity
 @handle_errors
-def predict(run_dir: Path, files: tuple[Path, ...], out_file: Path | None, as_json: bool, verbose: bool,
-            quiet: bool) -> None:
+def predict(
+    run_dir: Path, files: tuple[Path, ...], out_file: Path | None, as_json: bool, verbose: bool, quiet: bool
+) -> None:
     """Predict FILES with RUN_DIR's exported SavedModel (model.keras for runs trained without TensorFlow).
 
     FILES may be files, folders (every usable file inside, recursively) or quoted globs. The output is a CSV
@@ -447,10 +521,15 @@ def predict(run_dir: Path, files: tuple[Path, ...], out_file: Path | None, as_js
 
 @main.command("export")
 @click.argument("run_dir", type=PATH)
-@click.option("--format", "formats", multiple=True, type=click.Choice(["savedmodel", "litert", "onnx"],
-              case_sensitive=False), help="savedmodel (default), litert (model/model.tflite) or onnx "
-              "(model/model.onnx; pip install 'archpick[onnx]'); repeatable. Each file is checked against the "
-              "SavedModel on raw inputs.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["savedmodel", "litert", "onnx"], case_sensitive=False),
+    help="savedmodel (default), litert (model/model.tflite) or onnx "
+    "(model/model.onnx; pip install 'archpick[onnx]'); repeatable. Each file is checked against the "
+    "SavedModel on raw inputs.",
+)
 @verbosity
 @handle_errors
 def export_command(run_dir: Path, formats: tuple[str, ...], verbose: bool, quiet: bool) -> None:

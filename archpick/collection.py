@@ -74,17 +74,29 @@ def fit_collection(profile: DatasetProfile, opts: FitOptions, progress=None) -> 
             stage = getattr(progress, "stage", None)
             if stage:
                 stage(f"dataset {i + 1}/{len(profile.members)}: {member.name} ({member.modality}, {budget:.0f}s)")
-            member_opts = FitOptions(**{**opts.__dict__, "time_budget": budget, "out": root / member.name,
-                                        "overwrite": False, "resume": None})
+            member_opts = FitOptions(
+                **{
+                    **opts.__dict__,
+                    "time_budget": budget,
+                    "out": root / member.name,
+                    "overwrite": False,
+                    "resume": None,
+                }
+            )
             t = time.monotonic()
             try:
                 result = fit_profile(member, member_opts, progress)
                 rows.append(summary_row(member, result, time.monotonic() - t))
             except ArchpickError as exc:
                 rows.append(summary_row(member, None, time.monotonic() - t, str(exc)))
-        summary = {"collection": profile.name, "path": str(Path(profile.path).resolve()), "budget_s": total,
-                   "used_s": round(time.monotonic() - started, 1), "datasets": rows,
-                   "skipped": [{"file": s.file, "reason": s.reason} for s in profile.skipped]}
+        summary = {
+            "collection": profile.name,
+            "path": str(Path(profile.path).resolve()),
+            "budget_s": total,
+            "used_s": round(time.monotonic() - started, 1),
+            "datasets": rows,
+            "skipped": [{"file": s.file, "reason": s.reason} for s in profile.skipped],
+        }
         from archpick.report.summary import write_summary
 
         write_summary(root, summary)

@@ -66,14 +66,18 @@ def describe(model, meta: dict[str, Any], class_names: list[str]) -> ServingCont
     """The contract of `model` as exported with `meta` (archpick.json) and `class_names` (labels.json)."""
     spec = meta.get("input_spec", {})
     kind = spec.get("kind", "")
-    inputs = [TensorInfo(t.name.split(":")[0], _dtype(t), [None if d is None else int(d) for d in t.shape])
-              for t in model.inputs]
+    inputs = [
+        TensorInfo(t.name.split(":")[0], _dtype(t), [None if d is None else int(d) for d in t.shape])
+        for t in model.inputs
+    ]
     out = model.outputs[0]
     output = TensorInfo(OUTPUT, _dtype(out), [None if d is None else int(d) for d in out.shape])
     task = meta.get("task", "")
     if task == "classification":
-        meaning = (f"class probabilities (batch, {len(class_names)}), summing to 1, in the order of labels.json: "
-                   "index i is the class named by key \"i\"")
+        meaning = (
+            f"class probabilities (batch, {len(class_names)}), summing to 1, in the order of labels.json: "
+            'index i is the class named by key "i"'
+        )
     elif task == "forecasting":
         meaning = f"the next {spec.get('horizon', 1)} values of the target, in its units (batch, horizon)"
     else:
@@ -82,11 +86,21 @@ def describe(model, meta: dict[str, Any], class_names: list[str]) -> ServingCont
     raw, inside = (known.raw, known.inside) if known else ("raw inputs", "preprocessing inside the model")
     if kind == "table" and spec.get("row"):  # a table with string columns takes one string per column
         raw = str(spec["row"]).rstrip(".")
-        inside = ("numbers parsed, imputed and standardised; categories one-hot or embedded; text as TF-IDF; "
-                  "dates as calendar features")
-    return ServingContract(ENDPOINT, inputs, output, kind, raw, inside, meaning,
-                           labels=list(class_names) if task == "classification" else [],
-                           columns=[str(c) for c in spec.get("columns", [])] if kind == "table" else [])
+        inside = (
+            "numbers parsed, imputed and standardised; categories one-hot or embedded; text as TF-IDF; "
+            "dates as calendar features"
+        )
+    return ServingContract(
+        ENDPOINT,
+        inputs,
+        output,
+        kind,
+        raw,
+        inside,
+        meaning,
+        labels=list(class_names) if task == "classification" else [],
+        columns=[str(c) for c in spec.get("columns", [])] if kind == "table" else [],
+    )
 
 
 def _example(contract: ServingContract) -> str:
@@ -96,38 +110,72 @@ def _example(contract: ServingContract) -> str:
         empty = ", ".join(['""'] * int(first.shape[1] or 1))
         value = f"tf.constant([[{empty}]])"
     elif first.dtype == "string":
-        value = "tf.constant([\"some text to classify\"])"
+        value = 'tf.constant(["some text to classify"])'
     else:
-        value = f"tf.zeros([1, {', '.join(str(d) for d in dims)}], tf.{first.dtype})" if dims else \
-            f"tf.zeros([1], tf.{first.dtype})"
+        value = (
+            f"tf.zeros([1, {', '.join(str(d) for d in dims)}], tf.{first.dtype})"
+            if dims
+            else f"tf.zeros([1], tf.{first.dtype})"
+        )
     return value
 
 
 def markdown(contract: ServingContract, saved_model: bool) -> str:
     """model/README.md."""
-    lines = ["# Serving contract", "",
-             "This folder holds the exported model. It takes raw inputs: the preprocessing is inside it.", "",
-             "## Inputs", "", "| name | dtype | shape |", "| --- | --- | --- |"]
+    lines = [
+        "# Serving contract",
+        "",
+        "This folder holds the exported model. It takes raw inputs: the preprocessing is inside it.",
+        "",
+        "## Inputs",
+        "",
+        "| name | dtype | shape |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| `{t.name}` | {t.dtype} | {tuple(t.shape)} |" for t in contract.inputs]
     lines += ["", f"Raw input: {contract.raw}.", "", f"Inside the model: {contract.inside}.", ""]
     if contract.columns:
         lines += ["Columns, in input order: " + ", ".join(f"`{c}`" for c in contract.columns) + ".", ""]
-    lines += ["## Output", "", f"`{contract.output.name}`, {contract.output.dtype}, shape "
-              f"{tuple(contract.output.shape)}: {contract.meaning}.", ""]
+    lines += [
+        "## Output",
+        "",
+        f"`{contract.output.name}`, {contract.output.dtype}, shape {tuple(contract.output.shape)}: {contract.meaning}.",
+        "",
+    ]
     if contract.labels:
-        lines += ["Label order (labels.json): " + ", ".join(f"{i}: `{n}`" for i, n in enumerate(contract.labels)),
-                  ""]
+        lines += ["Label order (labels.json): " + ", ".join(f"{i}: `{n}`" for i, n in enumerate(contract.labels)), ""]
     if saved_model:
-        lines += ["## Without archpick (TensorFlow only)", "", "```python", "import tensorflow as tf",
-                  "model = tf.saved_model.load(\"model\")  # run from RUN_DIR, which holds this folder",
-                  f"x = {_example(contract)}  # your raw inputs, as above",
-                  f"y = model.{contract.endpoint}(x)  # {contract.output.name}", "print(y.numpy())", "```", "",
-                  "TensorFlow Serving (the folder as version 1 of a model named `m`):", "", "```sh",
-                  "curl -d '{\"signature_name\": \"serve\", \"instances\": [...]}' \\",
-                  "  http://localhost:8501/v1/models/m:predict", "```", ""]
-    lines += ["## With Keras (any backend)", "", "```python", "import keras", "import archpick.layers  "
-              "# registers archpick's custom layers", "model = keras.saving.load_model(\"model/model.keras\", "
-              "compile=False)", "```", "", "Or: `archpick predict RUN_DIR FILE_OR_FOLDER --csv out.csv`.", ""]
+        lines += [
+            "## Without archpick (TensorFlow only)",
+            "",
+            "```python",
+            "import tensorflow as tf",
+            'model = tf.saved_model.load("model")  # run from RUN_DIR, which holds this folder',
+            f"x = {_example(contract)}  # your raw inputs, as above",
+            f"y = model.{contract.endpoint}(x)  # {contract.output.name}",
+            "print(y.numpy())",
+            "```",
+            "",
+            "TensorFlow Serving (the folder as version 1 of a model named `m`):",
+            "",
+            "```sh",
+            'curl -d \'{"signature_name": "serve", "instances": [...]}\' \\',
+            "  http://localhost:8501/v1/models/m:predict",
+            "```",
+            "",
+        ]
+    lines += [
+        "## With Keras (any backend)",
+        "",
+        "```python",
+        "import keras",
+        "import archpick.layers  # registers archpick's custom layers",
+        'model = keras.saving.load_model("model/model.keras", compile=False)',
+        "```",
+        "",
+        "Or: `archpick predict RUN_DIR FILE_OR_FOLDER --csv out.csv`.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -48,8 +48,9 @@ def fits_cache(n: int, shape: list[int | None] | tuple, dtype: type) -> bool:
     return n * int(np.prod([d or 1 for d in shape])) * np.dtype(dtype).itemsize <= CACHE_LIMIT_BYTES
 
 
-def decode_file(path: str, decode: Callable[[str], np.ndarray], shape, dtype: type,
-                failures: DecodeFailures) -> np.ndarray | None:
+def decode_file(
+    path: str, decode: Callable[[str], np.ndarray], shape, dtype: type, failures: DecodeFailures
+) -> np.ndarray | None:
     """One file as an array of `shape` and `dtype`; a file that fails is counted in `failures` and gives None."""
     try:
         return np.asarray(decode(path), dtype=dtype).reshape(shape)

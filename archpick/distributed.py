@@ -38,8 +38,9 @@ def parse_address(text: str) -> tuple[str, int]:
 def worker_env(host: str, port: int, tuner_id: str) -> Iterator[None]:
     """Set keras-tuner's distributed-tuning variables for one worker tuner, restoring them afterwards."""
     saved = {k: os.environ.get(k) for k in ENV_KEYS}
-    os.environ.update({"KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": host,
-                       "KERASTUNER_ORACLE_PORT": str(port)})
+    os.environ.update(
+        {"KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": host, "KERASTUNER_ORACLE_PORT": str(port)}
+    )
     try:
         yield
     finally:
@@ -58,8 +59,10 @@ def wait_for_chief(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> No
     try:
         grpc.channel_ready_future(channel).result(timeout=timeout)
     except grpc.FutureTimeoutError as exc:
-        raise ArchpickError(f"no archpick chief answered at {host}:{port} within {timeout:.0f}s; start "
-                            "`archpick fit DATA --chief-port PORT` first and check the address") from exc
+        raise ArchpickError(
+            f"no archpick chief answered at {host}:{port} within {timeout:.0f}s; start "
+            "`archpick fit DATA --chief-port PORT` first and check the address"
+        ) from exc
     finally:
         channel.close()
 
@@ -110,8 +113,9 @@ def serve_oracle(oracle, port: int, ip: str = "0.0.0.0", poll: float = 0.5) -> l
     else:
         cause = None
     if not bound:
-        raise ArchpickError(f"the chief cannot listen on {ip}:{port} (port in use or not allowed); "
-                            "choose another --chief-port") from cause
+        raise ArchpickError(
+            f"the chief cannot listen on {ip}:{port} (port in use or not allowed); choose another --chief-port"
+        ) from cause
     server.start()
     lost: list[str] = []
     limit = oracle.trial_cap + STALE_GRACE
@@ -131,8 +135,9 @@ def serve_oracle(oracle, port: int, ip: str = "0.0.0.0", poll: float = 0.5) -> l
     return lost
 
 
-def spawn_local_workers(n: int, data: str | Path, port: int, run_dir: Path, extra_args: list[str],
-                        gpus: int = 0) -> list[subprocess.Popen]:
+def spawn_local_workers(
+    n: int, data: str | Path, port: int, run_dir: Path, extra_args: list[str], gpus: int = 0
+) -> list[subprocess.Popen]:
     """Start `n` worker processes on this machine: one GPU each (CUDA_VISIBLE_DEVICES) when GPUs exist, else
     an equal share of the CPU cores each (the chief only serves the oracle)."""
     from archpick.hardware import thread_env
@@ -145,8 +150,21 @@ def spawn_local_workers(n: int, data: str | Path, port: int, run_dir: Path, extr
         else:
             env.update(thread_env(os.cpu_count() or 1, n))
         log = open(run_dir / f"worker-{i}.log", "w")  # noqa: SIM115 - kept open for the child's lifetime
-        cmd = [sys.executable, "-m", "archpick", "worker", str(data), "--chief", f"127.0.0.1:{port}",
-               "--run-dir", str(run_dir), "--tuner-id", f"worker-{i}", "-q", *extra_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "archpick",
+            "worker",
+            str(data),
+            "--chief",
+            f"127.0.0.1:{port}",
+            "--run-dir",
+            str(run_dir),
+            "--tuner-id",
+            f"worker-{i}",
+            "-q",
+            *extra_args,
+        ]
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
     return procs
 

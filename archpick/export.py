@@ -34,8 +34,10 @@ def as_tensor(x: np.ndarray, spec: dict[str, Any]):
 
 def keras_only_note(backend: str) -> str:
     """What a run trained without the TensorFlow backend exported, and how to get a SavedModel."""
-    return (f"Trained on the {backend} backend: exported model/model.keras only. A SavedModel needs "
-            "TensorFlow: run `archpick export RUN_DIR` where TensorFlow is installed.")
+    return (
+        f"Trained on the {backend} backend: exported model/model.keras only. A SavedModel needs "
+        "TensorFlow: run `archpick export RUN_DIR` where TensorFlow is installed."
+    )
 
 
 def write_saved_model(model, path: Path) -> None:
@@ -51,8 +53,11 @@ def write_saved_model(model, path: Path) -> None:
     signature = [tf.TensorSpec(shape=t.shape, dtype=t.dtype, name=t.name.split(":")[0]) for t in model.inputs]
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(name="serve", fn=lambda *xs: model(xs[0] if len(xs) == 1 else list(xs), training=False),
-                         input_signature=signature)
+    archive.add_endpoint(
+        name="serve",
+        fn=lambda *xs: model(xs[0] if len(xs) == 1 else list(xs), training=False),
+        input_signature=signature,
+    )
     archive.write_out(str(path), verbose=False)
 
 
@@ -65,8 +70,9 @@ def _saved_model_diff(path: Path, model, inputs) -> float:
     return float(np.max(np.abs(served - np.asarray(model(inputs, training=False)))))
 
 
-def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list[str],
-                 sample: np.ndarray | None = None) -> dict[str, Any]:
+def export_model(
+    model, model_dir: Path, meta: dict[str, Any], class_names: list[str], sample: np.ndarray | None = None
+) -> dict[str, Any]:
     """Write model/ atomically and check that the reloaded model reproduces the Keras predictions.
 
     On the TensorFlow backend: a SavedModel plus model.keras, checked through the SavedModel. On JAX
@@ -98,9 +104,13 @@ def export_model(model, model_dir: Path, meta: dict[str, Any], class_names: list
     write_json(tmp / META_FILE, {**meta, "backend": backend})
     contract = describe(model, meta, class_names)
     (tmp / "README.md").write_text(contract_markdown(contract, saved))
-    info: dict[str, Any] = {"saved_model": str(model_dir) if saved else None, "backend": backend,
-                            "keras": str(model_dir / "model.keras"), "labels": str(model_dir / LABELS_FILE),
-                            "contract": contract.to_dict()}
+    info: dict[str, Any] = {
+        "saved_model": str(model_dir) if saved else None,
+        "backend": backend,
+        "keras": str(model_dir / "model.keras"),
+        "labels": str(model_dir / LABELS_FILE),
+        "contract": contract.to_dict(),
+    }
     if not saved:
         info["note"] = keras_only_note(backend)
     if sample is not None and len(sample):
@@ -151,8 +161,11 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
     if (model_dir / "saved_model.pb").exists():
         return {**run.report.get("model", {}), "saved_model": "model", "already_there": True}
     if backend.select() != "tensorflow":
-        raise DependencyError("writing a SavedModel needs the TensorFlow backend; pip install tensorflow and "
-                              "set KERAS_BACKEND=tensorflow", run.path)
+        raise DependencyError(
+            "writing a SavedModel needs the TensorFlow backend; pip install tensorflow and "
+            "set KERAS_BACKEND=tensorflow",
+            run.path,
+        )
     backend.start()
     import keras
 
@@ -166,8 +179,9 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - a damaged file in the user's run, not a bug
         from archpick.decoding import first_line
 
-        raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
-                       model_dir / "model.keras") from exc
+        raise RunError(
+            f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again", model_dir / "model.keras"
+        ) from exc
     from archpick.run import RunLock
 
     with RunLock(run.path):  # not while a fit (or another export) writes the run
@@ -189,8 +203,11 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
         contract = describe(model, meta, class_names)
         (model_dir / "README.md").write_text(contract_markdown(contract, True))
         info["contract"] = contract.to_dict()
-        info.update(saved_model="model", note=f"Trained on the {info.get('backend', 'jax')} backend; SavedModel "
-                    "added by `archpick export` from model.keras.")
+        info.update(
+            saved_model="model",
+            note=f"Trained on the {info.get('backend', 'jax')} backend; SavedModel "
+            "added by `archpick export` from model.keras.",
+        )
         report = {**run.report, "model": info}
         from archpick.report import write_report
 

@@ -20,9 +20,17 @@ FAMILY_NAMES: dict[str, str] = {
     "transformer": "Transformer",
 }
 # Names `--families` accepts -> family.
-ALIASES: dict[str, str] = {"cnn": "cnn", "rnn": "rnn", "hybrid": "hybrid", "dense": "dense", "lstm": "rnn",
-                           "gru": "rnn", "linear": "linear", "transformer": "transformer",
-                           "attention": "transformer"}
+ALIASES: dict[str, str] = {
+    "cnn": "cnn",
+    "rnn": "rnn",
+    "hybrid": "hybrid",
+    "dense": "dense",
+    "lstm": "rnn",
+    "gru": "rnn",
+    "linear": "linear",
+    "transformer": "transformer",
+    "attention": "transformer",
+}
 
 
 @dataclass(frozen=True)
@@ -45,40 +53,110 @@ class Family:
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family("image", "cnn", "cnn:CNNHyperModel", "2-D CNN",
-           "2-D CNN (plain, residual, Inception or MobileNetV2 inverted-residual blocks)"),
+    Family(
+        "image",
+        "cnn",
+        "cnn:CNNHyperModel",
+        "2-D CNN",
+        "2-D CNN (plain, residual, Inception or MobileNetV2 inverted-residual blocks)",
+    ),
     Family("image", "dense", "dense:DenseHyperModel", "dense network", "dense network on flattened pixels"),
-    Family("video", "hybrid", "video:VideoHybridHyperModel", "per-frame CNN -> LSTM/GRU",
-           "per-frame CNN under TimeDistributed -> LSTM/GRU (or ConvLSTM2D)"),
-    Family("video", "cnn", "video:FrameCNNHyperModel", "per-frame CNN with temporal average pooling (ignores order)",
-           "per-frame CNN with temporal average pooling (ignores order)"),
-    Family("sequence", "rnn", "rnn:SequenceRNNHyperModel", "LSTM/GRU with masking",
-           "GRU, LSTM or SimpleRNN (gradient-clipped) with masking"),
-    Family("sequence", "cnn", "cnn1d:SequenceCNNHyperModel", "1-D CNN (FCN/ResNet/InceptionTime/MiniRocket-style)",
-           "1-D CNN (FCN, ResNet, InceptionTime or MiniRocket random kernels) with global pooling"),
+    Family(
+        "video",
+        "hybrid",
+        "video:VideoHybridHyperModel",
+        "per-frame CNN -> LSTM/GRU",
+        "per-frame CNN under TimeDistributed -> LSTM/GRU (or ConvLSTM2D)",
+    ),
+    Family(
+        "video",
+        "cnn",
+        "video:FrameCNNHyperModel",
+        "per-frame CNN with temporal average pooling (ignores order)",
+        "per-frame CNN with temporal average pooling (ignores order)",
+    ),
+    Family(
+        "sequence",
+        "rnn",
+        "rnn:SequenceRNNHyperModel",
+        "LSTM/GRU with masking",
+        "GRU, LSTM or SimpleRNN (gradient-clipped) with masking",
+    ),
+    Family(
+        "sequence",
+        "cnn",
+        "cnn1d:SequenceCNNHyperModel",
+        "1-D CNN (FCN/ResNet/InceptionTime/MiniRocket-style)",
+        "1-D CNN (FCN, ResNet, InceptionTime or MiniRocket random kernels) with global pooling",
+    ),
     Family("sequence", "dense", "dense:DenseHyperModel", "dense network", "dense network on flattened steps"),
-    Family("sequence", "transformer", "transformer:SequenceTransformerHyperModel", "Transformer encoder",
-           "Transformer encoder: input projection, learned or sinusoidal positions, 1-3 blocks of masked multi-head "
-           "self-attention and feed-forward (layer norm, residuals), masked average pooling"),
-    Family("timeseries", "rnn", "forecast:ForecastRNNHyperModel", "LSTM/GRU forecaster",
-           "GRU, LSTM or SimpleRNN (gradient-clipped) forecaster over a lookback window"),
-    Family("timeseries", "cnn", "forecast:ForecastCNNHyperModel", "dilated causal 1-D CNN forecaster",
-           "1-D CNN forecaster over a lookback window"),
-    Family("text", "rnn", "text:TextRNNHyperModel", "LSTM/GRU with masking",
-           "embedding -> bidirectional GRU, LSTM or SimpleRNN (gradient-clipped)"),
-    Family("text", "hybrid", "text:TextHybridHyperModel", "Conv1D -> LSTM/GRU",
-           "embedding -> Conv1D -> pooling -> GRU, LSTM or SimpleRNN (gradient-clipped)"),
-    Family("text", "cnn", "text:TextCNNHyperModel", "1-D CNN (multi-width, Kim 2014)",
-           "embedding -> 1-D CNN with global max pooling"),
+    Family(
+        "sequence",
+        "transformer",
+        "transformer:SequenceTransformerHyperModel",
+        "Transformer encoder",
+        "Transformer encoder: input projection, learned or sinusoidal positions, 1-3 blocks of masked multi-head "
+        "self-attention and feed-forward (layer norm, residuals), masked average pooling",
+    ),
+    Family(
+        "timeseries",
+        "rnn",
+        "forecast:ForecastRNNHyperModel",
+        "LSTM/GRU forecaster",
+        "GRU, LSTM or SimpleRNN (gradient-clipped) forecaster over a lookback window",
+    ),
+    Family(
+        "timeseries",
+        "cnn",
+        "forecast:ForecastCNNHyperModel",
+        "dilated causal 1-D CNN forecaster",
+        "1-D CNN forecaster over a lookback window",
+    ),
+    Family(
+        "text",
+        "rnn",
+        "text:TextRNNHyperModel",
+        "LSTM/GRU with masking",
+        "embedding -> bidirectional GRU, LSTM or SimpleRNN (gradient-clipped)",
+    ),
+    Family(
+        "text",
+        "hybrid",
+        "text:TextHybridHyperModel",
+        "Conv1D -> LSTM/GRU",
+        "embedding -> Conv1D -> pooling -> GRU, LSTM or SimpleRNN (gradient-clipped)",
+    ),
+    Family(
+        "text",
+        "cnn",
+        "text:TextCNNHyperModel",
+        "1-D CNN (multi-width, Kim 2014)",
+        "embedding -> 1-D CNN with global max pooling",
+    ),
     Family("text", "dense", "text:TextNgramHyperModel", "TF-IDF word 1-2-grams -> MLP", "TF-IDF word 1-2-grams -> MLP"),
-    Family("text", "transformer", "transformer:TextTransformerHyperModel", "Transformer encoder",
-           "embedding -> Transformer encoder: learned or sinusoidal positions, 1-3 blocks of masked multi-head "
-           "self-attention and feed-forward (layer norm, residuals), masked average pooling"),
-    Family("table", "dense", "dense:DenseHyperModel", "dense network",
-           "dense network (MLP) with normalisation and imputation"),
-    Family("table", "linear", "linear:LinearHyperModel", "linear model (or wide-and-deep)",
-           "linear model on the same preprocessing (ridge in closed form or L2 by gradient), or wide-and-deep "
-           "(the linear and MLP parts summed)"),
+    Family(
+        "text",
+        "transformer",
+        "transformer:TextTransformerHyperModel",
+        "Transformer encoder",
+        "embedding -> Transformer encoder: learned or sinusoidal positions, 1-3 blocks of masked multi-head "
+        "self-attention and feed-forward (layer norm, residuals), masked average pooling",
+    ),
+    Family(
+        "table",
+        "dense",
+        "dense:DenseHyperModel",
+        "dense network",
+        "dense network (MLP) with normalisation and imputation",
+    ),
+    Family(
+        "table",
+        "linear",
+        "linear:LinearHyperModel",
+        "linear model (or wide-and-deep)",
+        "linear model on the same preprocessing (ridge in closed form or L2 by gradient), or wide-and-deep "
+        "(the linear and MLP parts summed)",
+    ),
 )
 _BY_KEY: dict[tuple[str, str], Family] = {(f.modality, f.family): f for f in FAMILIES}
 

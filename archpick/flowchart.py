@@ -74,26 +74,42 @@ def recommend(profile: DatasetProfile) -> Recommendation:
     space_time_evidence = (
         f"{_ev(profile, 'spatial', 'grids')}; {_ev(profile, 'temporal', 'ordered')}"
         if both
-        else _ev(profile, "spatial", "no grid structure") if not s.spatial
+        else _ev(profile, "spatial", "no grid structure")
+        if not s.spatial
         else _ev(profile, "temporal", "no time axis")
     )
-    if ask("Spatial and temporal structure together (a sequence of grids)?", both, space_time_evidence,
-           "hybrid CNN-RNN"):
+    if ask(
+        "Spatial and temporal structure together (a sequence of grids)?", both, space_time_evidence, "hybrid CNN-RNN"
+    ):
         return _finish(profile, "hybrid", "cnn", steps, "space and time together")
 
-    if ask("Grid-like samples (images, 2-D/3-D arrays) whose order does not matter?", s.spatial,
-           _ev(profile, "spatial", "no grid structure found"), "CNN"):
+    if ask(
+        "Grid-like samples (images, 2-D/3-D arrays) whose order does not matter?",
+        s.spatial,
+        _ev(profile, "spatial", "no grid structure found"),
+        "CNN",
+    ):
         return _finish(profile, "cnn", "dense", steps, "grid-like samples")
 
-    if ask("Sequential data where order matters (text, token streams, time series)?", s.temporal,
-           _ev(profile, "temporal", "no order column, no text, no sequence axis"), "RNN (LSTM/GRU)"):
-        masking = ask("Variable-length sequences?", s.variable_length,
-                      _ev(profile, "variable_length", "all sequences have the same length"),
-                      "RNN with masking (padding never reaches the state)")
+    if ask(
+        "Sequential data where order matters (text, token streams, time series)?",
+        s.temporal,
+        _ev(profile, "temporal", "no order column, no text, no sequence axis"),
+        "RNN (LSTM/GRU)",
+    ):
+        masking = ask(
+            "Variable-length sequences?",
+            s.variable_length,
+            _ev(profile, "variable_length", "all sequences have the same length"),
+            "RNN with masking (padding never reaches the state)",
+        )
         if s.text:
-            long_docs = ask("Long documents where local n-grams and long-range context both matter?",
-                            s.long_documents, _ev(profile, "long_documents", "short documents"),
-                            "hybrid Conv1D -> LSTM/GRU")
+            long_docs = ask(
+                "Long documents where local n-grams and long-range context both matter?",
+                s.long_documents,
+                _ev(profile, "long_documents", "short documents"),
+                "hybrid Conv1D -> LSTM/GRU",
+            )
             if long_docs:
                 rec = _finish(profile, "hybrid", "rnn", steps, "long documents")
             else:
@@ -104,15 +120,18 @@ def recommend(profile: DatasetProfile) -> Recommendation:
         rec.masking = masking
         return rec
 
-    ask("Order not important and no grid: a plain feature table?", True,
-        _ev(profile, "tabular", "rows of unordered features"), "dense network")
+    ask(
+        "Order not important and no grid: a plain feature table?",
+        True,
+        _ev(profile, "tabular", "rows of unordered features"),
+        "dense network",
+    )
     # The runner-up on a table is a linear model on the same preprocessing: on small tables ridge or logistic
     # regression often beats an MLP (diabetes, iris), and the race must be able to say so.
     return _finish(profile, "dense", "linear", steps, "a plain table: no grid, no order")
 
 
-def _finish(profile: DatasetProfile, family: str, runner_up: str | None, steps: list[Step],
-            why: str) -> Recommendation:
+def _finish(profile: DatasetProfile, family: str, runner_up: str | None, steps: list[Step], why: str) -> Recommendation:
     modality = profile.modality
     variant = design_for(modality, family)
     runner_variant = design_for(modality, runner_up) if runner_up else ""

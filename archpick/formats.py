@@ -88,9 +88,11 @@ class FormatResult:
         """One line for the terminal: what was written and how close it is to the SavedModel."""
         notes = "".join(f"; {n}" for n in self.notes)
         size = f"{self.size_bytes / 1e6:.1f} MB" if self.size_bytes >= 1e6 else f"{self.size_bytes / 1e3:.0f} kB"
-        return (f"{LABELS[self.format]}: {self.path} ({size}, {self.converter}); "
-                f"{self.runtime} on {self.checked_on} inputs ({self.inputs_from}): max |diff| from the SavedModel "
-                f"{self.max_abs_diff:.2g} (tolerance {self.tolerance:.2g}){notes}")
+        return (
+            f"{LABELS[self.format]}: {self.path} ({size}, {self.converter}); "
+            f"{self.runtime} on {self.checked_on} inputs ({self.inputs_from}): max |diff| from the SavedModel "
+            f"{self.max_abs_diff:.2g} (tolerance {self.tolerance:.2g}){notes}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -148,9 +150,11 @@ def refusal(fmt: str, spec: dict[str, Any]) -> str | None:
     """Why `fmt` cannot carry a model with this input spec, or None when it can."""
     if fmt == "onnx" and takes_strings(spec):
         what = "raw text" if kind_of(spec).one_string else "table rows as strings (it has non-numeric columns)"
-        return (f"ONNX cannot carry this model: it takes {what}, and the string handling inside it (tokenising, "
-                "parsing, vocabulary lookups) is TensorFlow string ops that neither tf2onnx nor onnxruntime has; "
-                "use the SavedModel (tf.saved_model.load, TensorFlow Serving)")
+        return (
+            f"ONNX cannot carry this model: it takes {what}, and the string handling inside it (tokenising, "
+            "parsing, vocabulary lookups) is TensorFlow string ops that neither tf2onnx nor onnxruntime has; "
+            "use the SavedModel (tf.saved_model.load, TensorFlow Serving)"
+        )
     return None
 
 
@@ -163,8 +167,9 @@ def require(fmt: str) -> None:
         if missing:
             raise DependencyError(f"ONNX export needs {', '.join(missing)}, which is not installed; {ONNX_PIP}")
     if fmt in ("litert", "onnx") and not installed("tensorflow"):
-        raise DependencyError(f"{LABELS[fmt]} export converts the SavedModel and needs TensorFlow; pip install "
-                              "tensorflow")
+        raise DependencyError(
+            f"{LABELS[fmt]} export converts the SavedModel and needs TensorFlow; pip install tensorflow"
+        )
 
 
 def _version(dist: str) -> str:
@@ -196,8 +201,9 @@ def _signature(loaded) -> tuple[str, Any]:
     """The serve endpoint's one input (name, TensorSpec) (a RunError for more than one)."""
     _, specs = loaded.signatures[ENDPOINT].structured_input_signature
     if len(specs) != 1:
-        raise RunError(f"its SavedModel's serve endpoint takes {len(specs)} inputs; archpick exports models of "
-                       "one input", "model")
+        raise RunError(
+            f"its SavedModel's serve endpoint takes {len(specs)} inputs; archpick exports models of one input", "model"
+        )
     return next(iter(specs.items()))
 
 
@@ -215,8 +221,9 @@ def _read_data(data: Path, spec: dict[str, Any], limit: int) -> list[np.ndarray 
 
     kind = kind_of(spec)
     targets = [t for t in expand_paths([data], kind.name).targets if t.error is None]
-    read = _series_windows if kind.forecasts else lambda path, spec_, n: [
-        x for _, x in _spread(kind.read(path, spec_), n)]
+    read = (
+        _series_windows if kind.forecasts else lambda path, spec_, n: [x for _, x in _spread(kind.read(path, spec_), n)]
+    )
     raw: list[Any] = []
     for target in _spread(targets, limit):
         try:
@@ -236,8 +243,7 @@ def _series_windows(file: Path, spec: dict[str, Any], n: int) -> list[np.ndarray
 
     frame = cols.read_frame(file)
     time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
-    values = select_columns(prepare(frame, time_column, spec["target"], file), list(spec["columns"]),
-                            str(file)).values
+    values = select_columns(prepare(frame, time_column, spec["target"], file), list(spec["columns"]), str(file)).values
     lookback = int(spec["lookback"])
     ends = sorted({int(e) for e in np.linspace(lookback, len(values), n).round()}, reverse=True)
     return [windows_from_frame(values[:end], lookback, path=file)[0] for end in ends if end >= lookback]
@@ -268,8 +274,9 @@ def _synthetic(real: list[Any], shape: list[int | None], spec: dict[str, Any], n
     return out
 
 
-def check_inputs(data: Path | None, spec: dict[str, Any], shape: list[int | None],
-                 limit: int = CHECK_INPUTS) -> CheckInputs:
+def check_inputs(
+    data: Path | None, spec: dict[str, Any], shape: list[int | None], limit: int = CHECK_INPUTS
+) -> CheckInputs:
     """Raw inputs to check a conversion on: read from the run's data, topped up to MIN_INPUTS with inputs of
     the model's shape (the data may have moved, and a forecast run gives one window).
 
@@ -283,8 +290,11 @@ def check_inputs(data: Path | None, spec: dict[str, Any], shape: list[int | None
 
     real = _read_data(data, spec, limit) if data is not None and data.exists() else []
     extra = _synthetic(real, shape, spec, MIN_INPUTS - len(real)) if len(real) < MIN_INPUTS else []
-    source = (f"{len(real)} read from {data}" if real else "") + (" and " if real and extra else "") + \
-        (f"{len(extra)} made in the model's shape" if extra else "")
+    source = (
+        (f"{len(real)} read from {data}" if real else "")
+        + (" and " if real and extra else "")
+        + (f"{len(extra)} made in the model's shape" if extra else "")
+    )
     inputs = real + extra
     if kind_of(spec).one_string:
         return CheckInputs([np.asarray([str(s) for s in inputs], dtype=object)], source)
@@ -325,13 +335,17 @@ def litert_refusal(model_dir: Path) -> str | None:
     if not lacking:
         return None
     why = "; ".join(f"{op}: {NO_LITERT[op]}" for op in lacking)
-    return (f"LiteRT cannot carry this model: it uses TensorFlow op(s) that neither LiteRT's built-in ops nor its "
-            f"TensorFlow select ops include ({why}); use the SavedModel")
+    return (
+        f"LiteRT cannot carry this model: it uses TensorFlow op(s) that neither LiteRT's built-in ops nor its "
+        f"TensorFlow select ops include ({why}); use the SavedModel"
+    )
 
 
 # Which part of an archpick model needs TensorFlow select ops in LiteRT, by a word in the ops' names.
-SELECT_HINTS = {"TensorList": "the LSTM/GRU loop over steps, traced for any batch size",
-                "String": "the string inputs, parsed inside the model"}
+SELECT_HINTS = {
+    "TensorList": "the LSTM/GRU loop over steps, traced for any batch size",
+    "String": "the string inputs, parsed inside the model",
+}
 
 
 def _op_names(message: str) -> list[str]:
@@ -370,8 +384,9 @@ def convert_litert(model_dir: Path, target: Path, verbose: bool = False) -> tupl
         except Exception as exc:  # noqa: BLE001 - the converter's own words, in one line
             from archpick.decoding import first_line
 
-            raise RunError(f"its SavedModel cannot be converted to LiteRT ({first_line(exc)}); use the "
-                           "SavedModel", model_dir) from exc
+            raise RunError(
+                f"its SavedModel cannot be converted to LiteRT ({first_line(exc)}); use the SavedModel", model_dir
+            ) from exc
         named = _op_names(str(first)) or ["(unnamed)"]
         select_ops = sorted(named, key=lambda op: not any(key in op for key in SELECT_HINTS))  # the telling first
     target.write_bytes(flat)
@@ -400,8 +415,9 @@ def _litert_runner(path: Path, flex: bool):
     return interpreter.get_signature_runner(ENDPOINT), name
 
 
-def run_litert(path: Path, input_name: str, batches: list[np.ndarray], select_ops: list[str],
-               where: Path | None = None) -> tuple[list[np.ndarray], str]:
+def run_litert(
+    path: Path, input_name: str, batches: list[np.ndarray], select_ops: list[str], where: Path | None = None
+) -> tuple[list[np.ndarray], str]:
     """The .tflite file's outputs on each batch, and the runtime used.
 
     Raises:
@@ -422,11 +438,14 @@ def run_litert(path: Path, input_name: str, batches: list[np.ndarray], select_op
 
         shown = ", ".join(select_ops[:6]) + (", ..." if len(select_ops) > 6 else "")
         why = "; ".join(hint for key, hint in SELECT_HINTS.items() if any(key in op for op in select_ops))
-        raise OptionError(f"LiteRT cannot carry this model here: it needs TensorFlow select ops ({shown}"
-                          f"{': ' + why if why else ''}), and no "
-                          "LiteRT runtime installed here has the Flex delegate to run and check them (neither "
-                          f"ai_edge_litert nor TensorFlow {tf.__version__}'s tf.lite.Interpreter has it), so "
-                          "nothing was written; use the SavedModel", where) from exc
+        raise OptionError(
+            f"LiteRT cannot carry this model here: it needs TensorFlow select ops ({shown}"
+            f"{': ' + why if why else ''}), and no "
+            "LiteRT runtime installed here has the Flex delegate to run and check them (neither "
+            f"ai_edge_litert nor TensorFlow {tf.__version__}'s tf.lite.Interpreter has it), so "
+            "nothing was written; use the SavedModel",
+            where,
+        ) from exc
     return outputs, name
 
 
@@ -462,18 +481,25 @@ def convert_onnx(loaded, target: Path, verbose: bool = False) -> str:
 
     try:
         with quiet_stderr(verbose):
-            frozen = convert_variables_to_constants_v2(endpoint.get_concrete_function(), lower_control_flow=False,
-                                                       aggressive_inlining=True)
+            frozen = convert_variables_to_constants_v2(
+                endpoint.get_concrete_function(), lower_control_flow=False, aggressive_inlining=True
+            )
             inputs, outputs = [t.name for t in frozen.inputs], [t.name for t in frozen.outputs]
             proto, _ = tf2onnx.convert.from_graph_def(
-                frozen.graph.as_graph_def(add_shapes=True), input_names=inputs, output_names=outputs,
-                custom_rewriter=[_select_as_where], tensors_to_rename={inputs[0]: name, outputs[0]: OUTPUT},
-                output_path=str(target))
+                frozen.graph.as_graph_def(add_shapes=True),
+                input_names=inputs,
+                output_names=outputs,
+                custom_rewriter=[_select_as_where],
+                tensors_to_rename={inputs[0]: name, outputs[0]: OUTPUT},
+                output_path=str(target),
+            )
     except Exception as exc:  # noqa: BLE001 - the converter's own words, in one line
         from archpick.decoding import first_line
 
-        raise RunError(f"its SavedModel cannot be converted to ONNX ({first_line(exc)}); use --format litert or "
-                       "the SavedModel", target.parent) from exc
+        raise RunError(
+            f"its SavedModel cannot be converted to ONNX ({first_line(exc)}); use --format litert or the SavedModel",
+            target.parent,
+        ) from exc
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), "?")
     return f"tf2onnx {_version('tf2onnx')}, opset {opset}"
 
@@ -501,8 +527,9 @@ def _max_diff(got: list[np.ndarray], want: list[np.ndarray]) -> float:
     return worst
 
 
-def convert_and_check(fmt: str, model_dir: Path, loaded, spec: dict[str, Any], inputs: CheckInputs,
-                      verbose: bool = False) -> FormatResult:
+def convert_and_check(
+    fmt: str, model_dir: Path, loaded, spec: dict[str, Any], inputs: CheckInputs, verbose: bool = False
+) -> FormatResult:
     """Convert to `fmt` beside the SavedModel, run the file on `inputs`, and keep it only when it agrees.
 
     Args:
@@ -528,27 +555,37 @@ def convert_and_check(fmt: str, model_dir: Path, loaded, spec: dict[str, Any], i
             converter, select_ops = convert_litert(model_dir, partial, verbose)
             got, runtime = run_litert(partial, name, inputs.batches, select_ops, model_dir.parent)
             if select_ops:
-                notes.append(f"uses TensorFlow select ops ({', '.join(select_ops)}): it needs a LiteRT runtime "
-                             "with the Flex delegate (Android: tensorflow-lite-select-tf-ops)")
+                notes.append(
+                    f"uses TensorFlow select ops ({', '.join(select_ops)}): it needs a LiteRT runtime "
+                    "with the Flex delegate (Android: tensorflow-lite-select-tf-ops)"
+                )
         else:
             converter = convert_onnx(loaded, partial, verbose)
             got, runtime = run_onnx(partial, inputs.batches)
         diff = _max_diff(got, want)
         tolerance = RTOL * max(1.0, max(float(np.nanmax(np.abs(w), initial=0.0)) for w in want))
         if not diff <= tolerance:
-            by = "gives NaN or inf where the SavedModel gives numbers" if not np.isfinite(diff) else \
-                f"differs from the SavedModel by up to {diff:.3g} (tolerance {tolerance:.2g})"
-            raise RunError(f"the {LABELS[fmt]} conversion {by} on {inputs.count} raw inputs, so it was not written; "
-                           "use the SavedModel", model_dir)
+            by = (
+                "gives NaN or inf where the SavedModel gives numbers"
+                if not np.isfinite(diff)
+                else f"differs from the SavedModel by up to {diff:.3g} (tolerance {tolerance:.2g})"
+            )
+            raise RunError(
+                f"the {LABELS[fmt]} conversion {by} on {inputs.count} raw inputs, so it was not written; "
+                "use the SavedModel",
+                model_dir,
+            )
         partial.replace(final)
     finally:
         partial.unlink(missing_ok=True)
-    return FormatResult(fmt, final, final.stat().st_size, converter, runtime, inputs.count, inputs.source, diff,
-                        tolerance, name, notes)
+    return FormatResult(
+        fmt, final, final.stat().st_size, converter, runtime, inputs.count, inputs.source, diff, tolerance, name, notes
+    )
 
 
-def export(run_dir: str | Path, formats: list[str] | tuple[str, ...] = ("savedmodel",),
-           verbose: bool = False) -> ExportResult:
+def export(
+    run_dir: str | Path, formats: list[str] | tuple[str, ...] = ("savedmodel",), verbose: bool = False
+) -> ExportResult:
     """`archpick export`: the SavedModel (added when the run trained on JAX or torch), then each other format,
     converted from it, checked, and listed in model/README.md.
 
@@ -610,29 +647,48 @@ def export(run_dir: str | Path, formats: list[str] | tuple[str, ...] = ("savedmo
 
 def readme_lines(results: list[FormatResult]) -> list[str]:
     """The "Other formats" section of model/README.md (without its heading)."""
-    lines = ["Converted from the SavedModel's `serve` endpoint by `archpick export --format ...`, and checked by "
-             "running each file with its own runtime on raw inputs against the SavedModel. Same input (name, "
-             "dtype, shape, raw values) and output as above.", "",
-             "| file | converted with | checked with | on | max abs diff |", "| --- | --- | --- | --- | --- |"]
-    lines += [f"| `{r.path.name}` | {r.converter} | {r.runtime} | {r.checked_on} inputs ({r.inputs_from}) | "
-              f"{r.max_abs_diff:.2g} |" for r in results]
+    lines = [
+        "Converted from the SavedModel's `serve` endpoint by `archpick export --format ...`, and checked by "
+        "running each file with its own runtime on raw inputs against the SavedModel. Same input (name, "
+        "dtype, shape, raw values) and output as above.",
+        "",
+        "| file | converted with | checked with | on | max abs diff |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{r.path.name}` | {r.converter} | {r.runtime} | {r.checked_on} inputs ({r.inputs_from}) | "
+        f"{r.max_abs_diff:.2g} |"
+        for r in results
+    ]
     notes = [f"- `{r.path.name}` {note}." for r in results for note in r.notes]
     lines += ["", *notes] if notes else []
     for r in results:
         if r.format == "onnx":
-            lines += ["", "```python", "import onnxruntime",
-                      "session = onnxruntime.InferenceSession(\"model/model.onnx\")",
-                      f"y = session.run(None, {{\"{r.input_name}\": x}})[0]  # x: a numpy batch of raw inputs",
-                      "```"]
+            lines += [
+                "",
+                "```python",
+                "import onnxruntime",
+                'session = onnxruntime.InferenceSession("model/model.onnx")',
+                f'y = session.run(None, {{"{r.input_name}": x}})[0]  # x: a numpy batch of raw inputs',
+                "```",
+            ]
         if r.format == "litert":
-            lines += ["", "```python", "from ai_edge_litert.interpreter import Interpreter",
-                      "runner = Interpreter(model_path=\"model/model.tflite\").get_signature_runner(\"serve\")",
-                      f"y = runner({r.input_name}=x)[\"{OUTPUT}\"]  # x: a numpy batch of raw inputs",
-                      "```"]
-    lines += ["", "Not every model converts: ONNX has no string ops, so text models and tables with string columns "
-              "stay SavedModel-only; LiteRT has no StringNGrams (every text model), and LSTM/GRU loops and string "
-              "parsing need TensorFlow select ops, which neither ai_edge_litert nor TensorFlow's tf.lite.Interpreter "
-              "runs (no Flex delegate), so those are refused rather than written unchecked.", ""]
+            lines += [
+                "",
+                "```python",
+                "from ai_edge_litert.interpreter import Interpreter",
+                'runner = Interpreter(model_path="model/model.tflite").get_signature_runner("serve")',
+                f'y = runner({r.input_name}=x)["{OUTPUT}"]  # x: a numpy batch of raw inputs',
+                "```",
+            ]
+    lines += [
+        "",
+        "Not every model converts: ONNX has no string ops, so text models and tables with string columns "
+        "stay SavedModel-only; LiteRT has no StringNGrams (every text model), and LSTM/GRU loops and string "
+        "parsing need TensorFlow select ops, which neither ai_edge_litert nor TensorFlow's tf.lite.Interpreter "
+        "runs (no Flex delegate), so those are refused rather than written unchecked.",
+        "",
+    ]
     return lines
 
 
@@ -674,4 +730,3 @@ def _save_results(model_dir: Path, results: list[FormatResult]) -> None:
     from archpick.run import write_json
 
     write_json(model_dir / RESULTS_FILE, [r.to_dict() for r in results])
-

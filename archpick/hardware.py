@@ -104,6 +104,7 @@ def import_tensorflow(verbose: bool = False):
             os.dup2(devnull.fileno(), 2)
             import keras  # noqa: F401 - keras' own start-up also logs through TensorFlow
             import tensorflow as tf
+
             tf.constant(0)  # first op initialises the runtime, which logs too
     finally:
         os.dup2(saved, 2)
@@ -117,8 +118,12 @@ def _gpus_tensorflow() -> list[dict[str, Any]]:
     out = []
     for gpu in tf.config.list_physical_devices("GPU"):
         details = tf.config.experimental.get_device_details(gpu) or {}
-        out.append({"name": details.get("device_name", gpu.name),
-                    "compute_capability": list(details.get("compute_capability", ()) or ())})
+        out.append(
+            {
+                "name": details.get("device_name", gpu.name),
+                "compute_capability": list(details.get("compute_capability", ()) or ()),
+            }
+        )
     return out
 
 
@@ -129,13 +134,21 @@ def _gpus_jax() -> list[dict[str, Any]]:
     for dev in jax.devices():
         if dev.platform == "gpu":
             cc = getattr(dev, "compute_capability", "") or ""
-            out.append({"name": getattr(dev, "device_kind", str(dev)),
-                        "compute_capability": [int(p) for p in str(cc).split(".") if p.isdigit()]})
+            out.append(
+                {
+                    "name": getattr(dev, "device_kind", str(dev)),
+                    "compute_capability": [int(p) for p in str(cc).split(".") if p.isdigit()],
+                }
+            )
     return out
 
 
-def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[str, Any]] | None = None,
-         backend: str | None = None) -> HardwarePlan:
+def plan(
+    device: str = "auto",
+    mixed_precision: str = "auto",
+    gpus: list[dict[str, Any]] | None = None,
+    backend: str | None = None,
+) -> HardwarePlan:
     """Decide devices, strategy and precision for this machine.
 
     Args:
@@ -166,12 +179,15 @@ def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[st
         raise OptionError(f"--device gpu, but the {backend} backend sees no GPU; use --device auto or cpu")
     if device == "cpu" or not gpus:
         result.device = "cpu"
-        result.reasons.append("no GPU visible; training on the CPU" if not gpus and device != "cpu"
-                              else "--device cpu: GPUs hidden")
-        result.reasons.append(f"{result.cpus} CPU cores; the {backend} backend uses all of them for each op"
-                              if result.threads >= result.cpus else
-                              f"{result.threads} of {result.cpus} CPU cores per op (this process's share as one "
-                              "of several local workers)")
+        result.reasons.append(
+            "no GPU visible; training on the CPU" if not gpus and device != "cpu" else "--device cpu: GPUs hidden"
+        )
+        result.reasons.append(
+            f"{result.cpus} CPU cores; the {backend} backend uses all of them for each op"
+            if result.threads >= result.cpus
+            else f"{result.threads} of {result.cpus} CPU cores per op (this process's share as one "
+            "of several local workers)"
+        )
         if mixed_precision == "on":
             result.reasons.append("float32: mixed precision was asked for, but it only pays on a GPU")
         return result
@@ -180,11 +196,13 @@ def plan(device: str = "auto", mixed_precision: str = "auto", gpus: list[dict[st
         result.strategy, result.replicas = "mirrored", len(gpus)
         result.reasons.append(
             f"{len(gpus)} GPUs: MirroredStrategy, batch size scaled by {len(gpus)} so each replica keeps its "
-            "batch; one trial uses every GPU, which finishes trials soonest under a wall-clock budget")
+            "batch; one trial uses every GPU, which finishes trials soonest under a wall-clock budget"
+        )
     elif len(gpus) > 1:
         result.reasons.append(
             f"{len(gpus)} GPUs on the {backend} backend: a trial runs on the first (MirroredStrategy is "
-            f"TensorFlow's); use --workers {len(gpus)} to run one trial per GPU")
+            f"TensorFlow's); use --workers {len(gpus)} to run one trial per GPU"
+        )
     else:
         result.reasons.append(f"one GPU ({gpus[0]['name']}): all training runs on it")
     ccs = [tuple(g["compute_capability"]) for g in gpus if g["compute_capability"]]

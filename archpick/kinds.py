@@ -173,29 +173,80 @@ def _table_suffixes() -> frozenset[str]:
     return TABLE_SUFFIXES | ARRAY_SUFFIXES
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("image", "uint8", ("uint8", "float32"),
-         "raw pixels, 0-255, any height and width (batch, height, width, channels)",
-         "resized to the training size and scaled to 0-1 inside the model; not PNG/JPEG bytes: decode first",
-         "image", _read_image, _stats("image_stats"), _image_suffixes),
-    Kind("video", "uint8", ("uint8", "float32"), "raw frames, 0-255 (batch, frames, height, width, channels)",
-         "frames resized and scaled inside the model", "video clip", _read_clip, _stats("video_stats"), _video_suffixes,
-         clip_folders=True),
-    Kind("text", "string", ("string",), "raw text, one string per sample (batch,)",
-         "tokenised inside the model (the vocabulary is in it)", "text", _read_texts, _stats("text_stats"),
-         _text_suffixes, one_string=True),
-    Kind("sequence", "float32", ("float32",),
-         "raw values (batch, steps, features); shorter sequences padded with NaN at the end",
-         "standardised with the training statistics; NaN steps are masked", "sequence", _read_sequences,
-         _stats("sequence_stats"), _sequence_suffixes),
-    Kind("window", "float32", ("float32",),
-         "the last `lookback` raw values of the series, oldest first (batch, lookback, features)",
-         "scaled per window inside the model and scaled back on output", "series", _read_window, _stats("window_stats"),
-         _window_suffixes, forecasts=True),
-    Kind("table", "float32", ("float32", "string"), "raw column values in the order listed; a missing value is NaN",
-         "missing values imputed and columns standardised with the training statistics", "table", _read_rows,
-         _stats("table_stats"), _table_suffixes),
-)}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "image",
+            "uint8",
+            ("uint8", "float32"),
+            "raw pixels, 0-255, any height and width (batch, height, width, channels)",
+            "resized to the training size and scaled to 0-1 inside the model; not PNG/JPEG bytes: decode first",
+            "image",
+            _read_image,
+            _stats("image_stats"),
+            _image_suffixes,
+        ),
+        Kind(
+            "video",
+            "uint8",
+            ("uint8", "float32"),
+            "raw frames, 0-255 (batch, frames, height, width, channels)",
+            "frames resized and scaled inside the model",
+            "video clip",
+            _read_clip,
+            _stats("video_stats"),
+            _video_suffixes,
+            clip_folders=True,
+        ),
+        Kind(
+            "text",
+            "string",
+            ("string",),
+            "raw text, one string per sample (batch,)",
+            "tokenised inside the model (the vocabulary is in it)",
+            "text",
+            _read_texts,
+            _stats("text_stats"),
+            _text_suffixes,
+            one_string=True,
+        ),
+        Kind(
+            "sequence",
+            "float32",
+            ("float32",),
+            "raw values (batch, steps, features); shorter sequences padded with NaN at the end",
+            "standardised with the training statistics; NaN steps are masked",
+            "sequence",
+            _read_sequences,
+            _stats("sequence_stats"),
+            _sequence_suffixes,
+        ),
+        Kind(
+            "window",
+            "float32",
+            ("float32",),
+            "the last `lookback` raw values of the series, oldest first (batch, lookback, features)",
+            "scaled per window inside the model and scaled back on output",
+            "series",
+            _read_window,
+            _stats("window_stats"),
+            _window_suffixes,
+            forecasts=True,
+        ),
+        Kind(
+            "table",
+            "float32",
+            ("float32", "string"),
+            "raw column values in the order listed; a missing value is NaN",
+            "missing values imputed and columns standardised with the training statistics",
+            "table",
+            _read_rows,
+            _stats("table_stats"),
+            _table_suffixes,
+        ),
+    )
+}
 
 
 def kind_of(spec: Spec | str) -> Kind:
@@ -208,5 +259,6 @@ def kind_of(spec: Spec | str) -> Kind:
     try:
         return KINDS[name]  # type: ignore[index]
     except (KeyError, TypeError):
-        raise RunError(f"unknown input kind {name!r} in the model metadata; expected one of "
-                       f"{', '.join(KINDS)}") from None
+        raise RunError(
+            f"unknown input kind {name!r} in the model metadata; expected one of {', '.join(KINDS)}"
+        ) from None

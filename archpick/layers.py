@@ -21,7 +21,9 @@ from archpick.hypermodels import table_layers as _table_layers
 from archpick.hypermodels import transfer as _transfer
 
 __all__ = sorted(
-    name for module in (_layers, _rocket, _table_layers, _transfer) for name, value in vars(module).items()
+    name
+    for module in (_layers, _rocket, _table_layers, _transfer)
+    for name, value in vars(module).items()
     if isinstance(value, type) and value.__module__ == module.__name__ and hasattr(value, "get_config")
 )
 

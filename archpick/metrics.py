@@ -15,8 +15,7 @@ def classification(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]
 
     y_pred = np.asarray(proba).argmax(axis=-1)
     labels = list(range(len(class_names)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return {
         "accuracy": float(np.mean(y_pred == y_true)),
         "balanced_accuracy": float(np.mean(recall[support > 0])) if np.any(support > 0) else None,
@@ -35,8 +34,12 @@ def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
     err = y_pred - y_true
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2)) or 1.0
-    return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2))),
-            "r2": float(1 - np.sum(err**2) / ss_tot), "n": int(len(y_true))}
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "r2": float(1 - np.sum(err**2) / ss_tot),
+        "n": int(len(y_true)),
+    }
 
 
 def forecast(y_true: np.ndarray, y_pred: np.ndarray, train_series: np.ndarray, season: int) -> dict[str, Any]:
@@ -49,13 +52,18 @@ def forecast(y_true: np.ndarray, y_pred: np.ndarray, train_series: np.ndarray, s
     denom = np.abs(y_true) + np.abs(y_pred)
     smape = float(np.mean(np.where(denom == 0, 0.0, 2 * np.abs(err) / np.where(denom == 0, 1, denom))) * 100)
     mae = float(np.mean(np.abs(err)))
-    return {"mae": mae, "rmse": float(np.sqrt(np.mean(err**2))),
-            "mase": mae / scale if scale and np.isfinite(scale) else None, "smape": smape,
-            "n_windows": int(len(y_true))}
+    return {
+        "mae": mae,
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mase": mae / scale if scale and np.isfinite(scale) else None,
+        "smape": smape,
+        "n_windows": int(len(y_true)),
+    }
 
 
-def bootstrap_interval(score: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
-                       level: float = 0.95) -> tuple[float, float]:
+def bootstrap_interval(
+    score: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile bootstrap interval of a test score: `score(indices)` on resamples of the n test samples.
 
     Args:
@@ -74,8 +82,14 @@ def bootstrap_interval(score: Callable[[np.ndarray], float], n: int, resamples: 
     return float(np.quantile(values, tail)), float(np.quantile(values, 1.0 - tail))
 
 
-def test_interval(key: str, y_true: np.ndarray, preds: np.ndarray, train_series: np.ndarray | None = None,
-                  season: int = 1, seed: int = 0) -> dict[str, Any] | None:
+def test_interval(
+    key: str,
+    y_true: np.ndarray,
+    preds: np.ndarray,
+    train_series: np.ndarray | None = None,
+    season: int = 1,
+    seed: int = 0,
+) -> dict[str, Any] | None:
     """The 95 % interval of the primary test metric `key` (see archpick/report/answer.py), or None.
 
     Accuracy: Wilson's score interval. Bootstrap resamples otherwise: balanced accuracy per-sample hits, RMSE
@@ -92,10 +106,15 @@ def test_interval(key: str, y_true: np.ndarray, preds: np.ndarray, train_series:
             p, z = float(hits.mean()), 1.959964
             centre = (p + z * z / (2 * n)) / (1 + z * z / n)
             half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            return {"metric": key, "low": float(max(centre - half, 0.0)), "high": float(min(centre + half, 1.0)),
-                    "level": 0.95,
-                    "method": f"Wilson score interval over the {n} test samples"}
+            return {
+                "metric": key,
+                "low": float(max(centre - half, 0.0)),
+                "high": float(min(centre + half, 1.0)),
+                "level": 0.95,
+                "method": f"Wilson score interval over the {n} test samples",
+            }
         else:
+
             def score(idx):
                 sub, hit = labels[idx], hits[idx]
                 return float(np.mean([hit[sub == c].mean() for c in np.unique(sub)]))
@@ -106,10 +125,16 @@ def test_interval(key: str, y_true: np.ndarray, preds: np.ndarray, train_series:
         def score(idx):
             return float(np.sqrt(squared[idx].mean()))
     elif key == "mase" and train_series is not None:
+
         def score(idx):
             return float(forecast(y_true[idx], preds[idx], train_series, season)["mase"])
     else:
         return None
     low, high = bootstrap_interval(score, n, seed=seed)
-    return {"metric": key, "low": low, "high": high, "level": 0.95,
-            "method": f"percentile bootstrap over the {n} test samples (1,000 resamples)"}
+    return {
+        "metric": key,
+        "low": low,
+        "high": high,
+        "level": 0.95,
+        "method": f"percentile bootstrap over the {n} test samples (1,000 resamples)",
+    }

@@ -91,11 +91,16 @@ class FitOptions:
         """
         values: dict[str, Any] = {
             "time": None if self.time_budget is None else repr(float(self.time_budget)),
-            "seed": self.seed, "families": self.families,
-            "max-trials": self.max_trials or None, "max-epochs": self.max_epochs or None,  # 0 means no limit
-            "device": self.device, "precision": _PRECISION_WORDS[self.mixed_precision],
-            "batch-size": self.batch_size, "share": repr(float(self.share)),
-            "backbone": self.backbone, "backbone-weights": self.backbone_weights,
+            "seed": self.seed,
+            "families": self.families,
+            "max-trials": self.max_trials or None,
+            "max-epochs": self.max_epochs or None,  # 0 means no limit
+            "device": self.device,
+            "precision": _PRECISION_WORDS[self.mixed_precision],
+            "batch-size": self.batch_size,
+            "share": repr(float(self.share)),
+            "backbone": self.backbone,
+            "backbone-weights": self.backbone_weights,
             **{key: getattr(self.data, key) for key in _DATA_KEYS},
         }
         # --flag=value: a value that starts with "-" (a seed, a column name) is not read as an option.
@@ -111,19 +116,27 @@ class FitOptions:
         Returns:
             FitOptions equal to the chief's in every field a worker uses.
         """
+
         def given(key: str, default: Any) -> Any:  # an option not on the command line is None in click's params
             return default if params.get(key) is None else params[key]
 
         time_budget = params.get("time_budget")
         weights = params.get("backbone_weights")
-        return cls(time_budget=parse_duration(time_budget) if time_budget else None, seed=given("seed", 0),
-                   families=params.get("families"), max_trials=params.get("max_trials"),
-                   max_epochs=params.get("max_epochs"), device=given("device", "auto"),
-                   mixed_precision=precision_mode(given("precision", "auto")),
-                   batch_size=params.get("batch_size"), share=given("share", RECOMMENDED_SHARE),
-                   verbose=bool(params.get("verbose")), backbone=params.get("backbone"),
-                   backbone_weights=None if weights is None else str(weights),
-                   data=DataOptions(**{key: params[key] for key in _DATA_KEYS if params.get(key) is not None}))
+        return cls(
+            time_budget=parse_duration(time_budget) if time_budget else None,
+            seed=given("seed", 0),
+            families=params.get("families"),
+            max_trials=params.get("max_trials"),
+            max_epochs=params.get("max_epochs"),
+            device=given("device", "auto"),
+            mixed_precision=precision_mode(given("precision", "auto")),
+            batch_size=params.get("batch_size"),
+            share=given("share", RECOMMENDED_SHARE),
+            verbose=bool(params.get("verbose")),
+            backbone=params.get("backbone"),
+            backbone_weights=None if weights is None else str(weights),
+            data=DataOptions(**{key: params[key] for key in _DATA_KEYS if params.get(key) is not None}),
+        )
 
 
 def reserve_seconds(budget: float, kind: str = "") -> float:

@@ -50,8 +50,17 @@ def make_dataset(
     if keras.backend.backend() != "tensorflow":
         from archpick.batches import Batches
 
-        return Batches(x, y, spec, training=training, batch_size=batch_size, seed=seed, decode=decode,
-                       decode_train=decode_train, failures=failures)
+        return Batches(
+            x,
+            y,
+            spec,
+            training=training,
+            batch_size=batch_size,
+            seed=seed,
+            decode=decode,
+            decode_train=decode_train,
+            failures=failures,
+        )
     import tensorflow as tf
 
     n = len(x)
@@ -59,8 +68,9 @@ def make_dataset(
     y_dtype = tf.int64 if np.issubdtype(y.dtype, np.integer) else tf.float32
     if decode is None:
         if kind_of(spec).one_string:
-            data = tf.data.Dataset.from_tensor_slices((tf.constant([str(s) for s in x]), y.astype(
-                np.int64 if y_dtype == tf.int64 else np.float32)))
+            data = tf.data.Dataset.from_tensor_slices(
+                (tf.constant([str(s) for s in x]), y.astype(np.int64 if y_dtype == tf.int64 else np.float32))
+            )
         else:
             data = tf.data.Dataset.from_tensor_slices((np.asarray(x), y))
         if training:

@@ -35,11 +35,15 @@ def check_input(file: Path) -> Path:
     if stat.S_ISDIR(info.st_mode):
         raise DataError("is a folder; give the files inside it (for example FOLDER/*)", file)
     if not stat.S_ISREG(info.st_mode):
-        raise DataError("is not a regular file (a pipe, socket or device); save the input to a file and give "
-                        "that", file)
+        raise DataError(
+            "is not a regular file (a pipe, socket or device); save the input to a file and give that", file
+        )
     if info.st_size > MAX_INPUT_BYTES:
-        raise DataError(f"is {info.st_size / 1024**3:.1f} GiB, more than predict reads from one file "
-                        f"({MAX_INPUT_BYTES // 1024**3} GiB); split it into smaller files", file)
+        raise DataError(
+            f"is {info.st_size / 1024**3:.1f} GiB, more than predict reads from one file "
+            f"({MAX_INPUT_BYTES // 1024**3} GiB); split it into smaller files",
+            file,
+        )
     if not os.access(file, os.R_OK):
         raise DataError("cannot be read (permission denied); check its permissions", file)
     return file
@@ -76,8 +80,11 @@ def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray
         try:
             served = import_tensorflow().saved_model.load(str(model_dir))
         except Exception as exc:  # noqa: BLE001 - a corrupt or truncated export is the user's file, not a bug
-            raise RunError(f"holds a SavedModel that cannot be loaded ({first_line(exc)}); rebuild it from "
-                           "model.keras with `archpick export RUN_DIR`, or fit again", model_dir) from exc
+            raise RunError(
+                f"holds a SavedModel that cannot be loaded ({first_line(exc)}); rebuild it from "
+                "model.keras with `archpick export RUN_DIR`, or fit again",
+                model_dir,
+            ) from exc
         return lambda batch: np.asarray(served.serve(kind.to_tensor(batch, spec)))
     if not (model_dir / "model.keras").exists():
         raise RunError("has a SavedModel only, which needs TensorFlow; pip install tensorflow", model_dir)
@@ -89,14 +96,15 @@ def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray
     try:
         model = keras.saving.load_model(model_dir / "model.keras", compile=False)
     except Exception as exc:  # noqa: BLE001 - as above
-        raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again",
-                       model_dir) from exc
+        raise RunError(f"holds a model.keras that cannot be loaded ({first_line(exc)}); fit again", model_dir) from exc
     # Text and string tables run only on TensorFlow: the model takes a string tensor, not a numpy array.
     strings = kind.takes_strings(spec)
     if strings and keras.backend.backend() != "tensorflow":
-        raise RunError(f"takes string inputs, which need the TensorFlow backend, but Keras runs on "
-                       f"{keras.backend.backend()}; pip install tensorflow and set KERAS_BACKEND=tensorflow",
-                       model_dir)
+        raise RunError(
+            f"takes string inputs, which need the TensorFlow backend, but Keras runs on "
+            f"{keras.backend.backend()}; pip install tensorflow and set KERAS_BACKEND=tensorflow",
+            model_dir,
+        )
     convert = kind.to_tensor if strings else kind.to_array
     return lambda batch: keras.ops.convert_to_numpy(model(convert(batch, spec), training=False))
 
@@ -131,8 +139,12 @@ class Prediction:
         if self.error is not None:
             return {"input": self.name, "error": self.error}
         if self.label is not None and self.probabilities is not None:
-            return {"input": self.name, "class": self.label, "probability": self.probabilities[self.label],
-                    "probabilities": self.probabilities}
+            return {
+                "input": self.name,
+                "class": self.label,
+                "probability": self.probabilities[self.label],
+                "probabilities": self.probabilities,
+            }
         out: dict[str, Any] = {"input": self.name, "prediction": self.values}
         if self.dates:
             out["dates"] = self.dates
@@ -179,12 +191,14 @@ def model_dir_of(run_dir: str | Path) -> Path:
     if not (run.path / STATUS_FILE).exists() and (run.path / SUMMARY_FILE).exists():
         members = sorted(p.name for p in run.path.iterdir() if (p / "model").is_dir())
         example = members[0] if members else "DATASET"
-        raise RunError(f"is a folder of runs, one per dataset ({', '.join(members) or 'none exported'}); name one, "
-                       f"e.g. archpick predict {run.path / example} FILES", run_dir)
+        raise RunError(
+            f"is a folder of runs, one per dataset ({', '.join(members) or 'none exported'}); name one, "
+            f"e.g. archpick predict {run.path / example} FILES",
+            run_dir,
+        )
     model_dir = run.model_path
     if not (model_dir / "saved_model.pb").exists() and not (model_dir / "model.keras").exists():
-        raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?",
-                       run_dir)
+        raise RunError("has no exported model (model/saved_model.pb or model.keras); was the run complete?", run_dir)
     return model_dir
 
 
@@ -201,7 +215,7 @@ def load_served(model_dir: Path) -> ServedModel:
 
 def _row_of(name: str, file: Path) -> str | None:
     """The row, line or index a reader's input name adds to its file's name ("f.csv:3" -> "3")."""
-    rest = name[len(str(file)):] if name.startswith(str(file)) else ""
+    rest = name[len(str(file)) :] if name.startswith(str(file)) else ""
     if rest.startswith(":"):
         return rest[1:]
     if rest.startswith("[") and rest.endswith("]"):
@@ -228,7 +242,7 @@ def _batches(raw: list[tuple[str, Any]], text: bool, size: int = 256):
     """(names, batch) chunks of at most `size` inputs: a list of strings for text (`Kind.one_string`), else a
     stacked array."""
     for start in range(0, len(raw), size):
-        chunk = raw[start:start + size]
+        chunk = raw[start : start + size]
         names = [name for name, _ in chunk]
         yield names, ([x for _, x in chunk] if text else np.stack([np.asarray(x) for _, x in chunk]))
 
@@ -242,8 +256,7 @@ def predict_file(model: ServedModel, file: Path) -> list[Prediction]:
     spec, kind = model.spec, model.kind
     raw = kind.read(file, spec)
     if not raw:
-        raise DataError("holds nothing to predict (no rows or sequences); give a file like the training data",
-                        file)
+        raise DataError("holds nothing to predict (no rows or sequences); give a file like the training data", file)
     dates = _forecast_dates(file, spec) if kind.forecasts else None
     out: list[Prediction] = []
     for names, batch in _batches(raw, kind.one_string):

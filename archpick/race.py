@@ -55,8 +55,9 @@ class Leg:
     role: str  # "recommended", "runner-up", "challenger" or "requested"
 
 
-def choose_families(rec: Recommendation, modality: str, requested: str | None,
-                    budget: float | None = None) -> list[tuple[str, str]]:
+def choose_families(
+    rec: Recommendation, modality: str, requested: str | None, budget: float | None = None
+) -> list[tuple[str, str]]:
     """Families to search, in order, with their role.
 
     Automatically, the modality's CHALLENGERS join in order, each one only when `budget` split with it included
@@ -86,8 +87,9 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None,
                 continue
             candidate = [*legs, (challenger.family, "challenger")]
             if challenger.min_leg_seconds > 0 and (
-                    budget is None or min(leg.budget for leg in split_budget(budget, candidate))
-                    < challenger.min_leg_seconds):
+                budget is None
+                or min(leg.budget for leg in split_budget(budget, candidate)) < challenger.min_leg_seconds
+            ):
                 continue
             legs = candidate
         return legs
@@ -96,12 +98,15 @@ def choose_families(rec: Recommendation, modality: str, requested: str | None,
     legs = []
     for name in (part.strip().lower() for part in requested.split(",") if part.strip()):
         if name not in ALIASES:
-            raise OptionError(f"unknown family {name!r} in --families; use {', '.join(sorted(set(ALIASES.values())))},"
-                              " auto, or recommended")
+            raise OptionError(
+                f"unknown family {name!r} in --families; use {', '.join(sorted(set(ALIASES.values())))},"
+                " auto, or recommended"
+            )
         family = ALIASES[name]
         if not lookup(modality, family):
-            raise OptionError(f"family {family!r} does not apply to {modality} data; choose from "
-                              f"{', '.join(families_for(modality))}")
+            raise OptionError(
+                f"family {family!r} does not apply to {modality} data; choose from {', '.join(families_for(modality))}"
+            )
         role = "recommended" if family == rec.family else "requested"
         if family not in [f for f, _ in legs]:
             legs.append((family, role))
@@ -136,8 +141,9 @@ def noise_margin(metric: str, score: float | None, n_val: int) -> float:
     return 0.01 * abs(score)
 
 
-def pick_winner(results: list[dict[str, Any]], direction: str, margin: float = 0.0,
-                prefer: str | None = None) -> dict[str, Any] | None:
+def pick_winner(
+    results: list[dict[str, Any]], direction: str, margin: float = 0.0, prefer: str | None = None
+) -> dict[str, Any] | None:
     """The family result with the best validation score.
 
     Ties go to the earlier result; with `prefer` (the flowchart's family), another family wins only when it is
@@ -163,8 +169,15 @@ def _fmt_gap(gap: float, metric: str) -> str:
     return f"{abs(gap):.4g} of validation {metric.removeprefix('val_')}"
 
 
-def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str, Any] | None,
-            metric: str, direction: str, margin: float = 0.0, n_val: int = 0) -> str:
+def verdict(
+    rec: Recommendation,
+    results: list[dict[str, Any]],
+    winner: dict[str, Any] | None,
+    metric: str,
+    direction: str,
+    margin: float = 0.0,
+    n_val: int = 0,
+) -> str:
     """The one-line verdict that opens the report.
 
     Args:
@@ -184,32 +197,42 @@ def verdict(rec: Recommendation, results: list[dict[str, Any]], winner: dict[str
     if winner is None:
         return f"{head} No trial finished within the budget; nothing was exported."
     if len(results) == 1:
-        return (f"{head} Only {FAMILY_NAMES[winner['family']]} was searched (no race); best validation "
-                f"{metric.removeprefix('val_')} {winner['best_score']:.4g}; exported it.")
+        return (
+            f"{head} Only {FAMILY_NAMES[winner['family']]} was searched (no race); best validation "
+            f"{metric.removeprefix('val_')} {winner['best_score']:.4g}; exported it."
+        )
     others = [r for r in results if r is not winner and r.get("best_score") is not None]
     if not others:
-        return (f"{head} Evidence: only {winner['variant']} finished a trial; exported it.")
+        return f"{head} Evidence: only {winner['variant']} finished a trial; exported it."
     rival = pick_winner(others, direction)
     sign = 1 if direction == "max" else -1
     if sign * (rival["best_score"] - winner["best_score"]) > 0:  # the prior stood: the rival was within noise
         gap = rival["best_score"] - winner["best_score"]
-        return (f"{head} Not separable, so the evidence did not overturn it: the best {rival['variant']} was "
-                f"ahead by {_fmt_gap(gap, metric)}, within the noise of {n_val} validation samples "
-                f"(±{_fmt_gap(margin, metric).split(' of ')[0]}){_thin_evidence(rival)}; "
-                f"exported the {winner['variant']}.")
+        return (
+            f"{head} Not separable, so the evidence did not overturn it: the best {rival['variant']} was "
+            f"ahead by {_fmt_gap(gap, metric)}, within the noise of {n_val} validation samples "
+            f"(±{_fmt_gap(margin, metric).split(' of ')[0]}){_thin_evidence(rival)}; "
+            f"exported the {winner['variant']}."
+        )
     beaten = sum(1 for s in winner.get("scores", []) if sign * (s - rival["best_score"]) > 0)
     gap = winner["best_score"] - rival["best_score"]
     thin = _thin_evidence(rival)
     if abs(gap) <= margin or gap == 0:
-        ahead = ("tied with" if gap == 0 else
-                 f"was ahead of the best {rival['variant']} by {_fmt_gap(gap, metric)},")
+        ahead = "tied with" if gap == 0 else f"was ahead of the best {rival['variant']} by {_fmt_gap(gap, metric)},"
         rival_name = f" the {rival['variant']}" if gap == 0 else ""
-        noise = (f" within the noise of {n_val} validation samples (±{_fmt_gap(margin, metric).split(' of ')[0]})"
-                 if margin > 0 else "")
-        return (f"{head} Not separable: the {winner['variant']} {ahead}{rival_name}{noise}; either is fine"
-                f"{thin}; exported the {winner['variant']}.")
-    comparison = (f"the {winner['variant']} beat the best {rival['variant']} by {_fmt_gap(gap, metric)} "
-                  f"in {beaten} of {len(winner.get('scores', []))} trials")
+        noise = (
+            f" within the noise of {n_val} validation samples (±{_fmt_gap(margin, metric).split(' of ')[0]})"
+            if margin > 0
+            else ""
+        )
+        return (
+            f"{head} Not separable: the {winner['variant']} {ahead}{rival_name}{noise}; either is fine"
+            f"{thin}; exported the {winner['variant']}."
+        )
+    comparison = (
+        f"the {winner['variant']} beat the best {rival['variant']} by {_fmt_gap(gap, metric)} "
+        f"in {beaten} of {len(winner.get('scores', []))} trials"
+    )
     stance = "confirmed" if winner["family"] == rec.family else "overturned"
     return f"{head} Evidence {stance} it: {comparison}{thin}; exported the {winner['variant']}."
 
@@ -219,12 +242,15 @@ def _thin_evidence(rival: dict[str, Any]) -> str:
     done = len(rival.get("scores", []))
     if done >= 2:
         return ""
-    return (f" (weak evidence: the {rival['variant']} finished only {done} trial{'s' if done != 1 else ''}; "
-            "a larger --time gives it more)")
+    return (
+        f" (weak evidence: the {rival['variant']} finished only {done} trial{'s' if done != 1 else ''}; "
+        "a larger --time gives it more)"
+    )
 
 
-def cv_verdict(rec: Recommendation, scores: list[Any], winner: str, metric: str, direction: str, margin: float,
-               folds: int) -> str:
+def cv_verdict(
+    rec: Recommendation, scores: list[Any], winner: str, metric: str, direction: str, margin: float, folds: int
+) -> str:
     """The verdict when the race was decided on cross-validated scores (CVScore objects: family, variant,
     mean, std), saying "within noise" when the gap is within `margin`."""
     head = f"Flowchart: {rec.reason}."
@@ -233,12 +259,18 @@ def cv_verdict(rec: Recommendation, scores: list[Any], winner: str, metric: str,
     rival = max(others, key=lambda s: s.mean) if direction == "max" else min(others, key=lambda s: s.mean)
     what = "accuracy" if "accuracy" in metric else "validation loss"
     gap = won.mean - rival.mean
-    both = (f"by {folds}-fold cross-validation on train + validation the {won.variant} scored {won.mean:.4f} "
-            f"± {won.std:.4f} {what} and the {rival.variant} {rival.mean:.4f} ± {rival.std:.4f}")
+    both = (
+        f"by {folds}-fold cross-validation on train + validation the {won.variant} scored {won.mean:.4f} "
+        f"± {won.std:.4f} {what} and the {rival.variant} {rival.mean:.4f} ± {rival.std:.4f}"
+    )
     if abs(gap) <= margin:
         keep = "so the flowchart's pick stands" if winner == rec.family else "so the better mean was kept"
-        return (f"{head} Within noise: {both}; the gap of {abs(gap):.4f} is within the noise (±{margin:.4f}), "
-                f"{keep}; exported the {won.variant}.")
+        return (
+            f"{head} Within noise: {both}; the gap of {abs(gap):.4f} is within the noise (±{margin:.4f}), "
+            f"{keep}; exported the {won.variant}."
+        )
     stance = "confirmed" if winner == rec.family else "overturned"
-    return (f"{head} Evidence {stance} it: {both}, a gap of {abs(gap):.4f} beyond the noise (±{margin:.4f}); "
-            f"exported the {won.variant}.")
+    return (
+        f"{head} Evidence {stance} it: {both}, a gap of {abs(gap):.4f} beyond the noise (±{margin:.4f}); "
+        f"exported the {won.variant}."
+    )

@@ -51,8 +51,9 @@ class Regime:
         return asdict(self)
 
 
-def choose_regime(n_train: int, n_val: int, task: str, chronological: bool = False,
-                  max_epochs: int | None = None, kind: str = "") -> Regime:
+def choose_regime(
+    n_train: int, n_val: int, task: str, chronological: bool = False, max_epochs: int | None = None, kind: str = ""
+) -> Regime:
     """The training and selection regime for a dataset.
 
     Args:
@@ -76,29 +77,51 @@ def choose_regime(n_train: int, n_val: int, task: str, chronological: bool = Fal
 def _choose(n_train: int, n_val: int, task: str, chronological: bool, costly: bool) -> Regime:
     small = n_val < SMALL_VALIDATION and not costly
     if costly and n_val < SMALL_VALIDATION:
-        return Regime(False, LARGE_MAX_EPOCHS, LARGE_MIN_EPOCHS, LARGE_PATIENCE, False,
-                      f"{n_val} validation clips, but a video trial affords only tens of epochs, not the hundreds "
-                      "the small-data recipe assumes: early stopping on the validation score after "
-                      f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}), the best epoch kept; the best "
-                      f"{ENSEMBLE_TOP} trials of each family are combined by greedy ensemble selection when that "
-                      "helps on validation")
+        return Regime(
+            False,
+            LARGE_MAX_EPOCHS,
+            LARGE_MIN_EPOCHS,
+            LARGE_PATIENCE,
+            False,
+            f"{n_val} validation clips, but a video trial affords only tens of epochs, not the hundreds "
+            "the small-data recipe assumes: early stopping on the validation score after "
+            f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}), the best epoch kept; the best "
+            f"{ENSEMBLE_TOP} trials of each family are combined by greedy ensemble selection when that "
+            "helps on validation",
+        )
     if not small:
-        return Regime(False, LARGE_MAX_EPOCHS, LARGE_MIN_EPOCHS, LARGE_PATIENCE, False,
-                      f"{n_val} validation samples: early stopping on the validation score after "
-                      f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}); the best {ENSEMBLE_TOP} trials of each "
-                      "family are combined by greedy ensemble selection when that helps on validation")
+        return Regime(
+            False,
+            LARGE_MAX_EPOCHS,
+            LARGE_MIN_EPOCHS,
+            LARGE_PATIENCE,
+            False,
+            f"{n_val} validation samples: early stopping on the validation score after "
+            f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}); the best {ENSEMBLE_TOP} trials of each "
+            "family are combined by greedy ensemble selection when that helps on validation",
+        )
     cv = task != "forecasting" and not chronological and not costly
     if cv:
-        how = ("finalists scored by stratified k-fold cross-validation on train + validation, refitted on all "
-               "of it and exported as an ensemble")
+        how = (
+            "finalists scored by stratified k-fold cross-validation on train + validation, refitted on all "
+            "of it and exported as an ensemble"
+        )
     else:
         why = "chronological split" if chronological or task == "forecasting" else "video trials are costly"
-        how = (f"{why}: no cross-validation; the best {ENSEMBLE_TOP} trials of each family are combined when that "
-               "helps on validation")
-    return Regime(True, SMALL_MAX_EPOCHS, MIN_EPOCHS, 0, cv,
-                  f"only {n_val} validation samples (under {SMALL_VALIDATION}): trials train on the "
-                  "small-data recipe (learning rate halved on a training-loss plateau, lowest training loss "
-                  f"kept, at least {MIN_EPOCHS} epochs, stopped when converged or at the time cap); {how}")
+        how = (
+            f"{why}: no cross-validation; the best {ENSEMBLE_TOP} trials of each family are combined when that "
+            "helps on validation"
+        )
+    return Regime(
+        True,
+        SMALL_MAX_EPOCHS,
+        MIN_EPOCHS,
+        0,
+        cv,
+        f"only {n_val} validation samples (under {SMALL_VALIDATION}): trials train on the "
+        "small-data recipe (learning rate halved on a training-loss plateau, lowest training loss "
+        f"kept, at least {MIN_EPOCHS} epochs, stopped when converged or at the time cap); {how}",
+    )
 
 
 def plateau_patience(affordable_epochs: float) -> tuple[int, int]:

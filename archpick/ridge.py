@@ -82,8 +82,9 @@ def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, classes
     if classes:
         loo_scores = targets - residual / root
         temperature = _temperature(loo_scores, np.asarray(y, dtype=int).ravel())
-    return RidgeFit((kernel * temperature).astype(np.float32), (bias * temperature).astype(np.float32),
-                    alpha, error, temperature)
+    return RidgeFit(
+        (kernel * temperature).astype(np.float32), (bias * temperature).astype(np.float32), alpha, error, temperature
+    )
 
 
 def _temperature(scores: np.ndarray, labels: np.ndarray) -> float:

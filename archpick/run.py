@@ -30,8 +30,10 @@ SPENT_FILE = "archpick_spent.json"  # seconds of a family's budget spent, in tun
 STATUSES = ("running", "complete", "failed")
 DAMAGED_HINT = "the run directory is damaged: fit the data again with --out RUN_DIR --overwrite"
 RESUME_HINT = "this run cannot be resumed: fit the data again with --out RUN_DIR --overwrite"
-COMPLETE_MESSAGE = ("is complete already, so there is nothing to resume (see `archpick report {run}`); to train "
-                    "again, use --out {run} --overwrite")
+COMPLETE_MESSAGE = (
+    "is complete already, so there is nothing to resume (see `archpick report {run}`); to train "
+    "again, use --out {run} --overwrite"
+)
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -142,8 +144,11 @@ class RunLock:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):  # a filesystem without locks: go on unlocked
                     return self
                 pid = f" (pid {holder})" if holder.isdigit() else ""
-                raise RunError(f"another archpick process{pid} is writing this run directory; wait for it to "
-                               "finish, or choose another --out", self.run_dir) from exc
+                raise RunError(
+                    f"another archpick process{pid} is writing this run directory; wait for it to "
+                    "finish, or choose another --out",
+                    self.run_dir,
+                ) from exc
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
@@ -204,8 +209,11 @@ def _clear(path: Path) -> None:
     Refuses folders archpick did not write, and runs of a collection that another process is still writing.
     """
     if not _is_run_dir(path):
-        raise RunError("is not an archpick run directory (no status.json); --overwrite replaces only runs, so "
-                       "choose another --out", path)
+        raise RunError(
+            "is not an archpick run directory (no status.json); --overwrite replaces only runs, so "
+            "choose another --out",
+            path,
+        )
     with contextlib.ExitStack() as held:
         for child in sorted(p for p in path.iterdir() if (p / LOCK_FILE).is_file()):
             held.enter_context(RunLock(child))
@@ -219,8 +227,9 @@ def _clear(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def open_run_dir(name: str, out: str | Path | None, data_path: str | Path, overwrite: bool = False,
-                 root: str | Path = "runs") -> Iterator[Path]:
+def open_run_dir(
+    name: str, out: str | Path | None, data_path: str | Path, overwrite: bool = False, root: str | Path = "runs"
+) -> Iterator[Path]:
     """Make (or, with `overwrite`, empty) a run directory and hold its lock until the block ends.
 
     Args:
@@ -248,8 +257,9 @@ def open_run_dir(name: str, out: str | Path | None, data_path: str | Path, overw
         yield path
 
 
-def create_run_dir(name: str, out: str | Path | None, data_path: str | Path, overwrite: bool = False,
-                   root: str | Path = "runs") -> Path:
+def create_run_dir(
+    name: str, out: str | Path | None, data_path: str | Path, overwrite: bool = False, root: str | Path = "runs"
+) -> Path:
     """Make the run directory as `open_run_dir` does, and release its lock at once.
 
     Returns:
@@ -273,8 +283,14 @@ def resume_run_dir(run_dir: str | Path) -> Iterator[Path]:
         yield path
 
 
-def claim(name: str, out: str | Path | None, data_path: str | Path, overwrite: bool = False,
-          root: str | Path = "runs", resume: str | Path | None = None) -> contextlib.AbstractContextManager[Path]:
+def claim(
+    name: str,
+    out: str | Path | None,
+    data_path: str | Path,
+    overwrite: bool = False,
+    root: str | Path = "runs",
+    resume: str | Path | None = None,
+) -> contextlib.AbstractContextManager[Path]:
     """The run directory of one fit, locked for the fit's whole length: `resume`'s, or a new one."""
     if resume is not None:
         return resume_run_dir(resume)
@@ -304,17 +320,22 @@ class RecordedData:
         if self.path is None:
             raise RunError("records no data path; give the data: archpick fit PATH --resume RUN_DIR", self.run_dir)
         if not Path(self.path).exists():
-            raise RunError(f"was fitted on {self.path}, which is gone; give its new place: archpick fit PATH "
-                           "--resume RUN_DIR", self.run_dir)
+            raise RunError(
+                f"was fitted on {self.path}, which is gone; give its new place: archpick fit PATH --resume RUN_DIR",
+                self.run_dir,
+            )
         return self.path
 
     def check_same(self, modality: str, n_samples: int, path: str | Path) -> None:
         """Refuse data other than the run's (a resumed search must see the same samples)."""
         if self.modality is None or (modality, n_samples) == (self.modality, self.n_samples):
             return
-        raise RunError(f"was fitted on {self.modality} data with {self.n_samples} samples, but {path} is "
-                       f"{modality} data with {n_samples} samples; give the same data, or start a new run without "
-                       "--resume", self.run_dir)
+        raise RunError(
+            f"was fitted on {self.modality} data with {self.n_samples} samples, but {path} is "
+            f"{modality} data with {n_samples} samples; give the same data, or start a new run without "
+            "--resume",
+            self.run_dir,
+        )
 
 
 def check_resumable(run_dir: str | Path) -> RecordedData:
@@ -390,12 +411,16 @@ class Run:
             return file.read_text(encoding="utf-8")
         except FileNotFoundError as exc:
             if not self.complete:
-                raise RunError(f"has no {file.name} (status: {self.status}); the run did not finish: continue it "
-                               f"with archpick fit --resume {self.path}", self.path) from exc
+                raise RunError(
+                    f"has no {file.name} (status: {self.status}); the run did not finish: continue it "
+                    f"with archpick fit --resume {self.path}",
+                    self.path,
+                ) from exc
             others = [f"--format {f}" for f in ("json", "md", "html") if (self.path / f"{stem}.{f}").exists()]
             where = f"the other forms are there: {', '.join(others)}" if others else DAMAGED_HINT
-            raise RunError(f"has no {file.name} although the run is complete (it was removed); {where}",
-                           self.path) from exc
+            raise RunError(
+                f"has no {file.name} although the run is complete (it was removed); {where}", self.path
+            ) from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise RunError(f"cannot be read ({exc}); check the file and its permissions", file) from exc
 

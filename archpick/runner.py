@@ -57,8 +57,7 @@ def plan_families(profile: DatasetProfile, opts: FitOptions):
     skipped = [f for f, _ in legs if not hypermodels.available(profile.modality, f)]
     legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
     if not legs:
-        raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped)} yet",
-                          profile.path)
+        raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped)} yet", profile.path)
     return rec, legs, skipped
 
 
@@ -125,22 +124,43 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     spec = ModelSpec(spec_in, task, n_out, stats=stats, n_train=len(x_train), class_weight=balance.class_weight)
     batch = (opts.batch_size or batch_size_for(len(x_train), kind)) * replicas
     failures = DecodeFailures()
-    common = {"batch_size": batch, "seed": opts.seed, "decode": bundle.decode,
-              "decode_train": bundle.extras.get("decode_train"), "failures": failures}
+    common = {
+        "batch_size": batch,
+        "seed": opts.seed,
+        "decode": bundle.decode,
+        "decode_train": bundle.extras.get("decode_train"),
+        "failures": failures,
+    }
 
     def make(x, y, training: bool):
         return make_dataset(x, y, spec_in, training=training, **common)
 
     return Prepared(
-        bundle=bundle, split=split, spec=spec, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
-        x_test=x_test, y_test=y_test, has_test=has_test, batch_size=batch, failures=failures,
+        bundle=bundle,
+        split=split,
+        spec=spec,
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=x_test,
+        y_test=y_test,
+        has_test=has_test,
+        batch_size=batch,
+        failures=failures,
         train_ds=make_dataset(x_train, y_train, spec_in, training=True, **common),
         val_ds=make_dataset(x_val, y_val, spec_in, training=False, **common),
         test_ds=make_dataset(x_test, y_test, spec_in, training=False, **common),
         make=make,
         balance=balance,
-        regime=choose_regime(len(x_train), len(x_val), task, chronological=bundle.split == "chronological",
-                             max_epochs=opts.max_epochs, kind=kind),
+        regime=choose_regime(
+            len(x_train),
+            len(x_val),
+            task,
+            chronological=bundle.split == "chronological",
+            max_epochs=opts.max_epochs,
+            kind=kind,
+        ),
     )
 
 
@@ -169,8 +189,21 @@ def plan_search(search_s: float, legs: list[tuple[str, str]], opts: FitOptions, 
     return plan, trial_cap_for(selection_budget, len(plan), n_train + len(prep.x_val), n_train)
 
 
-def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy, stage, base_port,
-          trial_cap=None, source=None):
+def _race(
+    plan,
+    profile,
+    opts,
+    spec,
+    prep,
+    run_dir,
+    resuming,
+    progress,
+    strategy,
+    stage,
+    base_port,
+    trial_cap=None,
+    source=None,
+):
     """Search each family in turn; unused budget carries over to the next one (with a pretrained backbone,
     `source`, an archpick.backbone.BackboneSource, the families it stands in for use it)."""
     from archpick import hypermodels
@@ -179,13 +212,25 @@ def _race(plan, profile, opts, spec, prep, run_dir, resuming, progress, strategy
     results, carry = [], 0.0
     for index, leg in enumerate(plan):
         hm = hypermodels.make(profile.modality, leg.family, spec, backbone=source)
-        stage(f"searching {hm.variant} ({leg.role})" + (f", serving workers on port {base_port + index}"
-                                                          if base_port else ""))
+        stage(
+            f"searching {hm.variant} ({leg.role})"
+            + (f", serving workers on port {base_port + index}" if base_port else "")
+        )
         leg_budget = leg.budget + carry
-        setup = SearchSetup(hm, prep.train_ds, prep.val_ds, directory=run_dir / "tuner", budget_seconds=leg_budget,
-                            max_trials=opts.max_trials, seed=opts.seed, regime=prep.regime,
-                            trial_cap=trial_cap(leg_budget) if trial_cap else None, progress=progress,
-                            tensorboard=opts.tensorboard, distribution_strategy=strategy)
+        setup = SearchSetup(
+            hm,
+            prep.train_ds,
+            prep.val_ds,
+            directory=run_dir / "tuner",
+            budget_seconds=leg_budget,
+            max_trials=opts.max_trials,
+            seed=opts.seed,
+            regime=prep.regime,
+            trial_cap=trial_cap(leg_budget) if trial_cap else None,
+            progress=progress,
+            tensorboard=opts.tensorboard,
+            distribution_strategy=strategy,
+        )
         if base_port:
             result = serve_family(setup, base_port + index, resume=resuming)
         else:
@@ -213,8 +258,9 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
         return _fit_profile(profile, opts, progress, run_dir, held)
 
 
-def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: Path | None,
-                 held: contextlib.ExitStack) -> run.Run:
+def _fit_profile(
+    profile: DatasetProfile, opts: FitOptions, progress, run_dir: Path | None, held: contextlib.ExitStack
+) -> run.Run:
     """`fit_profile`'s work, stage by stage; `held` keeps the run directory's lock until the fit ends."""
     started = time.monotonic()
     budget = opts.budget
@@ -226,8 +272,9 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
 
     resuming = opts.resume is not None
     if run_dir is None:
-        run_dir = held.enter_context(run.claim(profile.name, opts.out, profile.path, opts.overwrite,
-                                               opts.runs_root, resume=opts.resume))
+        run_dir = held.enter_context(
+            run.claim(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root, resume=opts.resume)
+        )
     run.mark(run_dir, "running", pid=__import__("os").getpid())
     source = backbone.for_run(opts.backbone, opts.backbone_weights, run_dir, resuming, profile.modality)
     run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
@@ -256,8 +303,21 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     plan, trial_cap = plan_search(search_s, legs, opts, prep)
     t = time.monotonic()
     try:
-        results = _race(plan, profile, opts, prep.spec, prep, run_dir, resuming, progress, strategy, stage,
-                        base_port, trial_cap=trial_cap, source=source)
+        results = _race(
+            plan,
+            profile,
+            opts,
+            prep.spec,
+            prep,
+            run_dir,
+            resuming,
+            progress,
+            strategy,
+            stage,
+            base_port,
+            trial_cap=trial_cap,
+            source=source,
+        )
     finally:
         _stop_workers(workers)
     timings["search"] = round(time.monotonic() - t, 3)
@@ -292,24 +352,53 @@ def _fit_profile(profile: DatasetProfile, opts: FitOptions, progress, run_dir: P
     report["model"] = _export(choice.model, best, prep, profile, run_dir)
     timings["export"] = round(time.monotonic() - t, 3)
 
+    _write(run_dir, report, profile, prep, choice.notes, Spent(budget, search_s, started, timings), stage)
+    return run.load_run(run_dir)
+
+
+@dataclass
+class Spent:
+    """Where a fit's time went: the budget given, the search's share, when it started and each stage's seconds."""
+
+    budget: float
+    search_s: float
+    started: float
+    timings: dict[str, float]
+
+
+def _write(
+    run_dir: Path,
+    report: dict[str, Any],
+    profile: DatasetProfile,
+    prep: Prepared,
+    notes: list[str],
+    spent: Spent,
+    stage,
+) -> None:
+    """The write stage: skipped files, notes and time spent into report.json, then Markdown, HTML and plots; the
+    run is marked complete last."""
     bundle = prep.bundle
-    report["skipped"] = {"count": len(bundle.skipped) + len(prep.failures.files),
-                         "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
-                         + [{"file": f, "reason": r} for f, r in prep.failures.files.items()]}
-    report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", [])) + choice.notes
-    report["budget"] = {"given_s": budget, "search_s": round(search_s, 2),
-                        "used_s": round(time.monotonic() - started, 2)}
-    report["timings"] = timings
+    report["skipped"] = {
+        "count": len(bundle.skipped) + len(prep.failures.files),
+        "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
+        + [{"file": f, "reason": r} for f, r in prep.failures.files.items()],
+    }
+    report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", [])) + notes
+    report["budget"] = {
+        "given_s": spent.budget,
+        "search_s": round(spent.search_s, 2),
+        "used_s": round(time.monotonic() - spent.started, 2),
+    }
+    report["timings"] = spent.timings
     stage("writing the report")
     from archpick.report import write_report
 
     t = time.monotonic()
     write_report(run_dir, report)
     report["timings"]["report"] = round(time.monotonic() - t, 3)
-    report["budget"]["used_s"] = round(time.monotonic() - started, 2)
+    report["budget"]["used_s"] = round(time.monotonic() - spent.started, 2)
     run.write_json(run_dir / run.REPORT_FILE, report)
     run.mark(run_dir, "complete")
-    return run.load_run(run_dir)
 
 
 def _backbone_section(source, results: list, winner: str) -> dict[str, Any]:
@@ -332,11 +421,14 @@ def _start_workers(opts: FitOptions, profile: DatasetProfile, hw, run_dir: Path)
     from archpick.distributed import free_port, spawn_local_workers
 
     base_port = base_port or free_port()
-    workers = spawn_local_workers(opts.workers, profile.path, base_port, run_dir, opts.to_worker_argv(),
-                                  gpus=len(hw.gpus))
+    workers = spawn_local_workers(
+        opts.workers, profile.path, base_port, run_dir, opts.to_worker_argv(), gpus=len(hw.gpus)
+    )
     share = hardware.thread_env(hw.cpus, opts.workers)["TF_NUM_INTRAOP_THREADS"]
-    hw.reasons.append(f"--workers {opts.workers}: that many trials at once, "
-                      + ("one GPU each" if hw.gpus else f"{share} CPU threads per op each"))
+    hw.reasons.append(
+        f"--workers {opts.workers}: that many trials at once, "
+        + ("one GPU each" if hw.gpus else f"{share} CPU threads per op each")
+    )
     return base_port, workers
 
 
@@ -351,19 +443,29 @@ def _stop_workers(workers: list) -> None:
             proc.kill()
 
 
-def _race_report(profile: DatasetProfile, rec, results: list, prep: Prepared, hw,
-                 skipped_families: list[str]) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
+def _race_report(
+    profile: DatasetProfile, rec, results: list, prep: Prepared, hw, skipped_families: list[str]
+) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
     """The report's first part (data, split, race, leaderboard), the search winner and the objective."""
     from archpick.hypermodels import heads
     from archpick.race import noise_margin, pick_winner, verdict
 
     objective = heads.objective(profile.task)
     n_val = len(prep.x_val)
-    summaries = [{"family": r.family, "variant": r.variant, "role": r.role, "best_score": r.best_score,
-                  "best_trial": r.best_trial, "budget": round(r.budget, 2), "seconds": r.seconds,
-                  "trials": len(r.rows),
-                  "scores": [row["score"] for row in r.rows if row["score"] is not None]}
-                 for r in results]
+    summaries = [
+        {
+            "family": r.family,
+            "variant": r.variant,
+            "role": r.role,
+            "best_score": r.best_score,
+            "best_trial": r.best_trial,
+            "budget": round(r.budget, 2),
+            "seconds": r.seconds,
+            "trials": len(r.rows),
+            "scores": [row["score"] for row in r.rows if row["score"] is not None],
+        }
+        for r in results
+    ]
     lead = next((r for r in summaries if r["family"] == rec.family), None)
     margin = noise_margin(objective.name, lead["best_score"] if lead else None, n_val)
     win = pick_winner(summaries, objective.direction, margin, prefer=rec.family)
@@ -377,28 +479,45 @@ def _race_report(profile: DatasetProfile, rec, results: list, prep: Prepared, hw
         "profile": profile.to_dict(),
         "recommendation": rec.to_dict(),
         "hardware": hw.to_dict(),
-        "split": {"how": split.how, "train": int(len(prep.x_train)), "validation": int(n_val),
-                  "test": int(len(prep.x_test)), "test_source": "shipped test split" if prep.has_test else "held out",
-                  "notes": split.notes, "imbalance": prep.balance.to_dict() if prep.balance else None},
-        "race": {"families": summaries, "winner": win["family"] if win else None, "metric": objective.name,
-                 "noise_margin": margin, "validation_samples": int(n_val),
-                 "direction": objective.direction, "not_trainable_yet": skipped_families},
-        "leaderboard": [{k: v for k, v in row.items() if k not in ("history", "epoch_seconds")}
-                        for r in results for row in r.rows],
+        "split": {
+            "how": split.how,
+            "train": int(len(prep.x_train)),
+            "validation": int(n_val),
+            "test": int(len(prep.x_test)),
+            "test_source": "shipped test split" if prep.has_test else "held out",
+            "notes": split.notes,
+            "imbalance": prep.balance.to_dict() if prep.balance else None,
+        },
+        "race": {
+            "families": summaries,
+            "winner": win["family"] if win else None,
+            "metric": objective.name,
+            "noise_margin": margin,
+            "validation_samples": int(n_val),
+            "direction": objective.direction,
+            "not_trainable_yet": skipped_families,
+        },
+        "leaderboard": [
+            {k: v for k, v in row.items() if k not in ("history", "epoch_seconds")} for r in results for row in r.rows
+        ],
         "task": profile.task,
         "batch_size": prep.batch_size,
     }
     return report, win, objective
 
 
-def _fail(run_dir: Path, report: dict[str, Any], profile: DatasetProfile, budget: float, search_s: float,
-          started: float) -> None:
+def _fail(
+    run_dir: Path, report: dict[str, Any], profile: DatasetProfile, budget: float, search_s: float, started: float
+) -> None:
     """Write the failed run's report and status, and raise: no trial finished."""
     from archpick.report import write_report
 
     report["status"] = "failed"
-    report["budget"] = {"given_s": budget, "search_s": round(search_s, 2),
-                        "used_s": round(time.monotonic() - started, 2)}
+    report["budget"] = {
+        "given_s": budget,
+        "search_s": round(search_s, 2),
+        "used_s": round(time.monotonic() - started, 2),
+    }
     write_report(run_dir, report)
     run.mark(run_dir, "failed", reason="no trial finished")
     raise DataError("no trial finished within the budget; give more --time", profile.path)
@@ -417,16 +536,23 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
     preds, y_true = _predict(model, prep.test_ds)
     single_preds = _predict(choice.single, prep.test_ds)[0] if choice.single is not None else None
     best_row = next((row for row in best.rows if row["trial"] == choice.trial), None) or {}
-    final: dict[str, Any] = {"family": best.family, "variant": best.variant, "trial": choice.trial,
-                             "hyperparameters": best_row.get("hyperparameters", {}),
-                             "params": int(model.count_params()), "history": best_row.get("history", {}),
-                             "epoch_seconds": best_row.get("epoch_seconds", []), "exported": choice.how,
-                             "members": choice.members}
+    final: dict[str, Any] = {
+        "family": best.family,
+        "variant": best.variant,
+        "trial": choice.trial,
+        "hyperparameters": best_row.get("hyperparameters", {}),
+        "params": int(model.count_params()),
+        "history": best_row.get("history", {}),
+        "epoch_seconds": best_row.get("epoch_seconds", []),
+        "exported": choice.how,
+        "members": choice.members,
+    }
     train_period = None  # forecasting: the training period's series (scales MASE)
     if task == "classification":
         final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
-        report["baselines"] = baselines.classification(spec_in["kind"], x_fit, y_fit, prep.x_test, prep.y_test,
-                                                       bundle.class_names, bundle.decode, seed)
+        report["baselines"] = baselines.classification(
+            spec_in["kind"], x_fit, y_fit, prep.x_test, prep.y_test, bundle.class_names, bundle.decode, seed
+        )
         if single_preds is not None:
             final["single"] = _headline_metrics(metrics.classification(y_true, single_preds, bundle.class_names))
     elif task == "forecasting":
@@ -435,16 +561,29 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
         cutoff = int(bundle.extras.get("train_end", len(train_series)))
         if not prep.has_test:  # scale MASE on the training period only: up to the last training target
             cutoff = int(prep.split.train[-1]) + int(spec_in["lookback"]) + int(spec_in["horizon"])
-        report["series"] = {"values": train_series.tolist(), "times": bundle.extras.get("times", []),
-                            "target": bundle.extras.get("target"), "train_end": cutoff}
+        report["series"] = {
+            "values": train_series.tolist(),
+            "times": bundle.extras.get("times", []),
+            "target": bundle.extras.get("target"),
+            "train_end": cutoff,
+        }
         train_period = train_series[:cutoff]
         final["metrics"] = metrics.forecast(y_true, preds, train_period, season)
-        naive = baselines.seasonal_naive(np.asarray(prep.x_test), y_true.shape[1], season,
-                                         int(spec_in.get("target_index", 0)))
-        report["baselines"] = [{"name": f"seasonal naive (period {season})",
-                                **metrics.forecast(y_true, naive, train_series[:cutoff], season)}]
-        final["forecast"] = {"actual": y_true.tolist(), "predicted": preds.tolist(), "naive": naive.tolist(),
-                             "future": _future_forecast(model, prep, report)}
+        naive = baselines.seasonal_naive(
+            np.asarray(prep.x_test), y_true.shape[1], season, int(spec_in.get("target_index", 0))
+        )
+        report["baselines"] = [
+            {
+                "name": f"seasonal naive (period {season})",
+                **metrics.forecast(y_true, naive, train_series[:cutoff], season),
+            }
+        ]
+        final["forecast"] = {
+            "actual": y_true.tolist(),
+            "predicted": preds.tolist(),
+            "naive": naive.tolist(),
+            "future": _future_forecast(model, prep, report),
+        }
         if single_preds is not None:
             final["single"] = metrics.forecast(y_true, single_preds, train_series[:cutoff], season)
     else:
@@ -456,8 +595,9 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
         final["ensemble"] = _headline_metrics(final["metrics"])
     from archpick.report.answer import primary_metric
 
-    final["interval"] = metrics.test_interval(primary_metric({**report, "task": task}), y_true, preds, train_period,
-                                              int(spec_in.get("season") or 1), seed)
+    final["interval"] = metrics.test_interval(
+        primary_metric({**report, "task": task}), y_true, preds, train_period, int(spec_in.get("season") or 1), seed
+    )
     return final
 
 
@@ -492,9 +632,16 @@ def _export(model, best, prep: Prepared, profile: DatasetProfile, run_dir: Path)
     sample = np.asarray(prep.x_test[: min(8, len(prep.x_test))])
     if bundle.decode is not None:
         sample = np.stack([bundle.decode(p) for p in sample])
-    meta = {"input_spec": bundle.input_spec, "task": profile.task, "family": best.family, "variant": best.variant,
-            "dataset": profile.name, "source": profile.source, "archpick_version": __version__,
-            "profile_facts": profile.facts}
+    meta = {
+        "input_spec": bundle.input_spec,
+        "task": profile.task,
+        "family": best.family,
+        "variant": best.variant,
+        "dataset": profile.name,
+        "source": profile.source,
+        "archpick_version": __version__,
+        "profile_facts": profile.facts,
+    }
     out = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
     out["saved_model"] = "model" if out["saved_model"] else None
     out["keras"] = "model/model.keras"

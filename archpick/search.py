@@ -125,8 +125,7 @@ class BudgetOracle(keras_tuner.oracles.BayesianOptimizationOracle):
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
-        state["archpick"] = {"durations": self.durations, "workers": self.workers,
-                             "initial": len(self.initial_hps)}
+        state["archpick"] = {"durations": self.durations, "workers": self.workers, "initial": len(self.initial_hps)}
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -224,8 +223,15 @@ class ArchTuner(keras_tuner.Tuner):
         **kwargs: Passed to keras_tuner.Tuner (directory, project_name, overwrite...).
     """
 
-    def __init__(self, oracle: BudgetOracle, hypermodel: ArchHyperModel, seed: int = 0,
-                 progress: Progress | None = None, regime: Regime | None = None, **kwargs):
+    def __init__(
+        self,
+        oracle: BudgetOracle,
+        hypermodel: ArchHyperModel,
+        seed: int = 0,
+        progress: Progress | None = None,
+        regime: Regime | None = None,
+        **kwargs,
+    ):
         # Kept before keras-tuner may wrap the oracle in an OracleClient (distributed workers).
         self.budget_clock = oracle.clock
         self.trial_cap = oracle.trial_cap
@@ -246,8 +252,14 @@ class ArchTuner(keras_tuner.Tuner):
         """The regime's callbacks: the training-loss schedule (small data) or validation patience (large)."""
         if self.regime.small:
             return [TrainingLossSchedule(self.regime.min_epochs, self.trial_cap, self.regime.max_epochs)]
-        return [keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction,
-                                              patience=self.regime.patience, start_from_epoch=self.regime.min_epochs)]
+        return [
+            keras.callbacks.EarlyStopping(
+                monitor=objective.name,
+                mode=objective.direction,
+                patience=self.regime.patience,
+                start_from_epoch=self.regime.min_epochs,
+            )
+        ]
 
     def _try_build(self, hp):
         self.trial_model = super()._try_build(hp)
@@ -310,8 +322,9 @@ class ArchTuner(keras_tuner.Tuner):
         if self.progress:
             local = isinstance(self.oracle, BudgetOracle)
             row = trial_row(self, self.oracle.trials[trial.trial_id] if local else trial)
-            self.progress.trial_ended(self.family, row, self.best_score() if local else None,
-                                      self.budget_clock.remaining())
+            self.progress.trial_ended(
+                self.family, row, self.best_score() if local else None, self.budget_clock.remaining()
+            )
 
     def best_score(self) -> float | None:
         """The best objective value so far, or None."""
@@ -395,8 +408,14 @@ class FamilyResult:
         trial = self.tuner.oracle.get_best_trials(1)[0]
         model = self.tuner.hypermodel.build(trial.hyperparameters)
         train_ds, val_ds = self.data
-        self.tuner.hypermodel.fit(trial.hyperparameters, model, train_ds, validation_data=val_ds,
-                                  epochs=max(int(trial.best_step or 0) + 1, 1), verbose=0)
+        self.tuner.hypermodel.fit(
+            trial.hyperparameters,
+            model,
+            train_ds,
+            validation_data=val_ds,
+            epochs=max(int(trial.best_step or 0) + 1, 1),
+            verbose=0,
+        )
         return model
 
     def best_row(self) -> dict[str, Any] | None:
@@ -455,29 +474,47 @@ class SearchSetup:
         """The one tuner builder (keras-tuner's "Reloading Tuner from ..." is silenced)."""
         regime = self.regime or choose_regime(self.hypermodel.spec.n_train, 10**6, self.hypermodel.spec.task)
         with contextlib.redirect_stdout(io.StringIO()):
-            return ArchTuner(oracle, self.hypermodel, seed=self.seed, progress=self.progress, regime=regime,
-                             directory=str(self.directory), project_name=self.hypermodel.family,
-                             overwrite=overwrite, distribution_strategy=self.distribution_strategy)
+            return ArchTuner(
+                oracle,
+                self.hypermodel,
+                seed=self.seed,
+                progress=self.progress,
+                regime=regime,
+                directory=str(self.directory),
+                project_name=self.hypermodel.family,
+                overwrite=overwrite,
+                distribution_strategy=self.distribution_strategy,
+            )
 
     def run(self, tuner: ArchTuner) -> None:
         """Run the search; the regime's stopping callbacks are added per trial by the tuner."""
         callbacks: list[keras.callbacks.Callback] = []
         if self.tensorboard and keras.backend.backend() == "tensorflow":  # the callback writes through tf.summary
-            callbacks.append(keras.callbacks.TensorBoard(
-                log_dir=str(self.directory / self.hypermodel.family / "logs"), write_graph=False, profile_batch=0))
-        tuner.search(self.train_ds, validation_data=self.val_ds, epochs=tuner.regime.max_epochs,
-                     callbacks=callbacks, verbose=0)
+            callbacks.append(
+                keras.callbacks.TensorBoard(
+                    log_dir=str(self.directory / self.hypermodel.family / "logs"), write_graph=False, profile_batch=0
+                )
+            )
+        tuner.search(
+            self.train_ds, validation_data=self.val_ds, epochs=tuner.regime.max_epochs, callbacks=callbacks, verbose=0
+        )
 
     def result(self, tuner: ArchTuner, seconds: float) -> FamilyResult:
         """The family's leaderboard rows and best trial."""
         rows = [trial_row(tuner, t) for t in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)]
         best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
         family = self.hypermodel.family
-        return FamilyResult(family=family, variant=self.hypermodel.variant, rows=rows,
-                            best_score=float(best[0].score) if best else None,
-                            best_trial=f"{family}-{best[0].trial_id}" if best else None,
-                            seconds=round(seconds, 3), budget=self.budget_seconds, tuner=tuner,
-                            data=(self.train_ds, self.val_ds))
+        return FamilyResult(
+            family=family,
+            variant=self.hypermodel.variant,
+            rows=rows,
+            best_score=float(best[0].score) if best else None,
+            best_trial=f"{family}-{best[0].trial_id}" if best else None,
+            seconds=round(seconds, 3),
+            budget=self.budget_seconds,
+            tuner=tuner,
+            data=(self.train_ds, self.val_ds),
+        )
 
 
 def search_family(setup: SearchSetup, resume: bool = False, spent_before: float = 0.0) -> FamilyResult:
@@ -533,5 +570,10 @@ def work_family(setup: SearchSetup, host: str, port: int, tuner_id: str) -> Fami
     with worker_env(host, port, tuner_id), contextlib.redirect_stdout(io.StringIO()):
         tuner = setup.tuner(setup.oracle(0.0), overwrite=False)
         setup.run(tuner)
-    return FamilyResult(family=setup.hypermodel.family, variant=setup.hypermodel.variant,
-                        budget=setup.budget_seconds, seconds=round(time.monotonic() - started, 2), tuner=tuner)
+    return FamilyResult(
+        family=setup.hypermodel.family,
+        variant=setup.hypermodel.variant,
+        budget=setup.budget_seconds,
+        seconds=round(time.monotonic() - started, 2),
+        tuner=tuner,
+    )

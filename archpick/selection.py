@@ -65,9 +65,17 @@ class CVScore:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form with mean and spread."""
-        return {"family": self.family, "variant": self.variant, "trial": self.trial, "metric": self.metric,
-                "folds": [round(v, 6) for v in self.folds], "mean": round(self.mean, 6),
-                "std": round(self.std, 6), "seconds": round(self.seconds, 2), "stop_reasons": self.stop_reasons}
+        return {
+            "family": self.family,
+            "variant": self.variant,
+            "trial": self.trial,
+            "metric": self.metric,
+            "folds": [round(v, 6) for v in self.folds],
+            "mean": round(self.mean, 6),
+            "std": round(self.std, 6),
+            "seconds": round(self.seconds, 2),
+            "stop_reasons": self.stop_reasons,
+        }
 
 
 def plan_folds(costs: list[float], budget: float) -> tuple[int, int]:
@@ -118,8 +126,9 @@ def train_configuration(cand: Candidate, train, epochs: int, seconds: float, see
     now = time.monotonic()
     recorder = trial_recorder(stop_at=now + seconds, hard_stop_at=now + 2 * seconds + 10)
     schedule = TrainingLossSchedule(min_epochs=epochs + 1, trial_seconds=seconds, max_epochs=max(epochs, 1))
-    cand.hypermodel.fit(cand.hyperparameters, model, train, epochs=max(epochs, 1), callbacks=[schedule, recorder],
-                        verbose=0)
+    cand.hypermodel.fit(
+        cand.hyperparameters, model, train, epochs=max(epochs, 1), callbacks=[schedule, recorder], verbose=0
+    )
     return model, "solved" if recorder.solved else "budget" if recorder.stopped_by_budget else "epochs"
 
 
@@ -156,9 +165,18 @@ class Selection:
     winner: str = ""
 
 
-def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, make: MakeDataset, *,
-                   budget: float, seed: int, classification: bool, n_train: int,
-                   choose: Callable[[list[CVScore]], str]) -> Selection:
+def cross_validate(
+    candidates: list[Candidate],
+    x: np.ndarray,
+    y: np.ndarray,
+    make: MakeDataset,
+    *,
+    budget: float,
+    seed: int,
+    classification: bool,
+    n_train: int,
+    choose: Callable[[list[CVScore]], str],
+) -> Selection:
     """Score finalists by k-fold cross-validation on train + validation, then refit the chosen one.
 
     Args:
@@ -181,13 +199,17 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     k, n = plan_folds(costs, budget)
     out = Selection()
     if k == 0:
-        out.notes.append(f"no cross-validation: {MIN_FOLDS} folds of the best trial would take about "
-                         f"{(MIN_FOLDS - 1) * costs[0] + costs[0]:.0f}s, the budget left {budget:.0f}s; "
-                         "give more --time")
+        out.notes.append(
+            f"no cross-validation: {MIN_FOLDS} folds of the best trial would take about "
+            f"{(MIN_FOLDS - 1) * costs[0] + costs[0]:.0f}s, the budget left {budget:.0f}s; "
+            "give more --time"
+        )
         return out
     if n < len(candidates):
-        out.notes.append(f"only the {candidates[0].variant} was cross-validated: the budget left "
-                         f"({budget:.0f}s) could not pay for folds of every finalist")
+        out.notes.append(
+            f"only the {candidates[0].variant} was cross-validated: the budget left "
+            f"({budget:.0f}s) could not pay for folds of every finalist"
+        )
     finalists = candidates[:n]
     metric = "accuracy" if classification else "loss"
     folds = fold_indices(y, k, seed, classification)
@@ -203,8 +225,9 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
             values.append(_score(model, make(x[va], y[va], False), metric))
             reasons.append(why)
             models.setdefault(cand.family, []).append(model)
-        out.scores.append(CVScore(cand.family, cand.variant, cand.trial, metric, values,
-                                  time.monotonic() - cand_started, reasons))
+        out.scores.append(
+            CVScore(cand.family, cand.variant, cand.trial, metric, values, time.monotonic() - cand_started, reasons)
+        )
     out.folds = k
     winner = out.winner = choose(out.scores)
     cand = next(c for c in finalists if c.family == winner)
@@ -212,8 +235,9 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     refit_started = time.monotonic()
     out.refit, _ = train_configuration(cand, make(x, y, True), cand.epochs, max(left, costs[0]), seed)
     most = 1 if cand.hypermodel.solved(cand.hyperparameters) else ENSEMBLE_REFITS  # seeds change nothing
-    refits = _more_refits(cand, make(x, y, True), out.refit, time.monotonic() - refit_started,
-                          started + budget, most, seed)
+    refits = _more_refits(
+        cand, make(x, y, True), out.refit, time.monotonic() - refit_started, started + budget, most, seed
+    )
     if len(refits) > 1:
         out.members, out.ensemble_of = refits, f"{len(refits)} refits on train + validation (seeds differ)"
     else:
@@ -226,8 +250,9 @@ def cross_validate(candidates: list[Candidate], x: np.ndarray, y: np.ndarray, ma
     return out
 
 
-def _more_refits(cand: Candidate, data, first: keras.Model, seconds: float, deadline: float, most: int,
-                 seed: int) -> list[keras.Model]:
+def _more_refits(
+    cand: Candidate, data, first: keras.Model, seconds: float, deadline: float, most: int, seed: int
+) -> list[keras.Model]:
     """The first refit and more of it with other seeds while the budget pays for one more each time, up to
     `most` (ENSEMBLE_REFITS: three networks take most of an ensemble's gain; InceptionTime averages five).
 
@@ -241,8 +266,7 @@ def _more_refits(cand: Candidate, data, first: keras.Model, seconds: float, dead
     return refits
 
 
-def greedy_ensemble(preds: list[np.ndarray], y: np.ndarray, classification: bool,
-                    max_members: int = 7) -> list[int]:
+def greedy_ensemble(preds: list[np.ndarray], y: np.ndarray, classification: bool, max_members: int = 7) -> list[int]:
     """Ensemble selection (Caruana et al. 2004): from the best single model, add with replacement the model that
     most lowers the validation loss of the average (log loss, or squared error), while it improves.
 
@@ -301,7 +325,8 @@ def average_models(models: list[keras.Model], name: str = "ensemble") -> keras.M
             outs[id(m)] = m(feed)
     out_name = first.output.name.split("/")[0].split(":")[0] if hasattr(first.output, "name") else "output"
     outputs = keras.layers.Average(name=out_name if out_name in ("probabilities", "prediction") else "average")(
-        [outs[id(m)] for m in models])
+        [outs[id(m)] for m in models]
+    )
     ensemble = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=name)
     if getattr(first, "loss", None) is not None:  # evaluate() scores it as its members were scored
         ensemble.compile(loss=first.loss, metrics=["accuracy"] if out_name == "probabilities" else ["mae"])
@@ -318,8 +343,9 @@ def _shared_front(models: list[keras.Model]) -> tuple[keras.Model, list[keras.Mo
     reference = [np.asarray(w) for w in parts[0][0].get_weights()]
     for extractor, _ in parts[1:]:
         weights = extractor.get_weights()
-        if len(weights) != len(reference) or not all(np.array_equal(a, np.asarray(b))
-                                                     for a, b in zip(reference, weights)):
+        if len(weights) != len(reference) or not all(
+            np.array_equal(a, np.asarray(b)) for a, b in zip(reference, weights)
+        ):
             return None
     return parts[0][0], [head for _, head in parts]
 

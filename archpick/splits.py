@@ -44,8 +44,9 @@ def _two_way(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tupl
     return np.sort(keep), np.sort(hold)
 
 
-def _every_class_held(keep: np.ndarray, hold: np.ndarray, y: np.ndarray,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _every_class_held(
+    keep: np.ndarray, hold: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Move one sample of each class that has two or more kept samples but none held into the held part.
 
     Stratified rounding gives a class of 2 in 600 no held sample at all (0.4 rounds to 0); then its test
@@ -62,8 +63,9 @@ def _every_class_held(keep: np.ndarray, hold: np.ndarray, y: np.ndarray,
     return np.setdiff1d(keep, moved), np.concatenate([hold, np.asarray(moved, dtype=hold.dtype)])
 
 
-def class_notes(y: np.ndarray, split: Split, class_names: list[str] | None = None,
-                y_test: np.ndarray | None = None) -> list[str]:
+def class_notes(
+    y: np.ndarray, split: Split, class_names: list[str] | None = None, y_test: np.ndarray | None = None
+) -> list[str]:
     """A plain sentence for each class that is missing from the validation or the test split.
 
     Args:
@@ -77,21 +79,32 @@ def class_notes(y: np.ndarray, split: Split, class_names: list[str] | None = Non
     notes = []
     for label in np.unique(y):
         name = class_names[int(label)] if class_names and int(label) < len(class_names) else str(label)
-        counts = {part: int(np.sum(y[idx] == label))
-                  for part, idx in [("training", split.train), ("validation", split.val), ("test", split.test)]
-                  if idx is not None}
+        counts = {
+            part: int(np.sum(y[idx] == label))
+            for part, idx in [("training", split.train), ("validation", split.val), ("test", split.test)]
+            if idx is not None
+        }
         if y_test is not None:
             counts["test"] = int(np.sum(np.asarray(y_test) == label))
         missing = [part for part, n in counts.items() if n == 0]
         if missing:
             where = ", ".join(f"{n} {part}" for part, n in counts.items())
-            notes.append(f"class '{name}' has {sum(counts.values())} samples ({where}): none in the "
-                         f"{' and '.join(missing)} split, so its scores there are not measured")
+            notes.append(
+                f"class '{name}' has {sum(counts.values())} samples ({where}): none in the "
+                f"{' and '.join(missing)} split, so its scores there are not measured"
+            )
     return notes
 
 
-def split_indices(y: np.ndarray, how: str, seed: int, has_test: bool, test_fraction: float = 0.2,
-                  val_fraction: float = 0.15, gap: int = 0) -> Split:
+def split_indices(
+    y: np.ndarray,
+    how: str,
+    seed: int,
+    has_test: bool,
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.15,
+    gap: int = 0,
+) -> Split:
     """Split sample indices for training, validation and (unless shipped) test.
 
     Args:
@@ -112,9 +125,9 @@ def split_indices(y: np.ndarray, how: str, seed: int, has_test: bool, test_fract
     if how == "chronological":
         n_test = 0 if has_test else max(int(round(n * test_fraction)), 1)
         n_val = max(int(round((n - n_test) * val_fraction)), 1)
-        test = idx[n - n_test:] if n_test else None
+        test = idx[n - n_test :] if n_test else None
         val_end = n - n_test - (gap if n_test else 0)
-        val = idx[val_end - n_val:val_end]
+        val = idx[val_end - n_val : val_end]
         train = idx[: max(val_end - n_val - gap, 1)]
         return Split(train, val, test, f"chronological (last {n_test} windows test, {n_val} validation, gap {gap})")
     test = None

@@ -10,8 +10,9 @@ from archpick.options import FitOptions, search_budget
 from archpick.runner import plan_families, plan_search, prepare
 
 
-def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, run_dir: Path | None = None,
-               progress=None) -> int:
+def run_worker(
+    path: str | Path, chief: str, opts: FitOptions, tuner_id: str, run_dir: Path | None = None, progress=None
+) -> int:
     """Join a distributed search: rebuild the chief's data and families, then run trials until each
     family's oracle stops.
 
@@ -35,8 +36,9 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
 
     host, port = parse_address(chief)
     # The data first: a wrong PATH is reported at once, not after waiting for a chief.
-    profile = archpick.inspect(path, **{k: v for k, v in vars(opts.data).items() if v is not None
-                                        and k != "sample_limit"})
+    profile = archpick.inspect(
+        path, **{k: v for k, v in vars(opts.data).items() if v is not None and k != "sample_limit"}
+    )
     wait_for_chief(host, port)
     backend.check_modality(backend_name, profile.modality, profile.path)
     rec, legs, _ = plan_families(profile, opts)
@@ -52,9 +54,19 @@ def run_worker(path: str | Path, chief: str, opts: FitOptions, tuner_id: str, ru
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)
         hm = hypermodels.make(profile.modality, leg.family, prep.spec, backbone=source)
-        setup = SearchSetup(hm, prep.train_ds, prep.val_ds, directory=directory, budget_seconds=leg.budget,
-                            max_trials=opts.max_trials, seed=opts.seed, regime=prep.regime,
-                            trial_cap=trial_cap(leg.budget) if trial_cap else None, progress=progress,
-                            tensorboard=False, distribution_strategy=strategy)
+        setup = SearchSetup(
+            hm,
+            prep.train_ds,
+            prep.val_ds,
+            directory=directory,
+            budget_seconds=leg.budget,
+            max_trials=opts.max_trials,
+            seed=opts.seed,
+            regime=prep.regime,
+            trial_cap=trial_cap(leg.budget) if trial_cap else None,
+            progress=progress,
+            tensorboard=False,
+            distribution_strategy=strategy,
+        )
         work_family(setup, host, port + index, tuner_id)
     return len(plan)

@@ -105,11 +105,23 @@ def machine() -> dict[str, Any]:
             gpu = out.stdout.strip().replace("\n", "; ")
     except (OSError, subprocess.SubprocessError):
         pass
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    return {"cores": os.cpu_count(), "nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
-            "ram_gib": round(mem_kb / 2**20, 1), "gpu": gpu, "os": platform.platform(),
-            "python": platform.python_version()}
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cores": os.cpu_count(),
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "gpu": gpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
 def loadavg() -> str:
@@ -165,11 +177,18 @@ def _make_tuner(base: type, auto_model_ref: list, x_test: Any, y_test: Any) -> t
             seconds = ended - _STATE.pop("trial_started", ended)
             paused_at = time.time()
             best = self.oracle.get_best_trials(1)
-            point = {"trial": len(_STATE["points"]) + 1, "trial_id": trial.trial_id, "status": trial.status,
-                     "seconds": round(seconds, 2), "val_loss": trial.score, "wall_s": round(ended, 2),
-                     "cut_by_deadline": _STATE.get("cut", False),
-                     "hp": {k.split("/")[-1]: v for k, v in trial.hyperparameters.values.items()
-                            if k.split("/")[-1] in HP_SHOWN}}
+            point = {
+                "trial": len(_STATE["points"]) + 1,
+                "trial_id": trial.trial_id,
+                "status": trial.status,
+                "seconds": round(seconds, 2),
+                "val_loss": trial.score,
+                "wall_s": round(ended, 2),
+                "cut_by_deadline": _STATE.get("cut", False),
+                "hp": {
+                    k.split("/")[-1]: v for k, v in trial.hyperparameters.values.items() if k.split("/")[-1] in HP_SHOWN
+                },
+            }
             _STATE["cut"] = False
             done = max(_STATE.get("epochs_done", 0), 1)
             point["epochs_done"] = _STATE.get("epochs_done", 0)
@@ -197,9 +216,13 @@ def _make_tuner(base: type, auto_model_ref: list, x_test: Any, y_test: Any) -> t
             _STATE["points"].append(point)
             _STATE["paused"] += time.time() - paused_at
             _STATE["write"]({"status": "running", "points": _STATE["points"]})
-            print(f"[autokeras] trial {point['trial']} ({point['hp']}) {seconds:.1f}s "
-                  f"val_loss={trial.score} best-so-far test acc={point.get('test_acc_best_so_far')} "
-                  f"wall={ended:.1f}s", file=sys.stderr, flush=True)
+            print(
+                f"[autokeras] trial {point['trial']} ({point['hp']}) {seconds:.1f}s "
+                f"val_loss={trial.score} best-so-far test acc={point.get('test_acc_best_so_far')} "
+                f"wall={ended:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
 
         def on_search_end(self):
             super().on_search_end()
@@ -209,8 +232,9 @@ def _make_tuner(base: type, auto_model_ref: list, x_test: Any, y_test: Any) -> t
     return BudgetTuner
 
 
-def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float, workdir: Path,
-                     result_path: Path) -> int:
+def autokeras_worker(
+    name: str, budget: float, epochs: int, seed: int, t0: float, workdir: Path, result_path: Path
+) -> int:
     """Run AutoKeras on one dataset (inside the AutoKeras virtual environment) and write a JSON result.
 
     Args:
@@ -225,8 +249,19 @@ def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float
     Returns:
         Process exit code.
     """
-    _STATE.update({"t0": t0, "paused": 0.0, "budget": budget, "epochs": epochs, "refit_estimate": 0.0, "points": [],
-                   "durations": {}, "searching": True, "cut": False})
+    _STATE.update(
+        {
+            "t0": t0,
+            "paused": 0.0,
+            "budget": budget,
+            "epochs": epochs,
+            "refit_estimate": 0.0,
+            "points": [],
+            "durations": {},
+            "searching": True,
+            "cut": False,
+        }
+    )
     result: dict[str, Any] = {"dataset": name, "budget_s": budget, "epochs": epochs, "seed": seed}
 
     def write(update: dict[str, Any]) -> None:  # after every trial, so a killed worker still leaves its curve
@@ -242,17 +277,27 @@ def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float
         data = _arrays(name, seed)
         split = data["split"]
         x, y = data["x"], data["y"]
-        result.update({"test_digest": data["test_digest"], "x_shape": data["shape"],
-                       "split": {"train": len(split.train), "validation": len(split.val), "test": len(split.test)}})
+        result.update(
+            {
+                "test_digest": data["test_digest"],
+                "x_shape": data["shape"],
+                "split": {"train": len(split.train), "validation": len(split.val), "test": len(split.test)},
+            }
+        )
         result["load_s"] = round(_clock(), 2)
         import autokeras as ak
         import keras
         import keras_tuner
         import tensorflow as tf
 
-        result["versions"] = {"autokeras": ak.__version__, "keras": keras.__version__,
-                              "keras_tuner": keras_tuner.__version__, "tensorflow": tf.__version__,
-                              "numpy": np.__version__, "python": platform.python_version()}
+        result["versions"] = {
+            "autokeras": ak.__version__,
+            "keras": keras.__version__,
+            "keras_tuner": keras_tuner.__version__,
+            "tensorflow": tf.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        }
         result["import_s"] = round(_clock() - result["load_s"], 2)
         from autokeras.tuners import task_specific
 
@@ -279,30 +324,65 @@ def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float
         ref: list = []
         if name == "digits":
             tuner = _make_tuner(task_specific.ImageClassifierTuner, ref, x_test, y_test)
-            clf = ak.ImageClassifier(max_trials=1000, overwrite=True, directory=str(workdir), seed=seed,
-                                     project_name=f"ak_{name}", tuner=tuner)
+            clf = ak.ImageClassifier(
+                max_trials=1000,
+                overwrite=True,
+                directory=str(workdir),
+                seed=seed,
+                project_name=f"ak_{name}",
+                tuner=tuner,
+            )
         else:
             tuner = _make_tuner(task_specific.TextClassifierTuner, ref, x_test, y_test)
-            clf = ak.TextClassifier(max_trials=1000, overwrite=True, directory=str(workdir), seed=seed,
-                                    project_name=f"ak_{name}", tuner=tuner)
+            clf = ak.TextClassifier(
+                max_trials=1000,
+                overwrite=True,
+                directory=str(workdir),
+                seed=seed,
+                project_name=f"ak_{name}",
+                tuner=tuner,
+            )
         ref.append(clf)
         fit_started = _clock()
-        clf.fit(x[split.train], y[split.train], validation_data=(x[split.val], y[split.val]), epochs=epochs,
-                callbacks=[Deadline()], verbose=0)
+        clf.fit(
+            x[split.train],
+            y[split.train],
+            validation_data=(x[split.val], y[split.val]),
+            epochs=epochs,
+            callbacks=[Deadline()],
+            verbose=0,
+        )
         fit_ended = _clock()
         pred = clf.predict(x_test, verbose=0)
         accuracy = float(np.mean(np.asarray(pred).ravel() == y_test))
         wall = _clock()
         search_end = _STATE.get("search_end", fit_ended)
-        result.update({"test_accuracy": accuracy, "wall_s": round(wall, 2), "fit_started_s": round(fit_started, 2),
-                       "search_end_s": round(search_end, 2), "refit_s": round(fit_ended - search_end, 2),
-                       "predict_s": round(wall - fit_ended, 2), "paused_s": round(_STATE["paused"], 2),
-                       "trials": len(_STATE["points"]), "points": _STATE["points"], "status": "ok"})
+        result.update(
+            {
+                "test_accuracy": accuracy,
+                "wall_s": round(wall, 2),
+                "fit_started_s": round(fit_started, 2),
+                "search_end_s": round(search_end, 2),
+                "refit_s": round(fit_ended - search_end, 2),
+                "predict_s": round(wall - fit_ended, 2),
+                "paused_s": round(_STATE["paused"], 2),
+                "trials": len(_STATE["points"]),
+                "points": _STATE["points"],
+                "status": "ok",
+            }
+        )
         code = 0
     except Exception as exc:  # noqa: BLE001 - a crash is a result worth recording
         lines = traceback.format_exc().strip().splitlines()
-        result.update({"status": "crashed", "error": f"{type(exc).__name__}: {exc}"[:500],
-                       "traceback_tail": lines[-12:], "points": _STATE["points"], "wall_s": round(_clock(), 2)})
+        result.update(
+            {
+                "status": "crashed",
+                "error": f"{type(exc).__name__}: {exc}"[:500],
+                "traceback_tail": lines[-12:],
+                "points": _STATE["points"],
+                "wall_s": round(_clock(), 2),
+            }
+        )
         traceback.print_exc()
         code = 1
     write({})
@@ -312,8 +392,9 @@ def autokeras_worker(name: str, budget: float, epochs: int, seed: int, t0: float
 # -------------------------------------------------------------------------------------------------- the parent
 
 
-def run_child(cmd: list[str], log: Path, env: dict[str, str] | None = None,
-              timeout: float | None = None) -> tuple[float, int | None]:
+def run_child(
+    cmd: list[str], log: Path, env: dict[str, str] | None = None, timeout: float | None = None
+) -> tuple[float, int | None]:
     """Run a command, stdout and stderr to `log`; kill it after `timeout` seconds.
 
     Returns:
@@ -338,26 +419,39 @@ def last_error(log: Path) -> str:
     return (hits or lines or ["(no output)"])[-1][:300]
 
 
-def run_archpick(exe: str, name: str, budget_text: str, seed: int, out: Path, logs: Path,
-                 timeout: float) -> dict[str, Any]:
+def run_archpick(
+    exe: str, name: str, budget_text: str, seed: int, out: Path, logs: Path, timeout: float
+) -> dict[str, Any]:
     """`archpick fit` on one dataset in archpick's own environment; the facts from its report.json."""
     cmd = [exe, "fit", DATASETS[name], "--time", budget_text, "--seed", str(seed), "--out", str(out), "-q"]
     load_before = loadavg()
     log = logs / f"archpick_{name}.log"
     wall, code = run_child(cmd, log, {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout)
-    res: dict[str, Any] = {"wall_s": round(wall, 2), "exit": code, "load_before": load_before,
-                           "load_after": loadavg(), "command": shlex.join(cmd)}
+    res: dict[str, Any] = {
+        "wall_s": round(wall, 2),
+        "exit": code,
+        "load_before": load_before,
+        "load_after": loadavg(),
+        "command": shlex.join(cmd),
+    }
     report_file = out / "report.json"
     if code != 0 or not report_file.exists():
         res.update({"status": "crashed" if code is not None else "killed", "error": last_error(log)})
         return res
     rep = json.loads(report_file.read_text())
     rows = rep.get("leaderboard", [])
-    res.update({"status": "ok", "test_accuracy": rep["final"]["metrics"]["accuracy"], "used_s": rep["budget"]["used_s"],
-                "split": rep["split"], "winner": f"{rep['final']['family']} ({rep['final']['variant']})",
-                "best_trial": rep["final"]["trial"], "timings": rep.get("timings", {}),
-                "rows": [{k: r.get(k) for k in ("trial", "family", "status", "score", "seconds", "epochs")}
-                         for r in rows]})
+    res.update(
+        {
+            "status": "ok",
+            "test_accuracy": rep["final"]["metrics"]["accuracy"],
+            "used_s": rep["budget"]["used_s"],
+            "split": rep["split"],
+            "winner": f"{rep['final']['family']} ({rep['final']['variant']})",
+            "best_trial": rep["final"]["trial"],
+            "timings": rep.get("timings", {}),
+            "rows": [{k: r.get(k) for k in ("trial", "family", "status", "score", "seconds", "epochs")} for r in rows],
+        }
+    )
     return res
 
 
@@ -378,7 +472,7 @@ def archpick_time_to(res: dict[str, Any], target: float) -> tuple[float | None, 
         how = "first trial with val acc >= target"
     if index is None:
         return None, "not reached"
-    later = sum(float(r["seconds"] or 0.0) for r in rows[index + 1:])
+    later = sum(float(r["seconds"] or 0.0) for r in rows[index + 1 :])
     if later == 0:
         return res["wall_s"], f"measured ({how} {rows[index]['trial']} was the last trial)"
     return round(res["wall_s"] - later, 1), f"estimated: wall minus the trials after {how} {rows[index]['trial']}"
@@ -403,13 +497,17 @@ def autokeras_at_budget(res: dict[str, Any]) -> tuple[float | None, str]:
     """
     if _measured_in_budget(res):
         return res["test_accuracy"], "measured"
-    fits = [p for p in res.get("points", []) if p.get("test_acc_best_so_far") is not None
-            and _delivered(res, p) <= res.get("budget_s", 0.0)]
+    fits = [
+        p
+        for p in res.get("points", [])
+        if p.get("test_acc_best_so_far") is not None and _delivered(res, p) <= res.get("budget_s", 0.0)
+    ]
     if not fits:
         return None, "no trial finished in time"
     p = fits[-1]
-    return p["test_acc_best_so_far"], (f"curve: best checkpoint after trial {p['trial']} "
-                                       f"(ends {_delivered(res, p):.0f} s with refit estimate)")
+    return p["test_acc_best_so_far"], (
+        f"curve: best checkpoint after trial {p['trial']} (ends {_delivered(res, p):.0f} s with refit estimate)"
+    )
 
 
 def autokeras_time_to(res: dict[str, Any], target: float) -> tuple[float | None, str]:
@@ -439,8 +537,14 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
     ap, ak = r["archpick"], r["autokeras"]
     ap_acc = ap.get("test_accuracy") if ap.get("status") == "ok" else None
     ak_acc, ak_how = autokeras_at_budget(ak)
-    out: dict[str, Any] = {"ap_acc": ap_acc, "ak_acc": ak_acc, "ak_how": ak_how, "target": None,
-                           "ap_to": (None, "–"), "ak_to": (None, "–")}
+    out: dict[str, Any] = {
+        "ap_acc": ap_acc,
+        "ak_acc": ak_acc,
+        "ak_how": ak_how,
+        "target": None,
+        "ap_to": (None, "–"),
+        "ak_to": (None, "–"),
+    }
     if ap_acc is not None and ak_acc is not None:
         out["target"] = min(ap_acc, ak_acc)
         out["ap_to"] = archpick_time_to(ap, out["target"])
@@ -472,16 +576,21 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     for name, r in results.items():
         ap, ak, s = r["archpick"], r["autokeras"], sums[name]
         sp = r["split"]
-        ap_cell = (f"**{fmt(s['ap_acc'])}** ({ap['wall_s']:.0f} s, {len(ap['rows'])})" if s["ap_acc"] is not None
-                   else f"{ap.get('status')}: {ap.get('error', '')}")
+        ap_cell = (
+            f"**{fmt(s['ap_acc'])}** ({ap['wall_s']:.0f} s, {len(ap['rows'])})"
+            if s["ap_acc"] is not None
+            else f"{ap.get('status')}: {ap.get('error', '')}"
+        )
         if ak.get("status") == "ok":
             end = f"{fmt(ak['test_accuracy'])} ({ak['wall_s']:.0f} s, {ak['trials']})"
         elif ak.get("status") == "killed":
             end = f"killed at {ak.get('process_wall_s', 0):.0f} s during trial {len(ak.get('points', [])) + 1}"
         else:
             end = f"{ak.get('status')}: `{ak.get('error', '')}`"
-        lines.append(f"| {name} | {sp['train']}/{sp['validation']}/{sp['test']} | {ap_cell} | **{fmt(s['ak_acc'])}** "
-                     f"| {s['ak_how']} | {end} |")
+        lines.append(
+            f"| {name} | {sp['train']}/{sp['validation']}/{sp['test']} | {ap_cell} | **{fmt(s['ak_acc'])}** "
+            f"| {s['ak_how']} | {end} |"
+        )
     lines += [
         "",
         "## Wall time to equal accuracy (target: the lower of the two accuracies above)",
@@ -491,42 +600,57 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     for name in results:
         s = sums[name]
-        lines.append(f"| {name} | {fmt(s['target'])} | {fmt(s['ap_to'][0], 0)} | {s['ap_to'][1]} "
-                     f"| {fmt(s['ak_to'][0], 0)} | {s['ak_to'][1]} |")
+        lines.append(
+            f"| {name} | {fmt(s['target'])} | {fmt(s['ap_to'][0], 0)} | {s['ap_to'][1]} "
+            f"| {fmt(s['ak_to'][0], 0)} | {s['ak_to'][1]} |"
+        )
     lines += ["", "## Details", ""]
     for name, r in results.items():
         ap, ak = r["archpick"], r["autokeras"]
         lines += [f"### {name}", ""]
         lines.append(f"- same split for both: {r['same_split']} (test-index digest {r['digest']}; {r['split']['how']})")
-        lines.append(f"- 1-min load average before/after: archpick {ap.get('load_before')}/{ap.get('load_after')}, "
-                     f"AutoKeras {ak.get('load_before')}/{ak.get('load_after')}")
+        lines.append(
+            f"- 1-min load average before/after: archpick {ap.get('load_before')}/{ap.get('load_after')}, "
+            f"AutoKeras {ak.get('load_before')}/{ak.get('load_after')}"
+        )
         if ap.get("status") == "ok":
-            lines.append(f"- archpick: winner {ap['winner']}, trial {ap['best_trial']}; report used_s {ap['used_s']}; "
-                         f"timings {ap['timings']}")
-            lines.append("- archpick trials (validation accuracy / seconds): "
-                         + ", ".join(f"{row['trial']} {fmt(row['score'], 3)} / {fmt(row['seconds'], 1)}"
-                                     for row in ap["rows"]))
+            lines.append(
+                f"- archpick: winner {ap['winner']}, trial {ap['best_trial']}; report used_s {ap['used_s']}; "
+                f"timings {ap['timings']}"
+            )
+            lines.append(
+                "- archpick trials (validation accuracy / seconds): "
+                + ", ".join(f"{row['trial']} {fmt(row['score'], 3)} / {fmt(row['seconds'], 1)}" for row in ap["rows"])
+            )
         else:
             lines.append(f"- archpick {ap.get('status')}: {ap.get('error')}")
         if ak.get("status") == "ok":
-            lines.append(f"- AutoKeras: input {ak['x_shape']}; data {ak['load_s']} s, imports {ak['import_s']} s, "
-                         f"search ended at {ak['search_end_s']} s, final refit {ak['refit_s']} s, predict "
-                         f"{ak['predict_s']} s; scoring the curve paused the clock for {ak['paused_s']} s")
+            lines.append(
+                f"- AutoKeras: input {ak['x_shape']}; data {ak['load_s']} s, imports {ak['import_s']} s, "
+                f"search ended at {ak['search_end_s']} s, final refit {ak['refit_s']} s, predict "
+                f"{ak['predict_s']} s; scoring the curve paused the clock for {ak['paused_s']} s"
+            )
         elif ak.get("status") == "killed":
-            lines.append(f"- AutoKeras was killed at {ak.get('process_wall_s')} s (hard limit) inside a trial that "
-                         "could not be interrupted (one training step is not interruptible)")
+            lines.append(
+                f"- AutoKeras was killed at {ak.get('process_wall_s')} s (hard limit) inside a trial that "
+                "could not be interrupted (one training step is not interruptible)"
+            )
         else:
             lines.append(f"- AutoKeras {ak.get('status')}: `{ak.get('error')}`")
             lines += [f"    {ln}" for ln in ak.get("traceback_tail", [])[-4:]]
         if ak.get("points"):
-            lines.append("- AutoKeras curve (trial: main hyperparameters, seconds, val_loss, best-so-far test "
-                         "accuracy, wall s at trial end):")
+            lines.append(
+                "- AutoKeras curve (trial: main hyperparameters, seconds, val_loss, best-so-far test "
+                "accuracy, wall s at trial end):"
+            )
             for p in ak["points"]:
                 cut = " (cut at the deadline)" if p.get("cut_by_deadline") else ""
                 err = f" [{p['score_error']}]" if p.get("score_error") else ""
                 block = ", ".join(f"{k} {v}" for k, v in p["hp"].items()) or "-"
-                lines.append(f"    - {p['trial']}: {block}, {p['seconds']} s, val_loss {fmt(p['val_loss'])}, test "
-                             f"{fmt(p.get('test_acc_best_so_far'))}, wall {p['wall_s']} s{cut}{err}")
+                lines.append(
+                    f"    - {p['trial']}: {block}, {p['seconds']} s, val_loss {fmt(p['val_loss'])}, test "
+                    f"{fmt(p.get('test_acc_best_so_far'))}, wall {p['wall_s']} s{cut}{err}"
+                )
         lines.append("")
     lines += [
         "## How to read this",
@@ -544,7 +668,7 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         f" {meta['hard_factor']:.2f} x the budget + 10 s. When AutoKeras ends past the budget, its accuracy at the"
         " budget comes from its curve.",
         "- The curve: after each AutoKeras trial, the best trial so far (by val_loss, AutoKeras's objective) is"
-        " restored from its checkpoint and scored on the test split, with the clock paused. \"Delivered\" times add"
+        ' restored from its checkpoint and scored on the test split, with the clock paused. "Delivered" times add'
         " that best trial's own seconds as the estimate of AutoKeras's final refit (scaled by epochs / epochs"
         " trained when the deadline or early stopping cut that trial short), and the prediction time.",
         "- archpick's time to the target is estimated from its single budget-long run: its measured wall time minus"
@@ -558,8 +682,10 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
 
 def versions_main(exe: str) -> str:
     """Versions in archpick's environment."""
-    code = ("import importlib.metadata as m, platform; print(', '.join(f'{p} {m.version(p)}' for p in "
-            "('archpick', 'tensorflow', 'keras', 'keras-tuner', 'numpy')) + ', python ' + platform.python_version())")
+    code = (
+        "import importlib.metadata as m, platform; print(', '.join(f'{p} {m.version(p)}' for p in "
+        "('archpick', 'tensorflow', 'keras', 'keras-tuner', 'numpy')) + ', python ' + platform.python_version())"
+    )
     python = Path(exe).with_name("python")
     out = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
     return out.stdout.strip() or out.stderr.strip()[-200:]
@@ -570,17 +696,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="3m", help="wall-clock budget per tool per dataset (default 3m)")
     parser.add_argument("--datasets", default="digits,reviews", help="comma-separated: digits, reviews")
-    parser.add_argument("--ak-python", default="/work/ak-venv/bin/python",
-                        help="python of the AutoKeras environment (benchmarks/requirements-autokeras.txt)")
-    parser.add_argument("--archpick", default=str(Path(sys.executable).with_name("archpick")),
-                        help="archpick executable of archpick's own environment")
+    parser.add_argument(
+        "--ak-python",
+        default="/work/ak-venv/bin/python",
+        help="python of the AutoKeras environment (benchmarks/requirements-autokeras.txt)",
+    )
+    parser.add_argument(
+        "--archpick",
+        default=str(Path(sys.executable).with_name("archpick")),
+        help="archpick executable of archpick's own environment",
+    )
     parser.add_argument("--epochs", type=int, default=20, help="AutoKeras epochs per trial (default 20)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hard-factor", type=float, default=1.2,
-                        help="kill a tool's process after this many budgets plus 10 s (default 1.2)")
+    parser.add_argument(
+        "--hard-factor",
+        type=float,
+        default=1.2,
+        help="kill a tool's process after this many budgets plus 10 s (default 1.2)",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keep run folders and logs here")
-    parser.add_argument("--write", default=str(ROOT / "benchmarks" / "AUTOKERAS.md"),
-                        help="markdown file to write ('-' for none)")
+    parser.add_argument(
+        "--write", default=str(ROOT / "benchmarks" / "AUTOKERAS.md"), help="markdown file to write ('-' for none)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -594,23 +731,48 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     hard = budget * args.hard_factor + 10.0
     command = [os.path.relpath(sys.executable, ROOT), os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]]
-    meta: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(),
-                            "command": shlex.join(command), "budget_s": budget, "epochs": args.epochs,
-                            "seed": args.seed, "hard_factor": args.hard_factor, "ak_python": args.ak_python,
-                            "archpick_versions": versions_main(args.archpick)}
+    meta: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": machine(),
+        "command": shlex.join(command),
+        "budget_s": budget,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "hard_factor": args.hard_factor,
+        "ak_python": args.ak_python,
+        "archpick_versions": versions_main(args.archpick),
+    }
     results: dict[str, dict[str, Any]] = {}
     for name in [n.strip() for n in args.datasets.split(",") if n.strip()]:
         ours = load_split(name, args.seed)
         print(f"[{name}] archpick, {budget:.0f} s ...", file=sys.stderr, flush=True)
         ap = run_archpick(args.archpick, name, args.budget, args.seed, workdir / f"archpick_{name}", workdir, hard)
-        print(f"[{name}] archpick: {ap.get('test_accuracy')} in {ap['wall_s']} s; AutoKeras ...", file=sys.stderr,
-              flush=True)
+        print(
+            f"[{name}] archpick: {ap.get('test_accuracy')} in {ap['wall_s']} s; AutoKeras ...",
+            file=sys.stderr,
+            flush=True,
+        )
         result_path = workdir / f"autokeras_{name}.json"
         result_path.unlink(missing_ok=True)
         load_before = loadavg()
-        cmd = [args.ak_python, str(Path(__file__).resolve()), "--worker", name, "--budget", args.budget,
-               "--epochs", str(args.epochs), "--seed", str(args.seed), "--workdir", str(workdir / "ak"),
-               "--result", str(result_path), "--t0", repr(time.time())]
+        cmd = [
+            args.ak_python,
+            str(Path(__file__).resolve()),
+            "--worker",
+            name,
+            "--budget",
+            args.budget,
+            "--epochs",
+            str(args.epochs),
+            "--seed",
+            str(args.seed),
+            "--workdir",
+            str(workdir / "ak"),
+            "--result",
+            str(result_path),
+            "--t0",
+            repr(time.time()),
+        ]
         log = workdir / f"autokeras_{name}.log"
         wall, code = run_child(cmd, log, {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}, hard)
         ak: dict[str, Any] = json.loads(result_path.read_text()) if result_path.exists() else {}
@@ -621,15 +783,25 @@ def main(argv: list[str] | None = None) -> int:
             ak.setdefault("error", last_error(log))
             ak["status"] = "crashed"
         ak.update({"process_wall_s": round(wall, 2), "exit": code, "load_before": load_before, "load_after": loadavg()})
-        print(f"[{name}] AutoKeras: {ak.get('test_accuracy')} in {ak.get('wall_s')} s ({ak['status']})",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{name}] AutoKeras: {ak.get('test_accuracy')} in {ak.get('wall_s')} s ({ak['status']})",
+            file=sys.stderr,
+            flush=True,
+        )
         sp = ours["split"]
         split = {"train": len(sp.train), "validation": len(sp.val), "test": len(sp.test), "how": sp.how}
         same = ak.get("test_digest") == ours["test_digest"] and all(
-            ap.get("split", {}).get(k) == split[k] for k in ("train", "validation", "test"))
-        results[name] = {"archpick": ap, "autokeras": ak, "split": split, "digest": ours["test_digest"],
-                         "same_split": "yes" if same else f"NO (AutoKeras digest {ak.get('test_digest')}, "
-                                                          f"archpick split {ap.get('split')})"}
+            ap.get("split", {}).get(k) == split[k] for k in ("train", "validation", "test")
+        )
+        results[name] = {
+            "archpick": ap,
+            "autokeras": ak,
+            "split": split,
+            "digest": ours["test_digest"],
+            "same_split": "yes"
+            if same
+            else f"NO (AutoKeras digest {ak.get('test_digest')}, archpick split {ap.get('split')})",
+        }
         if ak.get("versions"):
             meta.setdefault("ak_versions", ", ".join(f"{k} {v}" for k, v in ak["versions"].items()))
     meta.setdefault("ak_versions", "unknown (AutoKeras did not start)")

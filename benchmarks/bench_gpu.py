@@ -86,8 +86,16 @@ def measure(folder: Path, precision: str, budget: str, epochs: int, out: Path) -
     from archpick.options import FitOptions
     from archpick.runner import prepare
 
-    run = archpick.fit(folder, budget, families="recommended", max_trials=1, precision=precision, seed=0,
-                       out=out / f"run-{precision}", overwrite=True)
+    run = archpick.fit(
+        folder,
+        budget,
+        families="recommended",
+        max_trials=1,
+        precision=precision,
+        seed=0,
+        out=out / f"run-{precision}",
+        overwrite=True,
+    )
     rep = run.report
     n_train = rep["split"]["train"]
     ours = statistics.median(rep["final"]["epoch_seconds"][1:])
@@ -99,16 +107,31 @@ def measure(folder: Path, precision: str, budget: str, epochs: int, out: Path) -
         x_train = np.stack(list(pool.map(lambda p: decode_image(p, channels), prep.x_train)))
         x_val = np.stack(list(pool.map(lambda p: decode_image(p, channels), prep.x_val)))
     lr = rep["final"]["hyperparameters"].get("learning_rate", 1e-3)
-    rows = {"precision": policy, "device": rep["hardware"]["device"], "backend": rep["hardware"]["backend"],
-            "gpus": [g["name"] for g in rep["hardware"]["gpus"]], "n_train": n_train, "batch": rep["batch_size"],
-            "params": rep["final"]["params"], "epochs_in_trial": len(rep["final"]["epoch_seconds"]),
-            "archpick_img_s": n_train / ours, "test_accuracy": rep["final"]["metrics"]["accuracy"]}
+    rows = {
+        "precision": policy,
+        "device": rep["hardware"]["device"],
+        "backend": rep["hardware"]["backend"],
+        "gpus": [g["name"] for g in rep["hardware"]["gpus"]],
+        "n_train": n_train,
+        "batch": rep["batch_size"],
+        "params": rep["final"]["params"],
+        "epochs_in_trial": len(rep["final"]["epoch_seconds"]),
+        "archpick_img_s": n_train / ours,
+        "test_accuracy": rep["final"]["metrics"]["accuracy"],
+    }
     for name, data in (("arrays", None), ("pipeline", prep)):
         model = keras.saving.load_model(run.model_path / "model.keras", compile=False)
         heads.compile_model(model, rep["task"], lr)
         if data is None:
-            seconds = timed_fit(model, epochs, x_train, prep.y_train, batch_size=prep.batch_size,
-                                validation_data=(x_val, prep.y_val), shuffle=True)
+            seconds = timed_fit(
+                model,
+                epochs,
+                x_train,
+                prep.y_train,
+                batch_size=prep.batch_size,
+                validation_data=(x_val, prep.y_val),
+                shuffle=True,
+            )
         else:
             seconds = timed_fit(model, epochs, data.train_ds, validation_data=data.val_ds)
         rows[f"hand_{name}_img_s"] = n_train / seconds
@@ -135,13 +158,22 @@ def main() -> None:
     for precision in args.precisions.split(","):
         rows.append(measure(folder, precision, args.budget, args.epochs, tmp))
         print(json.dumps(rows[-1]), flush=True)
-    header = ["precision", "archpick img/s", "hand-written, arrays img/s", "hand-written, archpick pipeline img/s",
-              "ratio vs arrays", "test accuracy", "params"]
+    header = [
+        "precision",
+        "archpick img/s",
+        "hand-written, arrays img/s",
+        "hand-written, archpick pipeline img/s",
+        "ratio vs arrays",
+        "test accuracy",
+        "params",
+    ]
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for r in rows:
-        print(f"| {r['precision']} | {r['archpick_img_s']:.0f} | {r['hand_arrays_img_s']:.0f} | "
-              f"{r['hand_pipeline_img_s']:.0f} | {r['ratio_vs_arrays']:.2f} | {r['test_accuracy']:.4f} | "
-              f"{r['params']} |")
+        print(
+            f"| {r['precision']} | {r['archpick_img_s']:.0f} | {r['hand_arrays_img_s']:.0f} | "
+            f"{r['hand_pipeline_img_s']:.0f} | {r['ratio_vs_arrays']:.2f} | {r['test_accuracy']:.4f} | "
+            f"{r['params']} |"
+        )
     if args.output:
         Path(args.output).write_text(json.dumps(rows, indent=1))
 

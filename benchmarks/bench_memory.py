@@ -26,17 +26,44 @@ def run(dataset: str, budget: str, trials: int, trim: bool, out: Path) -> dict:
     rss_file = out.with_suffix(".rss")
     env = {**os.environ, "ARCHPICK_RSS_FILE": str(rss_file), "ARCHPICK_BENCH_NO_TRIM": "0" if trim else "1"}
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "_child.py"), "fit", str(REPO / "data" / dataset),
-                    "--time", budget, "--families", "recommended", "--max-trials", str(trials), "--seed", "0",
-                    "--out", str(out), "-q"], check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "_child.py"),
+            "fit",
+            str(REPO / "data" / dataset),
+            "--time",
+            budget,
+            "--families",
+            "recommended",
+            "--max-trials",
+            str(trials),
+            "--seed",
+            "0",
+            "--out",
+            str(out),
+            "-q",
+        ],
+        check=True,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
     rows = [r for r in json.loads((out / "report.json").read_text())["leaderboard"] if r.get("rss_mb")]
     after = [r["rss_mb"] for r in rows]
     at_end = [r.get("rss_trial_end_mb") for r in rows]
     tenth = min(9, len(after) - 1)
-    return {"dataset": dataset, "trim": trim, "trials": len(after), "rss_after_mb": after,
-            "rss_trial_end_mb": at_end, "peak_mb": float(rss_file.read_text()),
-            "growth": after[tenth] / after[1] - 1 if len(after) > 2 else None, "compared": f"{tenth + 1} vs 2",
-            "wall_s": round(time.perf_counter() - start, 1)}
+    return {
+        "dataset": dataset,
+        "trim": trim,
+        "trials": len(after),
+        "rss_after_mb": after,
+        "rss_trial_end_mb": at_end,
+        "peak_mb": float(rss_file.read_text()),
+        "growth": after[tenth] / after[1] - 1 if len(after) > 2 else None,
+        "compared": f"{tenth + 1} vs 2",
+        "wall_s": round(time.perf_counter() - start, 1),
+    }
 
 
 def main() -> None:
@@ -48,16 +75,21 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="archpick-mem-"))
     print(f"Date: {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores.")
-    print("| dataset | malloc_trim | trials | RSS after trial 2 (MB) | after trial 10 | growth | peak RSS MB | "
-          "RSS after each trial (MB) |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "| dataset | malloc_trim | trials | RSS after trial 2 (MB) | after trial 10 | growth | peak RSS MB | "
+        "RSS after each trial (MB) |\n|---|---|---|---|---|---|---|---|"
+    )
     for dataset in args.datasets.split(","):
         for mode in args.modes.split(","):
             r = run(dataset, args.time, args.trials, mode == "trim", tmp / f"{dataset}-{mode}")
             after = r["rss_after_mb"]
             growth = "–" if r["growth"] is None else f"{r['growth']:+.1%}"
-            print(f"| {dataset} | {'on' if r['trim'] else 'off'} | {r['trials']} | {after[1]:.0f} | "
-                  f"{after[min(9, len(after) - 1)]:.0f} ({r['compared']}) | {growth} | {r['peak_mb']:.0f} | "
-                  f"{', '.join(f'{v:.0f}' for v in after)} |", flush=True)
+            print(
+                f"| {dataset} | {'on' if r['trim'] else 'off'} | {r['trials']} | {after[1]:.0f} | "
+                f"{after[min(9, len(after) - 1)]:.0f} ({r['compared']}) | {growth} | {r['peak_mb']:.0f} | "
+                f"{', '.join(f'{v:.0f}' for v in after)} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

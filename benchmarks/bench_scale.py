@@ -38,8 +38,9 @@ def run_child(args: list[str]) -> tuple[float, float]:
     rss_file = Path(tempfile.mktemp(suffix=".rss"))
     env = {**os.environ, "ARCHPICK_RSS_FILE": str(rss_file), "TF_CPP_MIN_LOG_LEVEL": "3"}
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "_child.py"), *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "_child.py"), *args], check=True, env=env, stdout=subprocess.DEVNULL
+    )
     return time.perf_counter() - start, float(rss_file.read_text())
 
 
@@ -53,21 +54,26 @@ def main() -> None:
     folder = make_folder(args.images, tmp / "big")
     lines = [f"Date: {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores; folder of {args.images:,} PNGs.", ""]
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "archpick", "inspect", str(folder), "-q"], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "archpick", "inspect", str(folder), "-q"], check=True, stdout=subprocess.DEVNULL
+    )
     inspect_s = time.perf_counter() - t
     lines.append(f"- `archpick inspect` on {args.images:,} images: {inspect_s:.2f} s (process start included).")
     out = tmp / "fit"
-    wall, rss = run_child(["fit", str(folder), "--time", args.fit_time, "--families", "recommended",
-                           "--out", str(out), "-q"])
+    wall, rss = run_child(
+        ["fit", str(folder), "--time", args.fit_time, "--families", "recommended", "--out", str(out), "-q"]
+    )
     report = json.loads((out / "report.json").read_text())
     rows = [r for r in report["leaderboard"] if r.get("rss_mb")]
-    lines.append(f"- `archpick fit` on it, `--time {args.fit_time}`: wall {wall:.0f} s, peak RSS {rss:.0f} MB, "
-                 f"{len(rows)} trials, test accuracy {report['final']['metrics']['accuracy']:.4f}.")
+    lines.append(
+        f"- `archpick fit` on it, `--time {args.fit_time}`: wall {wall:.0f} s, peak RSS {rss:.0f} MB, "
+        f"{len(rows)} trials, test accuracy {report['final']['metrics']['accuracy']:.4f}."
+    )
     if len(rows) >= 2:
         trail = ", ".join(f"{r['trial']}: {r['rss_mb']:.0f}" for r in rows)
-        lines.append(f"- RSS after each trial (MB): {trail}; last/second = "
-                     f"{rows[-1]['rss_mb'] / rows[1]['rss_mb']:.3f}.")
+        lines.append(
+            f"- RSS after each trial (MB): {trail}; last/second = {rows[-1]['rss_mb'] / rows[1]['rss_mb']:.3f}."
+        )
     digits = str(REPO / "data" / "digits")
     for workers in (0, 2):
         wout = tmp / f"workers{workers}"
@@ -77,9 +83,11 @@ def main() -> None:
         wall, rss = run_child(cmd)
         rep = json.loads((wout / "report.json").read_text())
         done = sum(r["status"] == "COMPLETED" for r in rep["leaderboard"])
-        lines.append(f"- data/digits, `--time {args.workers_time}`, "
-                     f"{'--workers ' + str(workers) if workers else 'in-process (no workers)'}: {done} trials "
-                     f"finished, best val {max((r['score'] or 0) for r in rep['leaderboard']):.4f}, wall {wall:.0f} s.")
+        lines.append(
+            f"- data/digits, `--time {args.workers_time}`, "
+            f"{'--workers ' + str(workers) if workers else 'in-process (no workers)'}: {done} trials "
+            f"finished, best val {max((r['score'] or 0) for r in rep['leaderboard']):.4f}, wall {wall:.0f} s."
+        )
     lines.append(f"- this process's peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print("\n".join(lines))
 

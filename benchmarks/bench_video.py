@@ -79,8 +79,10 @@ def main() -> None:
     parser.add_argument("--big-time", default="90s")
     args = parser.parse_args()
     data = (ROOT / args.data).resolve()
-    lines = [f"### Video ({data.name}, {os.cpu_count()} CPU cores, {platform.machine()}, "
-             f"{time.strftime('%Y-%m-%d')})", ""]
+    lines = [
+        f"### Video ({data.name}, {os.cpu_count()} CPU cores, {platform.machine()}, {time.strftime('%Y-%m-%d')})",
+        "",
+    ]
     with tempfile.TemporaryDirectory(prefix="archpick-bench-video-") as tmp:
         tmp_path = Path(tmp)
         auto = tmp_path / "auto"
@@ -89,37 +91,53 @@ def main() -> None:
             rep = json.loads((auto / "report.json").read_text())
             scores = family_scores(rep)
             final = rep["final"]
-            lines.append(f"- `archpick fit {args.data} --time {args.time}` (hybrid + cnn race): exported "
-                         f"**{final['family']}**, test accuracy **{final['metrics']['accuracy']:.3f}** "
-                         f"(n={rep['split']['test']}); best val accuracy hybrid "
-                         f"{_fmt(scores.get('hybrid'))}, frame-only cnn {_fmt(scores.get('cnn'))}; "
-                         f"trials {[f['trials'] for f in rep['race']['families']]}; "
-                         f"{seconds:.0f} s wall, peak RSS {rss:.0f} MiB")
+            lines.append(
+                f"- `archpick fit {args.data} --time {args.time}` (hybrid + cnn race): exported "
+                f"**{final['family']}**, test accuracy **{final['metrics']['accuracy']:.3f}** "
+                f"(n={rep['split']['test']}); best val accuracy hybrid "
+                f"{_fmt(scores.get('hybrid'))}, frame-only cnn {_fmt(scores.get('cnn'))}; "
+                f"trials {[f['trials'] for f in rep['race']['families']]}; "
+                f"{seconds:.0f} s wall, peak RSS {rss:.0f} MiB"
+            )
         else:
             lines.append(f"- `archpick fit {args.data} --time {args.time}` FAILED (exit {rc})")
 
         cnn = tmp_path / "cnn"
-        seconds, rss, rc = run_fit([str(data), "--time", args.cnn_time, "--families", "cnn",
-                                    "--out", str(cnn)])
+        seconds, rss, rc = run_fit([str(data), "--time", args.cnn_time, "--families", "cnn", "--out", str(cnn)])
         if rc == 0:
             rep = json.loads((cnn / "report.json").read_text())
             final = rep["final"]
-            lines.append(f"- `archpick fit {args.data} --time {args.cnn_time} --families cnn` (frame-only, "
-                         f"order-free): test accuracy **{final['metrics']['accuracy']:.3f}** on the same "
-                         f"split (chance 0.25), best val {_fmt(family_scores(rep).get('cnn'))}; "
-                         f"{seconds:.0f} s wall")
+            lines.append(
+                f"- `archpick fit {args.data} --time {args.cnn_time} --families cnn` (frame-only, "
+                f"order-free): test accuracy **{final['metrics']['accuracy']:.3f}** on the same "
+                f"split (chance 0.25), best val {_fmt(family_scores(rep).get('cnn'))}; "
+                f"{seconds:.0f} s wall"
+            )
         else:
             lines.append(f"- frame-only cnn fit FAILED (exit {rc})")
 
         big = tmp_path / "big"
         n = make_big(data, big, args.big)
-        seconds, rss, rc = run_fit([str(big), "--time", args.big_time, "--families", "recommended",
-                                    "--max-trials", "1", "--out", str(tmp_path / "big-run")])
+        seconds, rss, rc = run_fit(
+            [
+                str(big),
+                "--time",
+                args.big_time,
+                "--families",
+                "recommended",
+                "--max-trials",
+                "1",
+                "--out",
+                str(tmp_path / "big-run"),
+            ]
+        )
         status = "" if rc == 0 else f" FAILED (exit {rc})"
         decoded_mib = n * _clip_bytes(tmp_path / "big-run") / 2**20
-        lines.append(f"- {n} clips (symlinked repeats), `--time {args.big_time} --families recommended "
-                     f"--max-trials 1`: peak RSS **{rss:.0f} MiB** (all clips decoded would be "
-                     f"{decoded_mib:.0f} MiB of uint8); {seconds:.0f} s wall{status}")
+        lines.append(
+            f"- {n} clips (symlinked repeats), `--time {args.big_time} --families recommended "
+            f"--max-trials 1`: peak RSS **{rss:.0f} MiB** (all clips decoded would be "
+            f"{decoded_mib:.0f} MiB of uint8); {seconds:.0f} s wall{status}"
+        )
     print("\n".join(lines))
 
 

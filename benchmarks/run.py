@@ -53,8 +53,24 @@ def fit(dataset: str, budget: str, out: Path) -> tuple[dict, float, float]:
     rss_file = out.with_suffix(".rss")
     env = {**os.environ, "ARCHPICK_RSS_FILE": str(rss_file)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "_child.py"), "fit", str(REPO / "data" / dataset),
-                    "--time", budget, "--seed", "0", "--out", str(out), "-q"], check=True, env=env, cwd=REPO)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "_child.py"),
+            "fit",
+            str(REPO / "data" / dataset),
+            "--time",
+            budget,
+            "--seed",
+            "0",
+            "--out",
+            str(out),
+            "-q",
+        ],
+        check=True,
+        env=env,
+        cwd=REPO,
+    )
     wall = time.perf_counter() - start
     report = json.loads((out / "report.json").read_text())
     return report, wall, float(rss_file.read_text())
@@ -107,8 +123,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="3m")
     parser.add_argument("--datasets", default=",".join(DATASETS))
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "suite.md"),
-                        help="Markdown file for the results (BENCHMARKS.md quotes it with the command)")
+    parser.add_argument(
+        "--output",
+        default=str(REPO / "benchmarks" / "results" / "suite.md"),
+        help="Markdown file for the results (BENCHMARKS.md quotes it with the command)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     archpick = str(Path(sys.executable).with_name("archpick"))
@@ -123,19 +142,52 @@ def main() -> None:
         runner = next((f for f in fams if f["role"] != "recommended"), None)
         runner_cell = f"{runner['variant']}: {runner['best_score']:.4f}" if runner and runner["best_score"] else "–"
         ratio = overhead_ratio(name, report, tmp / name)
-        rows.append([name, report["profile"]["modality"], report["recommendation"]["family"],
-                     report["final"]["family"], "yes" if report["final"]["family"] != report["recommendation"]["family"]
-                     else "no", runner_cell, metric, value, base, f"{wall:.0f}", f"{rss:.0f}",
-                     "–" if ratio is None else f"{ratio:.2f}"])
+        rows.append(
+            [
+                name,
+                report["profile"]["modality"],
+                report["recommendation"]["family"],
+                report["final"]["family"],
+                "yes" if report["final"]["family"] != report["recommendation"]["family"] else "no",
+                runner_cell,
+                metric,
+                value,
+                base,
+                f"{wall:.0f}",
+                f"{rss:.0f}",
+                "–" if ratio is None else f"{ratio:.2f}",
+            ]
+        )
         print(" | ".join(rows[-1]), flush=True)
-    header = ["dataset", "modality", "flowchart", "exported", "overturned", "runner-up best (val)", "metric",
-              "archpick (test)", "best baseline (test)", "wall s", "peak RSS MB", "overhead ratio"]
-    lines = [f"## `python benchmarks/run.py --budget {args.budget} --datasets {args.datasets}`", "",
-             f"Date: {time.strftime('%Y-%m-%d')}. Machine: {machine()}.", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    header = [
+        "dataset",
+        "modality",
+        "flowchart",
+        "exported",
+        "overturned",
+        "runner-up best (val)",
+        "metric",
+        "archpick (test)",
+        "best baseline (test)",
+        "wall s",
+        "peak RSS MB",
+        "overhead ratio",
+    ]
+    lines = [
+        f"## `python benchmarks/run.py --budget {args.budget} --datasets {args.datasets}`",
+        "",
+        f"Date: {time.strftime('%Y-%m-%d')}. Machine: {machine()}.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    lines += ["", f"`archpick --help`: {help_s:.2f} s (best of 3).",
-              *[f"`archpick inspect data/{n}`: {s:.2f} s (best of 3)." for n, s in inspect_rows], ""]
+    lines += [
+        "",
+        f"`archpick --help`: {help_s:.2f} s (best of 3).",
+        *[f"`archpick inspect data/{n}`: {s:.2f} s (best of 3)." for n, s in inspect_rows],
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

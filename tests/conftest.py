@@ -54,8 +54,14 @@ def run_readme_snippet(run_dir: Path) -> tuple[bool, list]:
     readme = (run_dir / "model" / "README.md").read_text()
     snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
     check = "import json, sys\nprint(json.dumps(['archpick' in sys.modules, y.numpy().tolist()]))\n"
-    out = subprocess.run([sys.executable, "-c", snippet + check], capture_output=True, text=True, cwd=run_dir,
-                         timeout=120, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", snippet + check],
+        capture_output=True,
+        text=True,
+        cwd=run_dir,
+        timeout=120,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     imported, values = json.loads(out.stdout.strip().splitlines()[-1])
     return imported, values
@@ -86,8 +92,9 @@ def holder() -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def hold(run_dir: Path) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(run_dir)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(run_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         procs.append(proc)
         assert proc.stdout.readline().strip() == "locked"
         return proc

@@ -14,8 +14,24 @@ from typing import Any
 
 import numpy as np
 
-WORDS = ("apple", "river", "stone", "cloud", "lamp", "tiger", "piano", "orbit", "maple", "quartz",
-         "ember", "harbor", "violet", "canyon", "meadow", "signal")
+WORDS = (
+    "apple",
+    "river",
+    "stone",
+    "cloud",
+    "lamp",
+    "tiger",
+    "piano",
+    "orbit",
+    "maple",
+    "quartz",
+    "ember",
+    "harbor",
+    "violet",
+    "canyon",
+    "meadow",
+    "signal",
+)
 
 
 def _target(root: Path, step: dict[str, Any]) -> Path:
@@ -99,7 +115,7 @@ def op_corrupt(root: Path, step: dict[str, Any]) -> None:
     offset, length = step.get("offset", 0), step.get("length", 64)
     if "at" in step:
         offset += data.index(step["at"].encode()) - 4  # a box starts 4 bytes before its type
-    data[offset:offset + length] = bytes((37 * i + 11) % 256 for i in range(min(length, len(data) - offset)))
+    data[offset : offset + length] = bytes((37 * i + 11) % 256 for i in range(min(length, len(data) - offset)))
     _target(root, step).write_bytes(bytes(data))
 
 
@@ -279,8 +295,7 @@ def op_videos(root: Path, step: dict[str, Any]) -> None:
     """{"op": "videos", "classes": {"wave": 3}, "frames": 8, "size": 24, "ext": "mp4"}"""
     for name, n in step["classes"].items():
         for i in range(n):
-            make_video(root / name / f"clip{i}.{step.get('ext', 'mp4')}", step.get("frames", 8),
-                       step.get("size", 24))
+            make_video(root / name / f"clip{i}.{step.get('ext', 'mp4')}", step.get("frames", 8), step.get("size", 24))
 
 
 BUILDERS = {

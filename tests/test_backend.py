@@ -31,8 +31,9 @@ NO_TF = (
 def run_without_tf(code: str, *args: str, env_extra: dict[str, str] | None = None, timeout: int = 300):
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-c", NO_TF + code, *args], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", NO_TF + code, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout
+    )
 
 
 CLI = "from archpick.cli import main\nsys.argv[0] = 'archpick'\nmain()"
@@ -45,8 +46,7 @@ def test_backend_falls_back_to_jax_without_tensorflow() -> None:
 
 
 def test_backend_named_but_missing_is_one_line_error(digits_small: Path) -> None:
-    out = run_without_tf(CLI, "fit", str(digits_small), "--time", "10s",
-                         env_extra={"KERAS_BACKEND": "tensorflow"})
+    out = run_without_tf(CLI, "fit", str(digits_small), "--time", "10s", env_extra={"KERAS_BACKEND": "tensorflow"})
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "KERAS_BACKEND=tensorflow, but tensorflow is not installed" in lines[0]
@@ -64,8 +64,24 @@ def test_text_without_tensorflow_is_one_line_error(tmp_path: Path) -> None:
 def test_fit_and_predict_on_jax_without_tensorflow(digits_small: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     # Bounded by epochs, not by the clock: the budget only caps it, so a busy machine gives the same model.
-    out = run_without_tf(CLI, "fit", str(digits_small), "--time", "2m", "--max-trials", "1", "--max-epochs", "12",
-                         "--families", "recommended", "--seed", "1", "--out", str(run_dir), "-q")
+    out = run_without_tf(
+        CLI,
+        "fit",
+        str(digits_small),
+        "--time",
+        "2m",
+        "--max-trials",
+        "1",
+        "--max-epochs",
+        "12",
+        "--families",
+        "recommended",
+        "--seed",
+        "1",
+        "--out",
+        str(run_dir),
+        "-q",
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     rep = json.loads((run_dir / "report.json").read_text())
     assert rep["hardware"]["backend"] == "jax"
@@ -85,17 +101,25 @@ def test_fit_and_predict_on_jax_without_tensorflow(digits_small: Path, tmp_path:
     # (served by `archpick predict`) agrees with the JAX-trained model.keras.
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
     cli = [sys.executable, "-m", "archpick"]
-    exported = subprocess.run(cli + ["export", str(run_dir)], capture_output=True, text=True, env=env, cwd=REPO,
-                              timeout=300)
+    exported = subprocess.run(
+        cli + ["export", str(run_dir)], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
+    )
     assert exported.returncode == 0, exported.stderr[-2000:]
     assert (run_dir / "model" / "saved_model.pb").exists() and "SavedModel:" in exported.stdout
     rep = json.loads((run_dir / "report.json").read_text())
     assert rep["model"]["saved_model"] == "model" and rep["model"]["reload_max_abs_diff"] < 1e-4
-    again = subprocess.run(cli + ["export", str(run_dir)], capture_output=True, text=True, env=env, cwd=REPO,
-                           timeout=300)
+    again = subprocess.run(
+        cli + ["export", str(run_dir)], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
+    )
     assert again.returncode == 0 and "already there" in again.stdout
-    served = subprocess.run(cli + ["predict", str(run_dir), str(image), "--json"], capture_output=True, text=True,
-                            env=env, cwd=REPO, timeout=300)
+    served = subprocess.run(
+        cli + ["predict", str(run_dir), str(image), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
+    )
     assert served.returncode == 0, served.stderr[-2000:]
     tf_probs = json.loads(served.stdout.strip().splitlines()[-1])["probabilities"]
     assert tf_probs.keys() == jax_probs.keys()
@@ -109,8 +133,9 @@ def _image_batches(paths: list[str], labels: np.ndarray, **kwargs):
 
     failures = DecodeFailures()
     spec = {"kind": "image", "shape": [8, 8, 1], "dtype": "uint8"}
-    data = Batches(np.asarray(paths), labels, spec, batch_size=16, decode=lambda p: decode_image(p, 1),
-                   failures=failures, **kwargs)
+    data = Batches(
+        np.asarray(paths), labels, spec, batch_size=16, decode=lambda p: decode_image(p, 1), failures=failures, **kwargs
+    )
     return data, failures
 
 
@@ -143,10 +168,15 @@ def test_batches_train_a_keras_model(digits_small: Path) -> None:
     files = sorted(digits_small.rglob("*.png"))
     labels = np.asarray([int(p.parent.name) for p in files])
     data, failures = _image_batches([str(p) for p in files], labels, training=True, seed=0)
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Rescaling(1 / 16), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Rescaling(1 / 16),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(data, epochs=5, verbose=0)
     assert history.history["accuracy"][-1] > 0.8 and not failures.files
 

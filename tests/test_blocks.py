@@ -15,8 +15,17 @@ from archpick.report.render import render_markdown
 SPECS = {
     "image": {"kind": "image", "shape": [8, 8, 1], "dtype": "uint8", "channels": 1},
     "sequence": {"kind": "sequence", "shape": [None, 2], "dtype": "float32", "max_length": 5, "pad": "nan"},
-    "timeseries": {"kind": "window", "shape": [8, 1], "dtype": "float32", "lookback": 8, "horizon": 2,
-                   "season": 4, "columns": ["c0"], "target": "c0", "target_index": 0},
+    "timeseries": {
+        "kind": "window",
+        "shape": [8, 1],
+        "dtype": "float32",
+        "lookback": 8,
+        "horizon": 2,
+        "season": 4,
+        "columns": ["c0"],
+        "target": "c0",
+        "target_index": 0,
+    },
     "text": {"kind": "text", "shape": [], "dtype": "string"},
 }
 
@@ -37,15 +46,34 @@ def test_catalogue_matches_the_search_space(modality: str, family: str) -> None:
 
 def test_the_flowchart_section_lists_the_blocks_searched() -> None:
     report = {
-        "dataset": "digits", "profile": {"modality": "image"},
+        "dataset": "digits",
+        "profile": {"modality": "image"},
         "recommendation": {"family": "cnn", "runner_up": "dense", "variant": "2-D CNN", "steps": []},
-        "race": {"families": [{"family": "cnn", "role": "recommended", "variant": "2-D CNN", "trials": 3,
-                               "best_score": 0.9, "budget": 30.0, "seconds": 29.0},
-                              {"family": "dense", "role": "runner-up", "variant": "dense", "trials": 2,
-                               "best_score": 0.8, "budget": 10.0, "seconds": 9.0}]},
+        "race": {
+            "families": [
+                {
+                    "family": "cnn",
+                    "role": "recommended",
+                    "variant": "2-D CNN",
+                    "trials": 3,
+                    "best_score": 0.9,
+                    "budget": 30.0,
+                    "seconds": 29.0,
+                },
+                {
+                    "family": "dense",
+                    "role": "runner-up",
+                    "variant": "dense",
+                    "trials": 2,
+                    "best_score": 0.8,
+                    "budget": 10.0,
+                    "seconds": 9.0,
+                },
+            ]
+        },
     }
     text = render_markdown(report)
-    section = text[text.index("Why this architecture"):text.index("Recommend, then verify")]
+    section = text[text.index("Why this architecture") : text.index("Recommend, then verify")]
     for block in BLOCKS[("image", "cnn")]:
         assert f"| cnn | block = {block.name} | {block.description} |" in section
     assert "MobileNetV2" in section and "Inception" in section and "separable" not in section.lower()

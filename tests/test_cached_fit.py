@@ -22,8 +22,13 @@ from archpick.search import TrialRecorder, stop_reason  # noqa: E402
 
 from conftest import DATA  # noqa: E402
 
-ROCKET = {"block": "rocket", "rocket_features": 2000, "rocket_head": "gradient", "learning_rate": 1e-3,
-          "rocket_l2": 1e-2}
+ROCKET = {
+    "block": "rocket",
+    "rocket_features": 2000,
+    "rocket_head": "gradient",
+    "learning_rate": 1e-3,
+    "rocket_l2": 1e-2,
+}
 RIDGE = {"block": "rocket", "rocket_features": 2000, "rocket_head": "ridge"}
 
 
@@ -33,10 +38,16 @@ def _vowels(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hypermodel(x: np.ndarray) -> SequenceCNNHyperModel:
-    spec_in = {"kind": "sequence", "shape": [None, x.shape[2]], "dtype": "float32", "max_length": x.shape[1],
-               "pad": "nan"}
-    return SequenceCNNHyperModel(ModelSpec(spec_in, "classification", 9, stats=fit_stats("sequence", x, spec_in),
-                                           n_train=len(x)))
+    spec_in = {
+        "kind": "sequence",
+        "shape": [None, x.shape[2]],
+        "dtype": "float32",
+        "max_length": x.shape[1],
+        "pad": "nan",
+    }
+    return SequenceCNNHyperModel(
+        ModelSpec(spec_in, "classification", 9, stats=fit_stats("sequence", x, spec_in), n_train=len(x))
+    )
 
 
 def _hp(values: dict) -> keras_tuner.HyperParameters:
@@ -67,8 +78,15 @@ def test_the_head_trains_on_cached_features_and_the_full_model_holds_it(vowels, 
     assert [layer.name for layer in head.layers[1:]] == ["rocket_scale", "probabilities"]
     objective = keras_tuner.Objective("val_accuracy", "max")
     checkpoint = keras_tuner.src.engine.tuner_utils.SaveBestEpoch(objective, str(tmp_path / "best.weights.h5"))
-    history = hm.fit(_hp(ROCKET), model, _data(x, y), validation_data=_data(x_test, y_test), epochs=40,
-                     callbacks=[checkpoint], verbose=0)
+    history = hm.fit(
+        _hp(ROCKET),
+        model,
+        _data(x, y),
+        validation_data=_data(x_test, y_test),
+        epochs=40,
+        callbacks=[checkpoint],
+        verbose=0,
+    )
     assert len(history.history["val_accuracy"]) == 40
     after = model.get_layer("probabilities").get_weights()[0]
     assert not np.allclose(before, after)  # the full model's own output layer was trained
@@ -76,8 +94,9 @@ def test_the_head_trains_on_cached_features_and_the_full_model_holds_it(vowels, 
     features = np.asarray(extractor.predict(x, verbose=0))
     np.testing.assert_allclose(np.asarray(scale.mean).ravel(), features.mean(0), rtol=1e-3, atol=1e-4)
     full = np.asarray(model.predict(x_test, verbose=0))
-    np.testing.assert_allclose(np.asarray(head.predict(extractor.predict(x_test, verbose=0), verbose=0)), full,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(head.predict(extractor.predict(x_test, verbose=0), verbose=0)), full, atol=1e-5
+    )
     assert np.mean(np.argmax(full, 1) == y_test) >= 0.8  # chance is 0.11
     # The checkpoint holds the full model at its best validation epoch: it loads into a fresh build.
     fresh = hm.build(_hp(ROCKET))
@@ -94,8 +113,15 @@ def test_the_ridge_head_is_solved_in_closed_form_and_scored_as_one_epoch(vowels,
     objective = keras_tuner.Objective("val_accuracy", "max")
     checkpoint = keras_tuner.src.engine.tuner_utils.SaveBestEpoch(objective, str(tmp_path / "best.weights.h5"))
     recorder = TrialRecorder(stop_at=time.monotonic() + 600, hard_stop_at=time.monotonic() + 600)
-    history = hm.fit(_hp(RIDGE), model, _data(x, y), validation_data=_data(x_test, y_test), epochs=40,
-                     callbacks=[checkpoint, recorder], verbose=0)
+    history = hm.fit(
+        _hp(RIDGE),
+        model,
+        _data(x, y),
+        validation_data=_data(x_test, y_test),
+        epochs=40,
+        callbacks=[checkpoint, recorder],
+        verbose=0,
+    )
     assert len(history.history["val_accuracy"]) == 1 and recorder.solved
     assert stop_reason(recorder, recorder, 40) == "solved"
     full = np.asarray(model.predict(x_test, verbose=0))

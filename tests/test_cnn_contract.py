@@ -14,8 +14,9 @@ SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3)]
 
 
 def _spec(shape) -> ModelSpec:
-    return ModelSpec({"kind": "image", "shape": list(shape), "dtype": "uint8", "channels": shape[-1]},
-                     "classification", 3)
+    return ModelSpec(
+        {"kind": "image", "shape": list(shape), "dtype": "uint8", "channels": shape[-1]}, "classification", 3
+    )
 
 
 def _configs(hm: CNNHyperModel) -> list[keras_tuner.HyperParameters]:

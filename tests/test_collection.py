@@ -33,8 +33,13 @@ def test_sample_data_folder_is_a_collection_of_five() -> None:
     profile = inspect(DATA)
     assert profile.modality == "collection"
     kinds = {m.name: m.modality for m in profile.members}
-    assert kinds == {"airline": "timeseries", "clips": "video", "digits": "image", "reviews": "text",
-                     "vowels": "sequence"}
+    assert kinds == {
+        "airline": "timeseries",
+        "clips": "video",
+        "digits": "image",
+        "reviews": "text",
+        "vowels": "sequence",
+    }
 
 
 def test_class_folders_are_not_a_collection(tmp_path: Path) -> None:
@@ -87,8 +92,9 @@ def test_collection_fit_on_two_tiny_datasets(tmp_path: Path) -> None:
     root = tmp_path / "two"
     for name, classes in (("low", "01234"), ("high", "56789")):
         for c in classes:
-            shutil.copytree(DATA / "digits" / c, root / name / c,
-                            ignore=lambda d, files: sorted(files)[70:])  # > 64 files: not frames
+            shutil.copytree(
+                DATA / "digits" / c, root / name / c, ignore=lambda d, files: sorted(files)[70:]
+            )  # > 64 files: not frames
     run = fit(root, "70s", max_trials=1, families="recommended", out=tmp_path / "out")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [r["dataset"] for r in summary["datasets"]] == ["high", "low"]

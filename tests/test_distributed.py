@@ -38,11 +38,45 @@ def _trial_files(run_dir: Path) -> list[Path]:
 def test_killed_worker_does_not_stop_the_search(digits_small: Path, tmp_path: Path) -> None:
     run_dir, port = tmp_path / "run", free_port()
     common = ["--time", "45s", "--families", "recommended", "--seed", "4"]
-    chief = subprocess.Popen([sys.executable, "-m", "archpick", "fit", str(digits_small), "--chief-port", str(port),
-                              "--out", str(run_dir), "-q", *common], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    workers = [subprocess.Popen([sys.executable, "-m", "archpick", "worker", str(digits_small), "--chief",
-                                 f"127.0.0.1:{port}", "--run-dir", str(run_dir), "--tuner-id", f"w{i}", "-q",
-                                 *common], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
+    chief = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archpick",
+            "fit",
+            str(digits_small),
+            "--chief-port",
+            str(port),
+            "--out",
+            str(run_dir),
+            "-q",
+            *common,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "archpick",
+                "worker",
+                str(digits_small),
+                "--chief",
+                f"127.0.0.1:{port}",
+                "--run-dir",
+                str(run_dir),
+                "--tuner-id",
+                f"w{i}",
+                "-q",
+                *common,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(2)
+    ]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(_trial_files(run_dir)) < 2:
         time.sleep(0.5)
@@ -69,15 +103,34 @@ def test_chief_port_in_use_is_a_clear_error(digits_small: Path, tmp_path: Path) 
         sock.bind(("0.0.0.0", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        res = CliRunner().invoke(main, ["fit", str(digits_small), "--chief-port", str(port), "--time", "30s",
-                                        "--families", "recommended", "--out", str(tmp_path / "run"), "-q"])
+        res = CliRunner().invoke(
+            main,
+            [
+                "fit",
+                str(digits_small),
+                "--chief-port",
+                str(port),
+                "--time",
+                "30s",
+                "--families",
+                "recommended",
+                "--out",
+                str(tmp_path / "run"),
+                "-q",
+            ],
+        )
     assert res.exit_code == 2, res.output
     assert "cannot listen" in res.output and "Traceback" not in res.output
 
 
 def test_worker_without_chief_times_out_with_one_line(digits_small: Path) -> None:
     env = {**os.environ, "ARCHPICK_CONNECT_TIMEOUT": "3"}
-    out = subprocess.run([sys.executable, "-m", "archpick", "worker", str(digits_small), "--chief",
-                          f"127.0.0.1:{free_port()}"], capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "archpick", "worker", str(digits_small), "--chief", f"127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert "no archpick chief answered" in out.stderr and "Traceback" not in out.stderr

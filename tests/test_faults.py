@@ -23,8 +23,7 @@ from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["--time", "10m", "--families", "dense,linear", "--max-trials", "1", "--max-epochs", "4", "--seed", "0",
-        "-q"]
+ARGS = ["--time", "10m", "--families", "dense,linear", "--max-trials", "1", "--max-epochs", "4", "--seed", "0", "-q"]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +41,9 @@ def _fit(*args: str, fault: str | None = None, sig: str = "KILL") -> subprocess.
     env = {k: v for k, v in os.environ.items() if k not in (ENV, SIGNAL_ENV)}
     if fault:
         env.update({ENV: fault, SIGNAL_ENV: sig})
-    return subprocess.run([sys.executable, "-m", "archpick", "fit", *args], capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "archpick", "fit", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=600
+    )
 
 
 def _trials(run_dir: Path) -> dict[str, str]:
@@ -53,7 +53,8 @@ def _trials(run_dir: Path) -> dict[str, str]:
         if json.loads(trial.read_text())["status"] == "COMPLETED":
             sidecar = trial.parent / "archpick_trial.json"
             out[str(trial.parent.relative_to(run_dir))] = trial.read_text() + (
-                sidecar.read_text() if sidecar.exists() else "")
+                sidecar.read_text() if sidecar.exists() else ""
+            )
     return out
 
 
@@ -73,8 +74,9 @@ def reference(wine: Path, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("point", POINTS)
-def test_killed_at_each_point_then_resumed_exports_the_same_model(point: str, wine: Path, reference: Path,
-                                                                  tmp_path: Path) -> None:
+def test_killed_at_each_point_then_resumed_exports_the_same_model(
+    point: str, wine: Path, reference: Path, tmp_path: Path
+) -> None:
     run_dir = tmp_path / "run"
     killed = _fit(str(wine), "--out", str(run_dir), *ARGS, fault=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]

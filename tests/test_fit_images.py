@@ -22,16 +22,29 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def digits_run(digits_small: Path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "digits-run"
-    result = CliRunner().invoke(main, ["fit", str(digits_small), "--time", "60s", "--max-trials", "1",
-                                       "--seed", "3", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        main, ["fit", str(digits_small), "--time", "60s", "--max-trials", "1", "--seed", "3", "--out", str(out), "-q"]
+    )
     assert result.exit_code == 0, result.output
     return out
 
 
 def test_run_directory_contents(digits_run: Path) -> None:
-    for rel in ("report.json", "report.md", "report.html", "leaderboard.csv", "status.json", "profile.json",
-                "model/saved_model.pb", "model/model.keras", "model/labels.json", "model/archpick.json",
-                "plots/learning_curves.png", "plots/confusion_matrix.png", "plots/leaderboard.png"):
+    for rel in (
+        "report.json",
+        "report.md",
+        "report.html",
+        "leaderboard.csv",
+        "status.json",
+        "profile.json",
+        "model/saved_model.pb",
+        "model/model.keras",
+        "model/labels.json",
+        "model/archpick.json",
+        "plots/learning_curves.png",
+        "plots/confusion_matrix.png",
+        "plots/leaderboard.png",
+    ):
         assert (digits_run / rel).exists(), rel
     assert json.loads((digits_run / "status.json").read_text())["status"] == "complete"
     assert json.loads((digits_run / "model/labels.json").read_text()) == {str(i): str(i) for i in range(10)}
@@ -74,8 +87,14 @@ def test_saved_model_in_fresh_process_matches_keras(digits_run: Path, digits_sma
         f"x = np.stack([decode_image(f, 1) for f in {files!r}])\n"
         "print(json.dumps(np.asarray(m.serve(tf.constant(x))).tolist()))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     served = np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "keras" not in code
     np.testing.assert_allclose(served, in_memory, atol=1e-5)

@@ -17,8 +17,13 @@ CASES = sorted((Path(__file__).parent / "cases" / "flowchart").glob("*.json"))
 
 
 def _profile(case: dict) -> DatasetProfile:
-    return DatasetProfile(path="x", name="x", modality=case["modality"], task=case.get("task", "classification"),
-                          structure=Structure(**case["structure"]))
+    return DatasetProfile(
+        path="x",
+        name="x",
+        modality=case["modality"],
+        task=case.get("task", "classification"),
+        structure=Structure(**case["structure"]),
+    )
 
 
 @pytest.mark.parametrize("case_file", CASES, ids=[c.stem for c in CASES])
@@ -55,8 +60,9 @@ def test_deterministic_and_json_able() -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     modality=st.sampled_from([m for m in MODALITIES if m != "collection"]),
-    flags=st.fixed_dictionaries({k: st.booleans() for k in
-                                 ("spatial", "temporal", "variable_length", "text", "long_documents", "tabular")}),
+    flags=st.fixed_dictionaries(
+        {k: st.booleans() for k in ("spatial", "temporal", "variable_length", "text", "long_documents", "tabular")}
+    ),
 )
 def test_any_profile_gets_a_recommendation(modality: str, flags: dict) -> None:
     rec = recommend(DatasetProfile(path="p", name="p", modality=modality, structure=Structure(**flags)))

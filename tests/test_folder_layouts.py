@@ -27,8 +27,9 @@ def _classes(root: Path, counts: dict[str, int]) -> Path:
 
 def _inspect(path: Path) -> subprocess.CompletedProcess:
     """`archpick inspect PATH` in a fresh process, killed after 60 s (an opened FIFO would wait forever)."""
-    return subprocess.run([sys.executable, "-m", "archpick", "inspect", str(path)], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "archpick", "inspect", str(path)], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_channels_first_images_are_transposed_pixel_for_pixel(tmp_path: Path) -> None:
@@ -42,8 +43,9 @@ def test_channels_first_images_are_transposed_pixel_for_pixel(tmp_path: Path) ->
     np.testing.assert_array_equal(bundle.x_test, x_test.transpose(0, 2, 3, 1))
 
 
-@pytest.mark.parametrize(("shape", "axes"), [((6, 5, 3, 16, 16), (0, 1, 3, 4, 2)),
-                                             ((6, 3, 5, 16, 16), (0, 2, 3, 4, 1))])
+@pytest.mark.parametrize(
+    ("shape", "axes"), [((6, 5, 3, 16, 16), (0, 1, 3, 4, 2)), ((6, 3, 5, 16, 16), (0, 2, 3, 4, 1))]
+)
 def test_channels_first_clips_are_transposed(tmp_path: Path, shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
     x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
     np.savez(tmp_path / "clips.npz", X=x, y=np.arange(6) % 2)

@@ -30,8 +30,24 @@ from conftest import REPO
 @pytest.fixture(scope="module")
 def digits_run(digits_small: Path, tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("formats") / "run"
-    result = CliRunner().invoke(main, ["fit", str(digits_small), "--families", "dense", "--time", "30s",
-                                       "--max-trials", "1", "--max-epochs", "1", "--out", str(run_dir), "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(digits_small),
+            "--families",
+            "dense",
+            "--time",
+            "30s",
+            "--max-trials",
+            "1",
+            "--max-epochs",
+            "1",
+            "--out",
+            str(run_dir),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return run_dir
 
@@ -43,8 +59,9 @@ def _snippets(readme: str) -> dict[str, str]:
     return {name: b for b in blocks for name in ("model.onnx", "model.tflite") if name in b}
 
 
-def test_onnx_and_litert_files_predict_as_the_saved_model_on_raw_images(digits_run: Path, digits_small: Path,
-                                                                        monkeypatch) -> None:
+def test_onnx_and_litert_files_predict_as_the_saved_model_on_raw_images(
+    digits_run: Path, digits_small: Path, monkeypatch
+) -> None:
     pytest.importorskip("tf2onnx")
     pytest.importorskip("onnxruntime")
     pytest.importorskip("ai_edge_litert")
@@ -90,8 +107,9 @@ def test_string_inputs_are_refused_by_onnx_and_text_by_litert(tmp_path: Path) ->
     from archpick.formats import litert_refusal
 
     inputs = keras.Input(shape=(), dtype="string", name="text")
-    words = keras.layers.TextVectorization(ngrams=2, output_mode="tf_idf", vocabulary=["good", "bad", "good film"],
-                                           idf_weights=[1.0, 1.0, 2.0])(inputs)
+    words = keras.layers.TextVectorization(
+        ngrams=2, output_mode="tf_idf", vocabulary=["good", "bad", "good film"], idf_weights=[1.0, 1.0, 2.0]
+    )(inputs)
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(words))
     write_saved_model(model, tmp_path / "model")
     why = litert_refusal(tmp_path / "model")
@@ -126,8 +144,10 @@ def test_a_litert_file_no_runtime_here_can_check_is_not_written(tmp_path: Path) 
 
 def test_missing_onnx_packages_is_one_line_naming_pip(digits_run: Path) -> None:
     """tf2onnx made unimportable (Python's own None entry in sys.modules), not mocked."""
-    code = ("import sys; sys.modules['tf2onnx'] = None\nfrom archpick.cli import main\n"
-            f"main(['export', {str(digits_run)!r}, '--format', 'onnx'])")
+    code = (
+        "import sys; sys.modules['tf2onnx'] = None\nfrom archpick.cli import main\n"
+        f"main(['export', {str(digits_run)!r}, '--format', 'onnx'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip().count("\n") == 0 and "pip install 'archpick[onnx]'" in out.stderr, out.stderr
@@ -155,8 +175,9 @@ def test_nan_padded_sequences_convert_to_onnx_as_served(tmp_path: Path) -> None:
     x[0, 3:] = np.nan
     x[1, 5:] = np.nan
     loaded = tf.saved_model.load(str(tmp_path / "model"))
-    result = convert_and_check("onnx", tmp_path / "model", loaded, {"kind": "sequence", "dtype": "float32"},
-                               CheckInputs([x], "NaN-padded"))
+    result = convert_and_check(
+        "onnx", tmp_path / "model", loaded, {"kind": "sequence", "dtype": "float32"}, CheckInputs([x], "NaN-padded")
+    )
     assert result.max_abs_diff < 1e-5 and result.path.exists()
     import onnxruntime
 
@@ -167,7 +188,12 @@ def test_nan_padded_sequences_convert_to_onnx_as_served(tmp_path: Path) -> None:
 
 def test_export_refuses_a_run_another_process_holds(digits_run: Path, holder) -> None:
     proc = holder(digits_run)  # e.g. a fit resuming this run, or another export
-    out = subprocess.run([sys.executable, "-m", "archpick", "export", str(digits_run), "--format", "onnx"],
-                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "archpick", "export", str(digits_run), "--format", "onnx"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "another archpick process" in out.stderr and f"pid {proc.pid}" in out.stderr

@@ -90,8 +90,11 @@ def _profiles(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [payload["profile"]]
 
 
-DROP_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
-                 "--inh-caps=-dac_override,-dac_read_search"]
+DROP_OVERRIDE = [
+    "setpriv",
+    "--bounding-set=-dac_override,-dac_read_search",
+    "--inh-caps=-dac_override,-dac_read_search",
+]
 
 
 @dataclass
@@ -121,8 +124,9 @@ def _override_dropped(root: Path) -> bool:
 
 def _invoke(args: list[str], unprivileged: bool = False) -> tuple[Outcome, list[str]]:
     if unprivileged:
-        proc = subprocess.run([*DROP_OVERRIDE, sys.executable, "-m", "archpick", *args], capture_output=True,
-                              text=True, timeout=300)
+        proc = subprocess.run(
+            [*DROP_OVERRIDE, sys.executable, "-m", "archpick", *args], capture_output=True, text=True, timeout=300
+        )
         return Outcome(proc.returncode, proc.stdout + proc.stderr, proc.stdout), []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -157,8 +161,7 @@ def test_hostile_case(case_file: Path, tmp_path: Path, monkeypatch: pytest.Monke
         restore_permissions(tmp_path)
 
 
-def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Path,
-                   unprivileged: bool = False) -> None:
+def _check_refused(args: list[str], expect: dict[str, Any], root: Path, tmp: Path, unprivileged: bool = False) -> None:
     result, shown = _invoke(args, unprivileged)
     output = result.output
     assert "Traceback" not in output, output
@@ -205,8 +208,12 @@ def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
     assert "the folder is empty" in str(result.exception)
     quiet = CliRunner().invoke(main, ["inspect", str(tmp_path / "empty")])
     assert quiet.exit_code == 2 and "Traceback" not in quiet.output
-    proc = subprocess.run([sys.executable, "-m", "archpick", "inspect", str(tmp_path / "empty"), "-v"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archpick", "inspect", str(tmp_path / "empty"), "-v"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "DataError" in proc.stderr
 
 
@@ -256,8 +263,10 @@ def test_fit_never_writes_into_the_input(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     before = _tree_digest(root)
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["fit", str(root), "--time", "20s", "--max-trials", "1",
-                                       "--families", "recommended", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        main,
+        ["fit", str(root), "--time", "20s", "--max-trials", "1", "--families", "recommended", "--out", str(out), "-q"],
+    )
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
     assert (out / "report.json").exists()
     assert _tree_digest(root) == before

@@ -41,7 +41,7 @@ WORDS = ["good", "bad", "great", "awful", "film", "plot", "acting", "boring", "f
 def _sequences(rng: np.random.Generator, steps: int, features: int) -> np.ndarray:
     x = rng.normal(size=(N, steps, features)).astype(np.float32)
     for i in range(N):
-        x[i, rng.integers(2, steps + 1):] = np.nan
+        x[i, rng.integers(2, steps + 1) :] = np.nan
     return x
 
 
@@ -52,36 +52,55 @@ def make_data(modality: str, variant: int, task: str = "classification") -> tupl
     if modality == "sequence":
         steps, features = (9, 3) if variant == 0 else (5, 1)
         x = _sequences(rng, steps, features)
-        return x, y_cls, {"kind": "sequence", "shape": [None, features], "dtype": "float32",
-                          "max_length": steps, "pad": "nan"}
+        return (
+            x,
+            y_cls,
+            {"kind": "sequence", "shape": [None, features], "dtype": "float32", "max_length": steps, "pad": "nan"},
+        )
     if modality == "text":
         length = 6 if variant == 0 else 30
         x = np.array([" ".join(rng.choice(WORDS, rng.integers(1, length))) + "!" for _ in range(N)], dtype=object)
         x[0] = "Über-good, GREAT film... naïve"
-        return x, y_cls % 2, {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": 20,
-                              "doc_length_p95": float(length)}
+        return (
+            x,
+            y_cls % 2,
+            {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": 20, "doc_length_p95": float(length)},
+        )
     if modality == "timeseries":
         lookback, features, horizon = (8, 1, 3) if variant == 0 else (6, 2, 2)
         t = np.arange(N + lookback + horizon)
         series = 100 + 2 * t + 10 * np.sin(t * 2 * np.pi / 4)
         values = np.stack([series * (1 + 0.1 * f) for f in range(features)], axis=1).astype(np.float32)
-        x = np.stack([values[i:i + lookback] for i in range(N)])
-        y = np.stack([values[i + lookback:i + lookback + horizon, 0] for i in range(N)])
-        return x, y, {"kind": "window", "shape": [lookback, features], "dtype": "float32", "lookback": lookback,
-                      "horizon": horizon, "season": 4, "columns": [f"c{f}" for f in range(features)],
-                      "target": "c0"}
+        x = np.stack([values[i : i + lookback] for i in range(N)])
+        y = np.stack([values[i + lookback : i + lookback + horizon, 0] for i in range(N)])
+        return (
+            x,
+            y,
+            {
+                "kind": "window",
+                "shape": [lookback, features],
+                "dtype": "float32",
+                "lookback": lookback,
+                "horizon": horizon,
+                "season": 4,
+                "columns": [f"c{f}" for f in range(features)],
+                "target": "c0",
+            },
+        )
     if modality == "table":
         features = 4 if variant == 0 else 1
         x = rng.normal(size=(N, features)).astype(np.float32) * 50 + 10
         x[::4, 0] = np.nan
         y = y_cls if task == "classification" else rng.normal(size=N).astype(np.float32)
-        return x, y, {"kind": "table", "shape": [features], "dtype": "float32",
-                      "columns": [f"x{i}" for i in range(features)]}
+        return (
+            x,
+            y,
+            {"kind": "table", "shape": [features], "dtype": "float32", "columns": [f"x{i}" for i in range(features)]},
+        )
     if modality == "image":
         side, channels = (8, 1) if variant == 0 else (10, 3)
         x = rng.integers(0, 256, size=(N, side, side, channels), dtype=np.uint8)
-        return x, y_cls, {"kind": "image", "shape": [side, side, channels], "dtype": "uint8",
-                          "channels": channels}
+        return x, y_cls, {"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels}
     raise AssertionError(modality)
 
 
@@ -90,8 +109,11 @@ def provided() -> list[tuple[str, str]]:
     out = []
     for entry in sorted(FAMILIES, key=lambda f: (f.modality, f.family)):
         modality, family, module = entry.modality, entry.family, entry.builder.split(":")[0]
-        if (module in CHECKED_MODULES and modality in MODALITY_KIND
-                and importlib.util.find_spec(f"archpick.hypermodels.{module}")):
+        if (
+            module in CHECKED_MODULES
+            and modality in MODALITY_KIND
+            and importlib.util.find_spec(f"archpick.hypermodels.{module}")
+        ):
             out.append((modality, family))
     return out
 
@@ -175,8 +197,7 @@ def test_hypermodel_contract(modality, family, variant, tmp_path):
 def _check_export(model, x, spec_in, expected, tmp_path):
     """archpick's own export: the SavedModel served from raw inputs, and model.keras, reproduce `model(x)`."""
     n_classes = expected.shape[1] if spec_in["kind"] != "window" else 0
-    info = export_model(model, tmp_path / "model", {"input_spec": spec_in}, [f"c{i}" for i in range(n_classes)],
-                        x[:4])
+    info = export_model(model, tmp_path / "model", {"input_spec": spec_in}, [f"c{i}" for i in range(n_classes)], x[:4])
     assert info["reload_max_abs_diff"] <= 1e-5
     reloaded = tf.saved_model.load(str(tmp_path / "model"))  # keep a reference: its variables die with it
     served = np.asarray(reloaded.serve(as_tensor(x, spec_in)))
@@ -204,8 +225,8 @@ def test_padding_does_not_change_predictions(family):
         np.testing.assert_allclose(predict(model, padded, spec.input_spec), base, atol=1e-5)
         for row in range(3):
             length = int(np.isfinite(x[row]).any(axis=1).sum())
-            alone = predict(model, x[row:row + 1, :length], spec.input_spec)
-            np.testing.assert_allclose(alone, base[row:row + 1], atol=1e-5)
+            alone = predict(model, x[row : row + 1, :length], spec.input_spec)
+            np.testing.assert_allclose(alone, base[row : row + 1], atol=1e-5)
 
 
 def test_forecaster_starts_at_the_seasonal_naive_forecast():
@@ -260,8 +281,13 @@ def test_window_stats_find_the_target_column():
 
 
 def test_tokenize_matches_text_vectorization():
-    texts = ["Hello, World!  It's  GREAT...", "Über naïve café — déjà-vu", "tabs\tand\nnewlines", "",
-             string.punctuation + " word"]
+    texts = [
+        "Hello, World!  It's  GREAT...",
+        "Über naïve café — déjà-vu",
+        "tabs\tand\nnewlines",
+        "",
+        string.punctuation + " word",
+    ]
     layer = keras.layers.TextVectorization(output_mode="int", vocabulary=["placeholder"])
     standardized = layer._preprocess(tf.constant(texts))  # the layer's own standardise + split
     expected = [[t.decode("utf-8") for t in row] for row in standardized.to_list()]
@@ -334,8 +360,11 @@ def _train_one_step(model, x, y, spec_in) -> None:
     assert any(not np.array_equal(b, np.array(w)) for b, w in zip(before, weights))
 
 
-@pytest.mark.parametrize(("modality", "family", "values"), BLOCK_CASES,
-                         ids=[f"{m}-{f}-" + "-".join(map(str, v.values())) for m, f, v in BLOCK_CASES])
+@pytest.mark.parametrize(
+    ("modality", "family", "values"),
+    BLOCK_CASES,
+    ids=[f"{m}-{f}-" + "-".join(map(str, v.values())) for m, f, v in BLOCK_CASES],
+)
 def test_searched_block_builds_trains_and_reloads(modality, family, values, tmp_path):
     from archpick.blocks import blocks_for
     from archpick.hypermodels.heads import SIMPLE_RNN_CLIPNORM

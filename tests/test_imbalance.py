@@ -29,16 +29,20 @@ def test_a_rare_class_reaches_test_and_says_where_it_cannot(rare: int) -> None:
     notes = class_notes(y, split, ["common", "rare"])
     assert (counts[1] == 0) == bool(notes)
     if notes:
-        assert notes == [f"class 'rare' has {rare} samples (1 training, 0 validation, 1 test): none in the "
-                         "validation split, so its scores there are not measured"]
+        assert notes == [
+            f"class 'rare' has {rare} samples (1 training, 0 validation, 1 test): none in the "
+            "validation split, so its scores there are not measured"
+        ]
 
 
 def test_class_weights_only_when_imbalanced() -> None:
     even = measure(np.array([0, 1, 2] * 10), 3)
     assert not even.imbalanced and even.ratio == 1.0
     skewed = measure(np.array([0] * 30 + [1] * 10), 2)
-    assert skewed.ratio == IMBALANCE_RATIO and skewed.class_weight == {0: pytest.approx(40 / 60, rel=1e-3),
-                                                                        1: pytest.approx(40 / 20, rel=1e-3)}
+    assert skewed.ratio == IMBALANCE_RATIO and skewed.class_weight == {
+        0: pytest.approx(40 / 60, rel=1e-3),
+        1: pytest.approx(40 / 20, rel=1e-3),
+    }
 
 
 @pytest.mark.slow
@@ -49,8 +53,22 @@ def test_fit_on_a_600_to_2_folder_measures_the_rare_class(tmp_path: Path) -> Non
         for f in sorted((DATA / "digits" / name).iterdir())[:n]:
             shutil.copy2(f, data / name / f.name)
     run_dir = tmp_path / "run"
-    res = CliRunner().invoke(main, ["fit", str(data), "--time", "25s", "--families", "recommended",
-                                    "--max-trials", "1", "--out", str(run_dir), "-q"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(data),
+            "--time",
+            "25s",
+            "--families",
+            "recommended",
+            "--max-trials",
+            "1",
+            "--out",
+            str(run_dir),
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     report = json.loads((run_dir / "report.json").read_text())
     per_class = {row["class"]: row["support"] for row in report["final"]["metrics"]["per_class"]}

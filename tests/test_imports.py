@@ -16,20 +16,25 @@ print(json.dumps(sorted(m for m in ("tensorflow", "keras", "keras_tuner") if m i
 
 
 def _heavy_modules(body: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True, cwd=REPO, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_help_imports_no_tensorflow() -> None:
-    body = ("from click.testing import CliRunner\nfrom archpick.cli import main\n"
-            "r = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output")
+    body = (
+        "from click.testing import CliRunner\nfrom archpick.cli import main\n"
+        "r = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output"
+    )
     assert _heavy_modules(body) == []
 
 
 def test_recommend_and_inspect_import_no_tensorflow() -> None:
-    body = (f"import archpick\np = archpick.inspect({str(DATA / 'digits')!r})\n"
-            "r = archpick.recommend(p)\nassert r.family == 'cnn'\n"
-            "from click.testing import CliRunner\nfrom archpick.cli import main\n"
-            f"res = CliRunner().invoke(main, ['inspect', {str(DATA / 'digits')!r}])\nassert res.exit_code == 0")
+    body = (
+        f"import archpick\np = archpick.inspect({str(DATA / 'digits')!r})\n"
+        "r = archpick.recommend(p)\nassert r.family == 'cnn'\n"
+        "from click.testing import CliRunner\nfrom archpick.cli import main\n"
+        f"res = CliRunner().invoke(main, ['inspect', {str(DATA / 'digits')!r}])\nassert res.exit_code == 0"
+    )
     assert _heavy_modules(body) == []

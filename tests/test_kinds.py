@@ -81,7 +81,9 @@ def test_no_switch_on_the_input_kind_remains(module: str) -> None:
 
 
 def test_kinds_imports_neither_tensorflow_nor_the_readers() -> None:
-    probe = ("import sys, archpick.kinds\nheavy = ('tensorflow', 'keras', 'archpick.datasets', "
-             "'archpick.hypermodels')\nprint([m for m in heavy if m in sys.modules])")
+    probe = (
+        "import sys, archpick.kinds\nheavy = ('tensorflow', 'keras', 'archpick.datasets', "
+        "'archpick.hypermodels')\nprint([m for m in heavy if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=Path(REPO), check=True)
     assert out.stdout.strip() == "[]"

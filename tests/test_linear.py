@@ -41,8 +41,12 @@ def _hp(values: dict) -> keras_tuner.HyperParameters:
 
 
 def _linear(x: np.ndarray, y: np.ndarray, task: str, n_outputs: int) -> LinearHyperModel:
-    spec_in = {"kind": "table", "shape": [x.shape[1]], "dtype": "float32",
-               "columns": [f"c{i}" for i in range(x.shape[1])]}
+    spec_in = {
+        "kind": "table",
+        "shape": [x.shape[1]],
+        "dtype": "float32",
+        "columns": [f"c{i}" for i in range(x.shape[1])],
+    }
     stats = fit_stats("table", x, spec_in)
     if task == heads.REGRESSION:
         stats[heads.TARGET_STATS] = heads.target_stats(y)
@@ -59,8 +63,9 @@ def _solve(hm: LinearHyperModel, x, y, x_val, y_val) -> tuple[keras.Model, Trial
     """Build the ridge configuration and fit it as a trial does (cached features, closed form, one epoch)."""
     model = hm.build(_hp(RIDGE))
     recorder = TrialRecorder(stop_at=time.monotonic() + 600, hard_stop_at=time.monotonic() + 600)
-    history = hm.fit(_hp(RIDGE), model, _data(x, y), validation_data=_data(x_val, y_val), epochs=50,
-                     callbacks=[recorder], verbose=0)
+    history = hm.fit(
+        _hp(RIDGE), model, _data(x, y), validation_data=_data(x_val, y_val), epochs=50, callbacks=[recorder], verbose=0
+    )
     assert len(history.history["loss"]) == 1 and recorder.solved
     assert stop_reason(recorder, recorder, 50) == "solved"
     return model, recorder
@@ -82,8 +87,7 @@ def test_ridge_regression_is_scikit_learns_and_serves_raw_rows_in_a_fresh_proces
     extractor, head = cached_fit.split_fixed(model)
     assert [layer.name for layer in head.layers[1:]] == ["prediction", "target_units"]
     scaler = StandardScaler().fit(x_train)
-    np.testing.assert_allclose(np.asarray(extractor.predict(x_test, verbose=0)), scaler.transform(x_test),
-                               atol=1e-4)
+    np.testing.assert_allclose(np.asarray(extractor.predict(x_test, verbose=0)), scaler.transform(x_test), atol=1e-4)
     theirs = RidgeCV(alphas=ridge.ALPHAS).fit(scaler.transform(x_train), y_train)  # leave-one-out by default
     ours = np.asarray(model.predict(x_test, verbose=0)).ravel()
     np.testing.assert_allclose(ours, theirs.predict(scaler.transform(x_test)), rtol=1e-4, atol=1e-2)
@@ -93,10 +97,23 @@ def test_ridge_regression_is_scikit_learns_and_serves_raw_rows_in_a_fresh_proces
     expected = np.asarray(model.predict(raw, verbose=0))
     export_model(model, tmp_path / "model", {"input_spec": hm.spec.input_spec}, [], raw)
     np.save(tmp_path / "raw.npy", raw)
-    script = ("import sys, numpy as np, tensorflow as tf; m = tf.saved_model.load(sys.argv[1]); "
-              "np.save(sys.argv[3], np.asarray(m.serve(tf.constant(np.load(sys.argv[2])))))")
-    subprocess.run([sys.executable, "-c", script, str(tmp_path / "model"), str(tmp_path / "raw.npy"),
-                    str(tmp_path / "served.npy")], check=True, capture_output=True, timeout=120)
+    script = (
+        "import sys, numpy as np, tensorflow as tf; m = tf.saved_model.load(sys.argv[1]); "
+        "np.save(sys.argv[3], np.asarray(m.serve(tf.constant(np.load(sys.argv[2])))))"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            str(tmp_path / "model"),
+            str(tmp_path / "raw.npy"),
+            str(tmp_path / "served.npy"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     np.testing.assert_allclose(np.load(tmp_path / "served.npy"), expected, rtol=1e-5, atol=1e-3)
 
 
@@ -122,8 +139,24 @@ def test_the_diabetes_race_reaches_ridge_regression(tmp_path: Path) -> None:
     frame = sklearn_datasets.load_diabetes(as_frame=True, scaled=False).frame
     frame.to_csv(tmp_path / "diabetes.csv", index=False)
     out = tmp_path / "run"
-    res = CliRunner().invoke(main, ["fit", str(tmp_path / "diabetes.csv"), "--time", "90s", "--seed", "0",
-                                    "--max-trials", "2", "--max-epochs", "40", "--out", str(out), "-q"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(tmp_path / "diabetes.csv"),
+            "--time",
+            "90s",
+            "--seed",
+            "0",
+            "--max-trials",
+            "2",
+            "--max-epochs",
+            "40",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     rep = json.loads((out / "report.json").read_text())
     assert rep["recommendation"]["family"] == "dense" and rep["recommendation"]["runner_up"] == "linear"

@@ -41,8 +41,18 @@ def test_trials_leave_no_graphs_behind(tmp_path: Path) -> None:
     prep = prepare(profile, FitOptions(seed=0))
     hm = hypermodels.make(profile.modality, "cnn", prep.spec)
     before, graphs_before = custom_gradient_keys(), live_step_graphs()  # other tests may have left some
-    result = search_family(SearchSetup(hm, prep.train_ds, prep.val_ds, directory=tmp_path / "tuner",
-                                       budget_seconds=90, max_trials=3, seed=0, tensorboard=False))
+    result = search_family(
+        SearchSetup(
+            hm,
+            prep.train_ds,
+            prep.val_ds,
+            directory=tmp_path / "tuner",
+            budget_seconds=90,
+            max_trials=3,
+            seed=0,
+            tensorboard=False,
+        )
+    )
     assert sum(r["status"] == "COMPLETED" for r in result.rows) == 3
     assert custom_gradient_keys() == before
     assert live_step_graphs() <= graphs_before

@@ -19,8 +19,20 @@ from archpick.options import DEFAULT_BUDGET, FitOptions, parse_duration, reserve
 from conftest import DATA
 
 # Every FitOptions field that a worker reads (to rebuild the chief's data, split, families, plan and trials).
-WORKER_FIELDS = ("time_budget", "seed", "families", "max_trials", "max_epochs", "device", "mixed_precision",
-                 "batch_size", "share", "backbone", "backbone_weights", "data")
+WORKER_FIELDS = (
+    "time_budget",
+    "seed",
+    "families",
+    "max_trials",
+    "max_epochs",
+    "device",
+    "mixed_precision",
+    "batch_size",
+    "share",
+    "backbone",
+    "backbone_weights",
+    "data",
+)
 DATA_PATH = str(DATA / "digits")
 
 _text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
@@ -32,14 +44,23 @@ fit_options = st.builds(
     time_budget=st.none() | st.floats(min_value=1e-6, max_value=1e12, allow_nan=False, allow_infinity=False),
     seed=st.integers(min_value=-(2**31), max_value=2**31),
     families=st.none() | _text | st.sampled_from(["recommended", "cnn,rnn", "transformer"]),
-    max_trials=_count, max_epochs=_count, batch_size=_count,
+    max_trials=_count,
+    max_epochs=_count,
+    batch_size=_count,
     device=st.sampled_from(["auto", "cpu", "gpu"]),
     mixed_precision=st.sampled_from(list(PRECISIONS.values())),
     share=st.floats(min_value=0.0, max_value=1.0),
     backbone=st.none() | _text | st.sampled_from(["mobilenet_v2", "runs/digits-1"]),
     backbone_weights=st.none() | _path,
-    data=st.builds(DataOptions, kind=st.none() | st.sampled_from(cli.KINDS.choices), target=st.none() | _text,
-                   horizon=st.none() | st.integers(-5, 500), lookback=_count, frames=_count, size=_count),
+    data=st.builds(
+        DataOptions,
+        kind=st.none() | st.sampled_from(cli.KINDS.choices),
+        target=st.none() | _text,
+        horizon=st.none() | st.integers(-5, 500),
+        lookback=_count,
+        frames=_count,
+        size=_count,
+    ),
 )
 
 
@@ -86,9 +107,12 @@ def test_chief_and_worker_plan_the_same_search_budget(kind: str, cross_validate:
     assert search_budget(worker, kind) == search_budget(chief, kind) == 240.0 - reserve_seconds(240.0, kind)
     # The chief also counts its own start-up seconds; a worker cannot know them.
     assert search_budget(chief, kind, elapsed=10.0) == search_budget(chief, kind) - 10.0
-    prep = SimpleNamespace(spec=SimpleNamespace(input_spec={"kind": kind}),
-                           regime=SimpleNamespace(cross_validate=cross_validate),
-                           x_train=np.zeros(120), x_val=np.zeros(30))
+    prep = SimpleNamespace(
+        spec=SimpleNamespace(input_spec={"kind": kind}),
+        regime=SimpleNamespace(cross_validate=cross_validate),
+        x_train=np.zeros(120),
+        x_val=np.zeros(30),
+    )
     legs = [("cnn", "recommended"), ("rnn", "runner-up")]
     chief_plan, chief_cap = plan_search(search_budget(chief, kind), legs, chief, prep)
     worker_plan, worker_cap = plan_search(search_budget(worker, kind), legs, worker, prep)

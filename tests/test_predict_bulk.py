@@ -29,8 +29,24 @@ pytestmark = pytest.mark.slow
 
 def _fit(data: Path, out: Path) -> Path:
     """A real, short fit (one trial of the recommended family) through the CLI."""
-    result = CliRunner().invoke(main, ["fit", str(data), "--time", "20s", "--max-trials", "1", "--families",
-                                       "recommended", "--seed", "0", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(data),
+            "--time",
+            "20s",
+            "--max-trials",
+            "1",
+            "--families",
+            "recommended",
+            "--seed",
+            "0",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
     return out
 
@@ -43,11 +59,15 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     digits = copy_class_subset(DATA / "digits", root / "digits", 10)
     frame = pd.read_csv(DATA / "reviews" / "reviews.csv")
     (root / "reviews").mkdir()
-    pd.concat([group.head(150) for _, group in frame.groupby("label")]).to_csv(root / "reviews" / "reviews.csv",
-                                                                               index=False)
-    return {"digits": _fit(digits, root / "run-digits"), "vowels": _fit(DATA / "vowels", root / "run-vowels"),
-            "airline": _fit(DATA / "airline", root / "run-airline"),
-            "reviews": _fit(root / "reviews", root / "run-reviews")}
+    pd.concat([group.head(150) for _, group in frame.groupby("label")]).to_csv(
+        root / "reviews" / "reviews.csv", index=False
+    )
+    return {
+        "digits": _fit(digits, root / "run-digits"),
+        "vowels": _fit(DATA / "vowels", root / "run-vowels"),
+        "airline": _fit(DATA / "airline", root / "run-airline"),
+        "reviews": _fit(root / "reviews", root / "run-reviews"),
+    }
 
 
 def _predict(*args: str) -> tuple[int, str, str]:
@@ -77,8 +97,16 @@ def test_a_folder_of_images_gives_a_csv_with_one_row_per_file_and_an_error_row(r
     text = out.read_text()
     assert text.splitlines()[0] == ",".join(["path", "prediction", *labels, "error"])
     rows = _csv(text)
-    expected = sorted([folder / "broken.png", folder / "pipe.png", folder / images[0].name,
-                       folder / images[1].name, folder / "more" / images[2].name], key=lambda p: p.parts)
+    expected = sorted(
+        [
+            folder / "broken.png",
+            folder / "pipe.png",
+            folder / images[0].name,
+            folder / images[1].name,
+            folder / "more" / images[2].name,
+        ],
+        key=lambda p: p.parts,
+    )
     assert [row["path"] for row in rows] == [str(p) for p in expected]
     by_path = {row["path"]: row for row in rows}
     assert "cannot read this image" in by_path[str(folder / "broken.png")]["error"]
@@ -140,7 +168,7 @@ def test_a_folder_of_sequence_files_gives_a_row_per_sequence(runs, tmp_path: Pat
     folder.mkdir()
     lines = (DATA / "vowels" / "JapaneseVowels_TEST.ts").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().lower() == "@data") + 1
-    (folder / "a.ts").write_text("\n".join(lines[:start + 3]) + "\n")  # header and three series
+    (folder / "a.ts").write_text("\n".join(lines[: start + 3]) + "\n")  # header and three series
     (folder / "b.ts").write_text("this is not a ts file\n")
     code, stdout, stderr = _predict(str(runs["vowels"]), str(folder))
     rows = _csv(stdout)
@@ -176,19 +204,30 @@ def _without_saved_model(run: Path, tmp_path: Path) -> Path:
 
 def test_model_keras_loads_and_predicts_for_sequence_series_and_text(runs, tmp_path: Path) -> None:
     kinds = ("vowels", "airline", "reviews")
-    code = ("import sys, keras\nimport archpick.layers\n"
-            "for path in sys.argv[1:]:\n"
-            "    model = keras.saving.load_model(path, compile=False)\n"
-            "    print('loaded', type(model).__name__)\n")
+    code = (
+        "import sys, keras\nimport archpick.layers\n"
+        "for path in sys.argv[1:]:\n"
+        "    model = keras.saving.load_model(path, compile=False)\n"
+        "    print('loaded', type(model).__name__)\n"
+    )
     paths = [str(runs[kind] / "model" / "model.keras") for kind in kinds]
-    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, cwd=REPO,
-                          timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *paths],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("loaded") == 3
     doc = tmp_path / "review.txt"
     doc.write_text("a warm, funny and wise film")
-    inputs = {"vowels": DATA / "vowels" / "JapaneseVowels_TEST.ts", "airline": DATA / "airline" / "airline.csv",
-              "reviews": doc}
+    inputs = {
+        "vowels": DATA / "vowels" / "JapaneseVowels_TEST.ts",
+        "airline": DATA / "airline" / "airline.csv",
+        "reviews": doc,
+    }
     for kind in kinds:
         saved = _csv(_predict(str(runs[kind]), str(inputs[kind]))[1])
         code, stdout, stderr = _predict(str(_without_saved_model(runs[kind], tmp_path)), str(inputs[kind]))

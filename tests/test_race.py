@@ -47,8 +47,9 @@ class ReplayHyperModel(ArchHyperModel):
 
 def test_budget_stops_new_trials(tmp_path: Path) -> None:
     hm = ReplayHyperModel([0.5, 0.7, 0.6], seconds=0.5)
-    result = search_family(SearchSetup(hm, None, None, directory=tmp_path, budget_seconds=8.0, seed=1,
-                                       tensorboard=False))
+    result = search_family(
+        SearchSetup(hm, None, None, directory=tmp_path, budget_seconds=8.0, seed=1, tensorboard=False)
+    )
     oracle = result.tuner.oracle
     assert len(result.rows) >= 2
     assert all(r["seconds"] >= 0.5 for r in result.rows)
@@ -63,19 +64,27 @@ def test_budget_stops_new_trials(tmp_path: Path) -> None:
 
 def test_max_trials_is_respected(tmp_path: Path) -> None:
     hm = ReplayHyperModel([0.1, 0.9], seconds=0.0)
-    result = search_family(SearchSetup(hm, None, None, directory=tmp_path, budget_seconds=30, max_trials=2,
-                                       seed=0, tensorboard=False))
+    result = search_family(
+        SearchSetup(hm, None, None, directory=tmp_path, budget_seconds=30, max_trials=2, seed=0, tensorboard=False)
+    )
     assert len(result.rows) == 2 and result.best_score == 0.9 and result.best_trial == result.rows[1]["trial"]
 
 
-REC = Recommendation(family="rnn", runner_up="cnn", reason="RNN (LSTM/GRU) (ordered, variable length)",
-                     variant="LSTM/GRU with masking", runner_up_variant="1-D CNN")
+REC = Recommendation(
+    family="rnn",
+    runner_up="cnn",
+    reason="RNN (LSTM/GRU) (ordered, variable length)",
+    variant="LSTM/GRU with masking",
+    runner_up_variant="1-D CNN",
+)
 
 
 def test_budget_split_gives_two_thirds_to_the_recommendation() -> None:
     legs = split_budget(90.0, choose_families(REC, "sequence", None))
-    assert [(leg.family, leg.role, round(leg.budget)) for leg in legs] == [("rnn", "recommended", 60),
-                                                                           ("cnn", "runner-up", 30)]
+    assert [(leg.family, leg.role, round(leg.budget)) for leg in legs] == [
+        ("rnn", "recommended", 60),
+        ("cnn", "runner-up", 30),
+    ]
     assert [leg.family for leg in split_budget(90.0, choose_families(REC, "sequence", "recommended"))] == ["rnn"]
 
 
@@ -88,8 +97,10 @@ def test_families_option_is_checked() -> None:
 
 
 def _results(rnn: list[float], cnn: list[float]):
-    return [{"family": "rnn", "variant": "LSTM/GRU with masking", "best_score": max(rnn), "scores": rnn},
-            {"family": "cnn", "variant": "1-D CNN", "best_score": max(cnn), "scores": cnn}]
+    return [
+        {"family": "rnn", "variant": "LSTM/GRU with masking", "best_score": max(rnn), "scores": rnn},
+        {"family": "cnn", "variant": "1-D CNN", "best_score": max(cnn), "scores": cnn},
+    ]
 
 
 def test_verdict_when_the_runner_up_overturns_the_flowchart() -> None:

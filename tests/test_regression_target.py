@@ -29,8 +29,24 @@ def diabetes_run(tmp_path_factory) -> tuple[Path, Path]:
     csv = root / "diabetes.csv"
     load_diabetes(as_frame=True, scaled=False).frame.to_csv(csv, index=False)
     run = root / "run"
-    res = CliRunner().invoke(main, ["fit", str(csv), "--time", "25s", "--families", "recommended", "--max-trials",
-                                    "1", "--seed", "0", "--out", str(run), "-q"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(csv),
+            "--time",
+            "25s",
+            "--families",
+            "recommended",
+            "--max-trials",
+            "1",
+            "--seed",
+            "0",
+            "--out",
+            str(run),
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return csv, run
 
@@ -42,17 +58,29 @@ def test_the_model_trains_on_standardised_targets_and_answers_in_units(diabetes_
     row = report["leaderboard"][0]
     # The loss is in target standard deviations (a mean guess scores 1), not in squared units (~5,900 here).
     assert 0.2 < row["val_loss"] < 2.0
-    code = ("import sys, json, keras\nimport archpick.layers\n"
-            "m = keras.saving.load_model(sys.argv[1], compile=False)\n"
-            "last = m.layers[-1]\nprint(json.dumps([last.name, float(last.scale[0]), float(last.offset[0])]))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(run / "model" / "model.keras")], capture_output=True,
-                         text=True, cwd=REPO, timeout=120)
+    code = (
+        "import sys, json, keras\nimport archpick.layers\n"
+        "m = keras.saving.load_model(sys.argv[1], compile=False)\n"
+        "last = m.layers[-1]\nprint(json.dumps([last.name, float(last.scale[0]), float(last.offset[0])]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(run / "model" / "model.keras")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     name, scale, offset = json.loads(out.stdout.strip().splitlines()[-1])
     # Fitted on the training split only: near, not equal to, the whole table's mean and spread.
     assert name == "target_units" and abs(offset - y.mean()) < 0.1 * y.std() and abs(scale / y.std() - 1) < 0.1
-    pred = subprocess.run([sys.executable, "-m", "archpick", "predict", str(run), str(csv), "--json"],
-                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    pred = subprocess.run(
+        [sys.executable, "-m", "archpick", "predict", str(run), str(csv), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert pred.returncode == 0, pred.stderr[-2000:]
     values = [json.loads(line)["prediction"][0] for line in pred.stdout.splitlines() if line.startswith("{")]
     assert len(values) == len(y)

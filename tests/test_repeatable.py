@@ -18,9 +18,10 @@ def test_same_seed_same_leaderboard(tmp_path: Path) -> None:
     data = tmp_path / "digits"
     for c in sorted(p.name for p in (DATA / "digits").iterdir()):
         shutil.copytree(DATA / "digits" / c, data / c, ignore=lambda d, files: sorted(files)[12:])
-    runs = [archpick.fit(data, "5m", max_trials=2, max_epochs=4, families="recommended", seed=7,
-                         out=tmp_path / f"run{i}")
-            for i in range(2)]
+    runs = [
+        archpick.fit(data, "5m", max_trials=2, max_epochs=4, families="recommended", seed=7, out=tmp_path / f"run{i}")
+        for i in range(2)
+    ]
     boards = [[(r["trial"], r["score"], r["epochs"]) for r in run.report["leaderboard"]] for run in runs]
     assert len(boards[0]) == 2 and all(b[1] is not None for b in boards[0])
     for (t1, s1, e1), (t2, s2, e2) in zip(*boards):

@@ -126,8 +126,16 @@ def browse(page: Path, width: int = 1280) -> Page:
     probe = page.with_name(f".browser-check-{width}-{page.name}")
     source = page.read_text()
     probe.write_text(source.replace("</body>", CHECK + "</body>"))
-    args = [_chromium(), "--headless", "--disable-gpu", "--hide-scrollbars", f"--window-size={width},900",
-            "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()]
+    args = [
+        _chromium(),
+        "--headless",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--window-size={width},900",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        probe.as_uri(),
+    ]
     if os.geteuid() == 0:
         args.insert(1, "--no-sandbox")  # chromium refuses to run as root inside its sandbox
     try:
@@ -137,10 +145,21 @@ def browse(page: Path, width: int = 1280) -> Page:
     found = re.search(r'<pre id="archpick-check">(.*?)</pre>', done.stdout, re.S)
     assert found, f"chromium recorded nothing (rc {done.returncode}): {done.stderr[-1500:]}"
     raw = json.loads(html.unescape(found.group(1)))
-    return Page(raw["title"], raw["viewport"], raw["scrollWidth"],
-                [(i["alt"], i["loaded"], i["shown"]) for i in raw["images"]], raw["pastRight"],
-                raw["scrolledBoxes"], raw["headings"], raw["answer"], raw["answerClass"], raw["verdict"],
-                [[Row(r["cls"], r["cells"]) for r in t] for t in raw["tables"]], raw["links"], raw["body"])
+    return Page(
+        raw["title"],
+        raw["viewport"],
+        raw["scrollWidth"],
+        [(i["alt"], i["loaded"], i["shown"]) for i in raw["images"]],
+        raw["pastRight"],
+        raw["scrolledBoxes"],
+        raw["headings"],
+        raw["answer"],
+        raw["answerClass"],
+        raw["verdict"],
+        [[Row(r["cls"], r["cells"]) for r in t] for t in raw["tables"]],
+        raw["links"],
+        raw["body"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +199,13 @@ def _assert_report_says(page: Page, report: dict) -> None:
     assert page.headings[0] == f"archpick report: {report['dataset']}"
     board = page.table("rank")
     header, rows = board[0].cells, board[1:]
-    assert header[:5] == ["rank", "trial", "validation loss" if report["race"]["direction"] == "min"
-                          else "validation accuracy", "ended", "exported"]
+    assert header[:5] == [
+        "rank",
+        "trial",
+        "validation loss" if report["race"]["direction"] == "min" else "validation accuracy",
+        "ended",
+        "exported",
+    ]
     assert len(rows) == len(report["leaderboard"]) >= 2
     scores = [float(r.cells[2]) for r in rows]
     assert scores == sorted(scores, reverse=report["race"]["direction"] == "max")  # best first

@@ -47,16 +47,23 @@ def _assert_common(rep: Report, data: dict) -> None:
     assert [t.trial for t in rep.leaderboard] == [row["trial"] for row in data["leaderboard"]]
     assert [t.stop_reason for t in rep.leaderboard] == [row["stop_reason"] for row in data["leaderboard"]]
     assert [(b.name, b.metrics) for b in rep.baselines] == [
-        (b["name"], {k: v for k, v in b.items() if k != "name"}) for b in data["baselines"]]
+        (b["name"], {k: v for k, v in b.items() if k != "name"}) for b in data["baselines"]
+    ]
     final = rep.final
     assert final is not None
-    assert (final.family, final.variant, final.trial) == (data["final"]["family"], data["final"]["variant"],
-                                                          data["final"]["trial"])
+    assert (final.family, final.variant, final.trial) == (
+        data["final"]["family"],
+        data["final"]["variant"],
+        data["final"]["trial"],
+    )
     assert final.metrics == data["final"]["metrics"] and final.members == data["final"]["members"]
     band = data["final"]["interval"]
     assert final.interval is not None
-    assert (final.interval.metric, final.interval.low, final.interval.high) == (band["metric"], band["low"],
-                                                                               band["high"])
+    assert (final.interval.metric, final.interval.low, final.interval.high) == (
+        band["metric"],
+        band["low"],
+        band["high"],
+    )
     assert rep.model is not None and rep.model.keras == data["model"]["keras"]
     assert rep.model.saved_model == data["model"].get("saved_model")
     assert rep.budget.given_s == data["budget"]["given_s"] and rep.timings == data["timings"]
@@ -91,8 +98,16 @@ def test_optional_parts_stay_none() -> None:
     assert answer(rep) is None
 
 
-@pytest.mark.parametrize("damage", [{"final": [1, 2]}, {"baselines": "none"}, {"final": {"metrics": 3}},
-                                    {"baselines": [{"accuracy": 0.5}]}, {"timings": {"load": "fast"}}])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"final": [1, 2]},
+        {"baselines": "none"},
+        {"final": {"metrics": 3}},
+        {"baselines": [{"accuracy": 0.5}]},
+        {"timings": {"load": "fast"}},
+    ],
+)
 def test_a_damaged_report_is_one_line_naming_the_file(digits_report, tmp_path: Path, damage: dict) -> None:
     run_dir, data = digits_report
     with pytest.raises(RunError) as err:

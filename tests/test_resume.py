@@ -30,8 +30,22 @@ def _finished_trials(run_dir: Path) -> dict[str, float]:
 
 def test_sigkill_then_resume(digits_small: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "archpick", "fit", str(digits_small), "--time", "50s", "--families",
-           "recommended", "--seed", "1", "--out", str(run_dir), "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "archpick",
+        "fit",
+        str(digits_small),
+        "--time",
+        "50s",
+        "--families",
+        "recommended",
+        "--seed",
+        "1",
+        "--out",
+        str(run_dir),
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline and not _finished_trials(run_dir) and proc.poll() is None:
@@ -48,8 +62,22 @@ def test_sigkill_then_resume(digits_small: Path, tmp_path: Path) -> None:
     spent_first = json.loads((run_dir / "tuner" / "cnn" / "archpick_spent.json").read_text())["seconds"]
     assert spent_first > 0
 
-    res = CliRunner().invoke(main, ["fit", str(digits_small), "--resume", str(run_dir), "--time", "50s",
-                                    "--families", "recommended", "--seed", "1", "-q"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(digits_small),
+            "--resume",
+            str(run_dir),
+            "--time",
+            "50s",
+            "--families",
+            "recommended",
+            "--seed",
+            "1",
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     after = _finished_trials(run_dir)
     assert {k: after[k] for k in before} == before  # finished trials are kept, unchanged

@@ -49,8 +49,13 @@ def _vowels(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hypermodel(x: np.ndarray, n_classes: int) -> SequenceCNNHyperModel:
-    spec_in = {"kind": "sequence", "shape": [None, x.shape[2]], "dtype": "float32", "max_length": x.shape[1],
-               "pad": "nan"}
+    spec_in = {
+        "kind": "sequence",
+        "shape": [None, x.shape[2]],
+        "dtype": "float32",
+        "max_length": x.shape[1],
+        "pad": "nan",
+    }
     spec = ModelSpec(spec_in, "classification", n_classes, stats=fit_stats("sequence", x, spec_in), n_train=len(x))
     return SequenceCNNHyperModel(spec)
 
@@ -91,7 +96,7 @@ def test_numpy_bias_conv_matches_the_keras_layer(dataset):
     budget = 10000
     layer = _rocket_layer(hm, budget)
     row = 3
-    length = int(_lengths(x[row:row + 1])[0])
+    length = int(_lengths(x[row : row + 1])[0])
     z = _standardised(x[row, :length], stats)
     convs = [np.asarray(c)[0] for c in layer.convolve(z[None].astype(np.float32))]
     kernels = rocket_kernels()
@@ -104,7 +109,7 @@ def test_numpy_bias_conv_matches_the_keras_layer(dataset):
             out = rocket_convolve(summed, kernels[k], dilation)
             np.testing.assert_allclose(convs[di][:, k], out, atol=1e-4)
             # (the float32 outputs: float64 ones may fall the other side of a bias within float32 rounding)
-            expected.append((convs[di][:, k, None] > biases[start:start + n].astype(np.float32)).mean(axis=0))
+            expected.append((convs[di][:, k, None] > biases[start : start + n].astype(np.float32)).mean(axis=0))
             start += n
     assert len(features) == layer.n_features == start == len(stats["rocket"]["fits"][str(budget)]["biases"])
     np.testing.assert_allclose(features, np.concatenate(expected), atol=1e-6)
@@ -122,8 +127,8 @@ def test_rocket_features_ignore_padding():
     padded = np.concatenate([x[rows], np.full((3, 40, x.shape[2]), np.nan, np.float32)], axis=1)
     np.testing.assert_allclose(np.asarray(features(padded)), batch, atol=1e-6)
     for i, (row, length) in enumerate(zip(rows, lengths)):
-        alone = np.asarray(features(x[row:row + 1, :length]))
-        np.testing.assert_allclose(alone, batch[i:i + 1], atol=1e-6)
+        alone = np.asarray(features(x[row : row + 1, :length]))
+        np.testing.assert_allclose(alone, batch[i : i + 1], atol=1e-6)
 
 
 def _rocket_model_io(hm: SequenceCNNHyperModel):
@@ -139,26 +144,42 @@ def test_rocket_model_survives_export(tmp_path):
     x_test, _ = _coffee("TEST")
     rng = np.random.default_rng(0)
     for i in range(0, len(x_test), 3):  # variable length at serving time
-        x_test[i, rng.integers(40, x_test.shape[1]):] = np.nan
+        x_test[i, rng.integers(40, x_test.shape[1]) :] = np.nan
     hm = _hypermodel(x, 2)
-    model = _build(hm, {"block": "rocket", "rocket_features": 2000, "rocket_head": "gradient",
-                        "learning_rate": 1e-2, "rocket_l2": 1e-4})
+    model = _build(
+        hm,
+        {
+            "block": "rocket",
+            "rocket_features": 2000,
+            "rocket_head": "gradient",
+            "learning_rate": 1e-2,
+            "rocket_l2": 1e-4,
+        },
+    )
     model.fit(x, y, epochs=5, batch_size=16, verbose=0)
     expected = np.asarray(model(x_test, training=False))
     write_saved_model(model, tmp_path / "model")
     model.save(tmp_path / "model" / "model.keras")
     np.save(tmp_path / "x.npy", x_test)
-    code = ("import json, sys, numpy as np, tensorflow as tf\n"
-            "d = sys.argv[1]\n"
-            "x = tf.constant(np.load(d + '/x.npy'))\n"
-            "m = tf.saved_model.load(d + '/model')\n"
-            "served = np.asarray(m.serve(x)).tolist()\n"
-            "assert 'archpick' not in sys.modules\n"
-            "import keras, archpick.hypermodels.cnn1d\n"
-            "k = keras.saving.load_model(d + '/model/model.keras')\n"
-            "print(json.dumps([served, np.asarray(k(x, training=False)).tolist()]))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
-                         cwd=REPO, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    code = (
+        "import json, sys, numpy as np, tensorflow as tf\n"
+        "d = sys.argv[1]\n"
+        "x = tf.constant(np.load(d + '/x.npy'))\n"
+        "m = tf.saved_model.load(d + '/model')\n"
+        "served = np.asarray(m.serve(x)).tolist()\n"
+        "assert 'archpick' not in sys.modules\n"
+        "import keras, archpick.hypermodels.cnn1d\n"
+        "k = keras.saving.load_model(d + '/model/model.keras')\n"
+        "print(json.dumps([served, np.asarray(k(x, training=False)).tolist()]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     served, loaded = (np.asarray(a) for a in json.loads(out.stdout.strip().splitlines()[-1]))
     np.testing.assert_allclose(served, expected, atol=1e-5)
     np.testing.assert_allclose(loaded, expected, atol=1e-5)
@@ -181,8 +202,13 @@ def test_rocket_linear_head_classifies_coffee():
     x, y = _coffee("TRAIN")
     x_test, y_test = _coffee("TEST")
     hm = _hypermodel(x, 2)
-    values = {"block": "rocket", "rocket_features": 10000, "rocket_head": "gradient", "learning_rate": 1e-3,
-              "rocket_l2": 1e-2}
+    values = {
+        "block": "rocket",
+        "rocket_features": 10000,
+        "rocket_head": "gradient",
+        "learning_rate": 1e-3,
+        "rocket_l2": 1e-2,
+    }
     model = _build(hm, values)
     assert model.get_layer("fixed_features").output.shape[-1] == 9996
     assert [layer.name for layer in model.layers if layer.trainable_weights] == ["probabilities"]
@@ -199,8 +225,17 @@ def test_inception_trains_on_variable_length_vowels():
     x, y = _vowels("TRAIN")
     x_test, y_test = _vowels("TEST")
     hm = _hypermodel(x, 9)
-    model = _build(hm, {"block": "inception", "inception_depth": 6, "inception_filters": 16, "dense_units": 0,
-                        "dropout": 0.0, "learning_rate": 1e-3})
+    model = _build(
+        hm,
+        {
+            "block": "inception",
+            "inception_depth": 6,
+            "inception_filters": 16,
+            "dense_units": 0,
+            "dropout": 0.0,
+            "learning_rate": 1e-3,
+        },
+    )
     assert sum(isinstance(layer, keras.layers.Add) for layer in model.layers) == 2  # a shortcut per 3 modules
     model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     proba = np.asarray(model(x_test, training=False))
@@ -209,8 +244,8 @@ def test_inception_trains_on_variable_length_vowels():
     padded = np.concatenate([x_test[rows], np.full((6, 17, x.shape[2]), np.nan, np.float32)], axis=1)
     np.testing.assert_allclose(np.asarray(model(padded, training=False)), proba[rows], atol=1e-5)
     for row, length in zip(rows[:3], _lengths(x_test[rows[:3]])):
-        alone = np.asarray(model(x_test[row:row + 1, :length], training=False))
-        np.testing.assert_allclose(alone, proba[row:row + 1], atol=1e-5)
+        alone = np.asarray(model(x_test[row : row + 1, :length], training=False))
+        np.testing.assert_allclose(alone, proba[row : row + 1], atol=1e-5)
 
 
 def test_initial_trials_and_the_earlier_ones():
@@ -221,10 +256,29 @@ def test_initial_trials_and_the_earlier_ones():
     trials = hm.initial_hps()
     assert [t["block"] for t in trials] == ["rocket", "fcn", "rocket", "inception"]
     assert trials[0]["rocket_head"] == "ridge" and trials[2]["rocket_head"] == "gradient"
-    assert trials[1] == {"block": "fcn", "blocks": 3, "filters": 64, "kernels": "8-5-3", "pooling": "avg",
-                         "dense_units": 0, "dropout": 0.2, "learning_rate": 3e-3}
-    resnet = _build(hm, {"block": "resnet", "blocks": 2, "filters": 32, "kernels": "8-5-3", "pooling": "avg",
-                         "dense_units": 64, "dropout": 0.3, "learning_rate": 2e-3})
+    assert trials[1] == {
+        "block": "fcn",
+        "blocks": 3,
+        "filters": 64,
+        "kernels": "8-5-3",
+        "pooling": "avg",
+        "dense_units": 0,
+        "dropout": 0.2,
+        "learning_rate": 3e-3,
+    }
+    resnet = _build(
+        hm,
+        {
+            "block": "resnet",
+            "blocks": 2,
+            "filters": 32,
+            "kernels": "8-5-3",
+            "pooling": "avg",
+            "dense_units": 64,
+            "dropout": 0.3,
+            "learning_rate": 2e-3,
+        },
+    )
     assert sum(isinstance(layer, keras.layers.Add) for layer in resnet.layers) == 2
     stats = hm.spec.stats
     assert json.loads(json.dumps(stats)) == stats  # JSON-able

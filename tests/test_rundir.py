@@ -30,8 +30,9 @@ TINY_FIT = ["--time", "30s", "--max-trials", "1", "--families", "recommended", "
 def _write_sales(path: Path, rows: int = 200) -> Path:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(rows, 3))
-    lines = ["price,stock,visits,bought"] + [f"{a:.4f},{b:.4f},{c:.4f},{'yes' if a + 0.5 * b > 0 else 'no'}"
-                                             for a, b, c in x]
+    lines = ["price,stock,visits,bought"] + [
+        f"{a:.4f},{b:.4f},{c:.4f},{'yes' if a + 0.5 * b > 0 else 'no'}" for a, b, c in x
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -70,8 +71,6 @@ def _copy_run(run: Path, dst: Path, status: str | None = None) -> Path:
     if status:
         (dst / "status.json").write_text(json.dumps({"status": status}))
     return dst
-
-
 
 
 # Group 1: a single input file --------------------------------------------------------------------------------
@@ -141,8 +140,9 @@ def test_resume_takes_path_when_the_data_moved(project: Path, table_run: Path, t
 
 
 @pytest.mark.slow
-def test_a_run_being_written_is_neither_replaced_nor_resumed(project: Path, table_run: Path, tmp_path: Path,
-                                                             holder) -> None:
+def test_a_run_being_written_is_neither_replaced_nor_resumed(
+    project: Path, table_run: Path, tmp_path: Path, holder
+) -> None:
     run = _copy_run(table_run, tmp_path / "run", status="running")
     files = sorted(str(p.relative_to(run)) for p in run.rglob("*"))
     proc = holder(run)  # another process is writing this run
@@ -185,7 +185,6 @@ def test_overwrite_spares_a_collection_whose_member_is_being_written(tmp_path: P
     assert (root / "digits" / "status.json").exists()
 
 
-
 def test_a_collection_folder_stays_locked_while_its_members_are_fitted(tmp_path: Path) -> None:
     from archpick.collection import fit_collection
     from archpick.options import FitOptions
@@ -213,6 +212,7 @@ def test_a_collection_folder_stays_locked_while_its_members_are_fitted(tmp_path:
     assert refused and "another archpick process" in refused[0]
     assert create_run_dir("tables", root, data, overwrite=True) == root  # released when the fit ends
 
+
 # Group 6: predict reads only regular files -------------------------------------------------------------------
 
 
@@ -220,8 +220,12 @@ def test_a_collection_folder_stays_locked_while_its_members_are_fitted(tmp_path:
 def test_predict_refuses_a_fifo_and_reads_a_file(project: Path, table_run: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "new.csv"
     os.mkfifo(fifo)
-    proc = subprocess.run([sys.executable, "-m", "archpick", "predict", str(table_run), str(fifo)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archpick", "predict", str(table_run), str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and str(fifo) in lines[0] and "not a regular file" in lines[0], proc.stderr

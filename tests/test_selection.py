@@ -44,10 +44,10 @@ def _iris_model(hidden: int = 16) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     x = ((x - x.mean(0)) / x.std(0)).astype("float32")
     layers = [keras.layers.Dense(hidden, activation="relu")] if hidden else []
     l2 = None if hidden else keras.regularizers.L2(1e-2)  # without a hidden layer: a finite minimum
-    model = keras.Sequential([keras.Input((4,)), *layers,
-                              keras.layers.Dense(3, activation="softmax", kernel_regularizer=l2)])
-    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [keras.Input((4,)), *layers, keras.layers.Dense(3, activation="softmax", kernel_regularizer=l2)]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model, x, y
 
 
@@ -121,15 +121,19 @@ def _score(family: str, folds: list[float]) -> CVScore:
     return CVScore(family, {"rnn": "LSTM/GRU", "cnn": "1-D CNN"}[family], f"{family}-000", "accuracy", folds, 1.0)
 
 
-@pytest.mark.parametrize(("cnn_folds", "winner", "phrase"), [
-    ([0.9, 0.7, 0.8], "rnn", "Within noise"),  # +0.03 on a spread of 0.1: the prior stands
-    ([1.0, 1.0, 1.0], "cnn", "Evidence overturned it"),  # +0.23 with a consistent paired gap
-])
+@pytest.mark.parametrize(
+    ("cnn_folds", "winner", "phrase"),
+    [
+        ([0.9, 0.7, 0.8], "rnn", "Within noise"),  # +0.03 on a spread of 0.1: the prior stands
+        ([1.0, 1.0, 1.0], "cnn", "Evidence overturned it"),  # +0.23 with a consistent paired gap
+    ],
+)
 def test_the_noise_rule_decides_winner_and_verdict(cnn_folds, winner, phrase) -> None:
     rnn, cnn = _score("rnn", [0.8, 0.75, 0.76]), _score("cnn", cnn_folds)
     margin = paired_noise_margin(rnn.folds, cnn.folds, floor=1 / 40)
-    picked = pick_winner([{"family": s.family, "best_score": s.mean} for s in (rnn, cnn)], "max", margin,
-                         prefer="rnn")["family"]
+    picked = pick_winner([{"family": s.family, "best_score": s.mean} for s in (rnn, cnn)], "max", margin, prefer="rnn")[
+        "family"
+    ]
     assert picked == winner
     line = cv_verdict(REC, [rnn, cnn], picked, "val_accuracy", "max", margin, 3)
     assert phrase in line and "3-fold cross-validation" in line and f"{cnn.mean:.4f} ± {cnn.std:.4f}" in line
@@ -159,8 +163,17 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     cand = Candidate("cnn", hm.variant, "cnn-000", hm, hp, epochs=40, seconds=3.0)
     x_all = np.concatenate([prep.x_train, prep.x_val])
     y_all = np.concatenate([prep.y_train, prep.y_val])
-    sel = cross_validate([cand], x_all, y_all, prep.make, budget=600.0, seed=0, classification=True,
-                         n_train=len(prep.x_train), choose=lambda scores: scores[0].family)
+    sel = cross_validate(
+        [cand],
+        x_all,
+        y_all,
+        prep.make,
+        budget=600.0,
+        seed=0,
+        classification=True,
+        n_train=len(prep.x_train),
+        choose=lambda scores: scores[0].family,
+    )
     # Time for more refits: the ensemble is three refits on all the data (seeds differ), not the fold models.
     assert sel.folds == 5 and sel.winner == "cnn" and len(sel.members) == 3 and sel.refit is sel.members[0]
     assert sel.ensemble_of.startswith("3 refits")
@@ -178,43 +191,77 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     ridge_hp = keras_tuner.HyperParameters()
     ridge_hp.values.update({**hp.values, "rocket_head": "ridge"})
     solved = Candidate("cnn", hm.variant, "cnn-001", hm, ridge_hp, epochs=1, seconds=1.0)
-    by_ridge = cross_validate([solved], x_all, y_all, prep.make, budget=600.0, seed=0, classification=True,
-                              n_train=len(prep.x_train), choose=lambda scores: scores[0].family)
+    by_ridge = cross_validate(
+        [solved],
+        x_all,
+        y_all,
+        prep.make,
+        budget=600.0,
+        seed=0,
+        classification=True,
+        n_train=len(prep.x_train),
+        choose=lambda scores: scores[0].family,
+    )
     assert by_ridge.ensemble_of == "the 5 fold models and the refit" and len(by_ridge.members) == 6
     assert by_ridge.scores[0].stop_reasons == ["solved"] * 5
     assert by_ridge.scores[0].mean >= 0.9  # measured: 1.0 on each of the 5 folds
     shared = average_models(by_ridge.members)
     # One MiniRocket transform for the six members (their fixed fronts are identical), six heads on it.
     assert [layer.name for layer in shared.layers].count("member_0") == 1
-    assert sum(isinstance(layer, keras.Model) and layer.get_layer("fixed_features") is not None
-               for layer in shared.layers if "fixed" in layer.name) == 1
+    assert (
+        sum(
+            isinstance(layer, keras.Model) and layer.get_layer("fixed_features") is not None
+            for layer in shared.layers
+            if "fixed" in layer.name
+        )
+        == 1
+    )
     probe = np.asarray(prep.x_test[:6], dtype="float32")
-    np.testing.assert_allclose(np.asarray(shared(probe, training=False)),
-                               np.mean([np.asarray(m(probe, training=False)) for m in by_ridge.members], axis=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(shared(probe, training=False)),
+        np.mean([np.asarray(m(probe, training=False)) for m in by_ridge.members], axis=0),
+        atol=1e-5,
+    )
 
     ensemble = average_models(sel.members)
     x = np.asarray(prep.x_test[:6], dtype="float32")
     mean = np.mean([np.asarray(m(x, training=False)) for m in sel.members], axis=0)
     np.testing.assert_allclose(np.asarray(ensemble(x, training=False)), mean, atol=1e-6)
-    acc = float(np.mean(np.asarray(ensemble.predict(np.asarray(prep.x_test, "float32"), verbose=0)).argmax(1)
-                        == prep.y_test))
+    acc = float(
+        np.mean(np.asarray(ensemble.predict(np.asarray(prep.x_test, "float32"), verbose=0)).argmax(1) == prep.y_test)
+    )
     assert acc >= 0.85  # measured 0.93-1.0 on the 28 test series; published FCN/ResNet/InceptionTime: 1.0
 
     from archpick.export import export_model
 
-    meta = {"input_spec": prep.bundle.input_spec, "task": "classification", "family": "cnn", "variant": "x",
-            "dataset": "Coffee", "source": "ts", "archpick_version": "test", "profile_facts": {}}
+    meta = {
+        "input_spec": prep.bundle.input_spec,
+        "task": "classification",
+        "family": "cnn",
+        "variant": "x",
+        "dataset": "Coffee",
+        "source": "ts",
+        "archpick_version": "test",
+        "profile_facts": {},
+    }
     export_model(ensemble, tmp_path / "model", meta, prep.bundle.class_names, x)
     raw = np.array(prep.x_test[:3], dtype="float32")
     raw[1, 200:] = np.nan  # a shorter series, NaN-padded as archpick reads it
-    code = ("import json, numpy as np, tensorflow as tf\n"
-            f"m = tf.saved_model.load({str(tmp_path / 'model')!r})\n"
-            f"x = np.array(json.loads({json.dumps(json.dumps(np.where(np.isnan(raw), None, raw).tolist()))}), "
-            "dtype='float32')\n"
-            "print(json.dumps(np.asarray(m.serve(x)).tolist()))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    code = (
+        "import json, numpy as np, tensorflow as tf\n"
+        f"m = tf.saved_model.load({str(tmp_path / 'model')!r})\n"
+        f"x = np.array(json.loads({json.dumps(json.dumps(np.where(np.isnan(raw), None, raw).tolist()))}), "
+        "dtype='float32')\n"
+        "print(json.dumps(np.asarray(m.serve(x)).tolist()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     served = np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
     np.testing.assert_allclose(served, np.asarray(ensemble(raw, training=False)), atol=1e-5)
     reloaded = keras.saving.load_model(tmp_path / "model" / "model.keras")

@@ -28,30 +28,35 @@ from archpick.datasets.tables import load, profile
 
 from conftest import run_readme_snippet
 
-WORDS = ("steady stable improving worse tired active smoker walks daily rarely sleeps poorly diet "
-         "changed recently follow up needed").split()
+WORDS = (
+    "steady stable improving worse tired active smoker walks daily rarely sleeps poorly diet "
+    "changed recently follow up needed"
+).split()
 
 
 def _diabetes_mixed(rows: slice = slice(None)) -> pd.DataFrame:
     d = load_diabetes(scaled=False, as_frame=True).frame.iloc[rows].reset_index(drop=True)
     rng = np.random.default_rng(0)
     n = len(d)
-    return pd.DataFrame({
-        "patient_id": [f"P{i:04d}" for i in range(n)],
-        "age": d["age"].astype(int),
-        "sex": np.where(d["sex"] == 1, "female", "male"),
-        "bmi": d["bmi"],
-        "bp": d["bp"],
-        "s5": d["s5"],
-        "clinic": [f"clinic {'ABCDEFG'[int(a) % 7]}" for a in d["age"]],
-        "grade": np.digitize(d["s4"], [3, 4, 5, 6]),
-        "visit": (pd.Timestamp("2019-01-01") + pd.to_timedelta(np.arange(n) * 3 % 700, unit="D")).strftime(
-            "%Y-%m-%d"),
-        "referrer": [f"R{int(v) % 130:03d}" for v in d["s1"]],
-        "remark": [" ".join(rng.choice(WORDS, 6)) for _ in range(n)],
-        "country": "NZ",
-        "target": d["target"],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"P{i:04d}" for i in range(n)],
+            "age": d["age"].astype(int),
+            "sex": np.where(d["sex"] == 1, "female", "male"),
+            "bmi": d["bmi"],
+            "bp": d["bp"],
+            "s5": d["s5"],
+            "clinic": [f"clinic {'ABCDEFG'[int(a) % 7]}" for a in d["age"]],
+            "grade": np.digitize(d["s4"], [3, 4, 5, 6]),
+            "visit": (pd.Timestamp("2019-01-01") + pd.to_timedelta(np.arange(n) * 3 % 700, unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "referrer": [f"R{int(v) % 130:03d}" for v in d["s1"]],
+            "remark": [" ".join(rng.choice(WORDS, 6)) for _ in range(n)],
+            "country": "NZ",
+            "target": d["target"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +89,7 @@ def test_a_numeric_table_keeps_its_float_input(tmp_path: Path) -> None:
     load_diabetes(scaled=False, as_frame=True).frame.to_csv(path, index=False)
     prof = profile(path, DataOptions())
     bundle = load(prof, DataOptions())
-    assert bundle.input_spec == {"kind": "table", "shape": [10], "dtype": "float32",
-                                 "columns": prof.facts["columns"]}
+    assert bundle.input_spec == {"kind": "table", "shape": [10], "dtype": "float32", "columns": prof.facts["columns"]}
     assert bundle.x.dtype == np.float32
 
 
@@ -109,10 +113,10 @@ def test_calendar_features_match_pandas() -> None:
         stamp = pd.Timestamp(date)
         assert row[0] == pytest.approx((stamp.year - 2000) / 10)
         assert np.arctan2(row[1], row[2]) == pytest.approx(np.angle(np.exp(2j * np.pi * (stamp.month - 1) / 12)))
-        assert np.arctan2(row[3], row[4]) == pytest.approx(np.angle(np.exp(2j * np.pi * stamp.dayofweek / 7)),
-                                                           abs=1e-5)
+        assert np.arctan2(row[3], row[4]) == pytest.approx(np.angle(np.exp(2j * np.pi * stamp.dayofweek / 7)), abs=1e-5)
         assert np.arctan2(row[5], row[6]) == pytest.approx(
-            np.angle(np.exp(2j * np.pi * (stamp.dayofyear - 1) / 365.25)), abs=1e-5)
+            np.angle(np.exp(2j * np.pi * (stamp.dayofyear - 1) / 365.25)), abs=1e-5
+        )
         assert row[7] == 0
     assert (out[4:, :7] == 0).all() and (out[4:, 7] == 1).all()
 
@@ -139,8 +143,23 @@ print(json.dumps(np.asarray(model.serve(tf.constant(rows))).ravel().tolist()))
 @pytest.fixture(scope="module")
 def fitted(mixed_csv: Path, tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("run") / "run"
-    result = CliRunner().invoke(main, ["fit", str(mixed_csv), "--kind", "table", "--time", "20s",
-                                       "--max-trials", "1", "--out", str(run_dir), "--seed", "0"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(mixed_csv),
+            "--kind",
+            "table",
+            "--time",
+            "20s",
+            "--max-trials",
+            "1",
+            "--out",
+            str(run_dir),
+            "--seed",
+            "0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return run_dir
 
@@ -170,8 +189,14 @@ def test_fresh_process_predicts_as_archpick_on_raw_rows(fitted: Path, tmp_path: 
     frame.to_csv(file, index=False)
     ours = [row["prediction"][0] for row in predict(fitted, [file])]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", SERVE, str(fitted / "model"), str(file)], capture_output=True,
-                         text=True, env=env, cwd=tmp_path, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", SERVE, str(fitted / "model"), str(file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     theirs = json.loads(out.stdout.strip().splitlines()[-1])
     assert np.isfinite(ours).all() and len(ours) == 6

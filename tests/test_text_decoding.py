@@ -83,7 +83,9 @@ def test_folder_counts_and_notes(corpus: dict) -> None:
     facts = profile.facts
     assert facts["non_utf8_documents"] == 5 and facts["undecodable_documents"] == 1
     assert facts["document_encodings"] == {
-        "UTF-16 BE without a byte-order mark": 1, "UTF-16 LE with a byte-order mark": 1, "UTF-8": 24,
+        "UTF-16 BE without a byte-order mark": 1,
+        "UTF-16 LE with a byte-order mark": 1,
+        "UTF-8": 24,
         "windows-1252": 3,
     }
     notes = " | ".join(profile.notes)
@@ -200,8 +202,9 @@ def test_a_utf16_ts_file_reads_identically(tmp_path: Path, vowels, encoding: str
 def test_a_cp1252_ts_file_is_decoded_with_a_note(tmp_path: Path, vowels) -> None:
     text, original = vowels
     file = tmp_path / "vowels.ts"
-    file.write_bytes(text.replace("Pattern Recognition Letters", "Pattern Recognition Letters (résumé, café)", 1)
-                     .encode("cp1252"))
+    file.write_bytes(
+        text.replace("Pattern Recognition Letters", "Pattern Recognition Letters (résumé, café)", 1).encode("cp1252")
+    )
     parsed = parse_ts(file)
     _same(parsed, original)
     assert "decoded as windows-1252" in parsed.note

@@ -35,8 +35,13 @@ BATCH = 64  # what runner.batch_size_for gives for a few thousand samples
 # Here it trails by at most 0.003 (5 fixed epochs, no early stopping); the tolerance leaves room for seed and
 # CPU-thread noise (~0.5 points on 1,000 texts) without letting a broken model (majority class: 0.578) pass.
 TOLERANCE = 0.015
-TEXTS = ["a warm, funny and wise film", "tedious, predictable and far too long", "",
-         "Über-naïve but GREAT!!", "the the the"]
+TEXTS = [
+    "a warm, funny and wise film",
+    "tedious, predictable and far too long",
+    "",
+    "Über-naïve but GREAT!!",
+    "the the the",
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +99,19 @@ def trained(reviews):
 
 def _fresh_serve(model_dir: Path, texts: list[str]) -> np.ndarray:
     """The SavedModel's predictions in a new Python process (no archpick, no Keras objects)."""
-    code = ("import json, numpy as np, tensorflow as tf\n"
-            f"m = tf.saved_model.load({str(model_dir)!r})\n"
-            f"print(json.dumps(np.asarray(m.serve(tf.constant({texts!r}))).tolist()))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    code = (
+        "import json, numpy as np, tensorflow as tf\n"
+        f"m = tf.saved_model.load({str(model_dir)!r})\n"
+        f"print(json.dumps(np.asarray(m.serve(tf.constant({texts!r}))).tolist()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     return np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -137,12 +150,18 @@ def test_keras_file_reloads(trained, tmp_path):
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     texts = tf.constant(TEXTS)
-    np.testing.assert_allclose(np.asarray(loaded(texts, training=False)),
-                               np.asarray(model(texts, training=False)), atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(loaded(texts, training=False)), np.asarray(model(texts, training=False)), atol=1e-5
+    )
 
 
-@pytest.mark.parametrize("values", [{"ngram_mode": "multi_hot", "l2_normalize": False, "hidden_layers": 1},
-                                    {"ngram_mode": "count", "l2_normalize": True, "hidden_layers": 0, "l2": 1e-4}])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"ngram_mode": "multi_hot", "l2_normalize": False, "hidden_layers": 1},
+        {"ngram_mode": "count", "l2_normalize": True, "hidden_layers": 0, "l2": 1e-4},
+    ],
+)
 def test_other_modes_build_and_predict(values):
     spec_in = {"kind": "text", "shape": [], "dtype": "string"}
     x = np.array(["good film", "bad film", "good good plot", "awful plot"], dtype=object)

@@ -26,8 +26,14 @@ ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}
 
 def _archpick(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python -m archpick ARGS` in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "archpick", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=120, env={**ENV, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "archpick", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env={**ENV, **(env or {})},
+    )
 
 
 def _copy_classes(classes: str, per_class: int, dst: Path) -> Path:
@@ -42,8 +48,9 @@ def _copy_classes(classes: str, per_class: int, dst: Path) -> Path:
 def _image_spec(side: int = 8, channels: int = 1):
     from archpick.hypermodels.base import ModelSpec
 
-    return ModelSpec({"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels},
-                     "classification", 5)
+    return ModelSpec(
+        {"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels}, "classification", 5
+    )
 
 
 def test_named_backbone_loads_the_weights_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,8 +116,24 @@ def pretrained(tmp_path_factory) -> Path:
     """A short archpick CNN run on real digits 0-4: the backbone the transfer runs start from."""
     data = _copy_classes("01234", 40, tmp_path_factory.mktemp("pretrain") / "digits_0_4")
     out = tmp_path_factory.mktemp("runs") / "digits-0-4"
-    result = CliRunner().invoke(main, ["fit", str(data), "--families", "cnn", "--time", "25s", "--max-epochs", "2",
-                                       "--max-trials", "1", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(data),
+            "--families",
+            "cnn",
+            "--time",
+            "25s",
+            "--max-epochs",
+            "2",
+            "--max-trials",
+            "1",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -118,9 +141,26 @@ def pretrained(tmp_path_factory) -> Path:
 def test_transfer_from_a_run_trains_reports_and_serves_raw_pixels(pretrained: Path, tmp_path: Path) -> None:
     small = _copy_classes("56789", 12, tmp_path / "digits_5_9")  # classes the backbone never saw
     out = tmp_path / "transfer"
-    result = CliRunner().invoke(main, ["fit", str(small), "--backbone", str(pretrained), "--families", "cnn",
-                                       "--time", "20s", "--max-epochs", "2", "--max-trials", "1", "--out", str(out),
-                                       "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(small),
+            "--backbone",
+            str(pretrained),
+            "--families",
+            "cnn",
+            "--time",
+            "20s",
+            "--max-epochs",
+            "2",
+            "--max-trials",
+            "1",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     assert report["backbone"]["kind"] == "run" and report["backbone"]["path"] == str(pretrained.resolve())
@@ -146,8 +186,9 @@ def test_transfer_from_a_run_trains_reports_and_serves_raw_pixels(pretrained: Pa
         f"x = np.stack([np.asarray(Image.open(f))[..., None] for f in {files!r}])\n"
         "print(json.dumps(np.asarray(m.serve(tf.constant(x))).tolist()))\n"
     )
-    served = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=ENV,
-                            timeout=120)
+    served = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=120
+    )
     assert served.returncode == 0, served.stderr[-2000:]
     probabilities = np.asarray(json.loads(served.stdout.strip().splitlines()[-1]))
     assert probabilities.shape == (4, 5)
@@ -162,8 +203,9 @@ def test_video_runs_the_extractor_on_every_frame(pretrained: Path, tmp_path: Pat
     from archpick.hypermodels.base import ModelSpec
 
     source = backbone.check(str(pretrained), None, "video")
-    spec = ModelSpec({"kind": "video", "shape": [3, 16, 16, 3], "dtype": "uint8", "frames": 3, "size": 16},
-                     "classification", 2)
+    spec = ModelSpec(
+        {"kind": "video", "shape": [3, 16, 16, 3], "dtype": "uint8", "frames": 3, "size": 16}, "classification", 2
+    )
     hm = hypermodels.make("video", "hybrid", spec, backbone=source)
     hp = keras_tuner.HyperParameters()
     hp.Choice("unfreeze_layers", hm.unfreeze_choices(), default=hm.unfreeze_choices()[-1])  # all fine-tuned
@@ -174,6 +216,7 @@ def test_video_runs_the_extractor_on_every_frame(pretrained: Path, tmp_path: Pat
     model.fit(clips, np.array([0, 1, 0, 1]), epochs=1, verbose=0)
     after = model.get_layer("frame_backbone").get_weights()
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))  # fine-tuned, not frozen
-    info = export_model(model, tmp_path / "model", {"input_spec": spec.input_spec, "task": "classification"},
-                        ["a", "b"], clips)
+    info = export_model(
+        model, tmp_path / "model", {"input_spec": spec.input_spec, "task": "classification"}, ["a", "b"], clips
+    )
     assert info["reload_max_abs_diff"] < 1e-4

@@ -66,8 +66,11 @@ def _sequences() -> tuple[np.ndarray, np.ndarray, dict]:
     lengths = [2, 3, 4, 5, 6, 7, 9, 9]
     for i, length in enumerate(lengths):
         x[i, length:] = np.nan
-    return x, np.arange(N) % 3, {"kind": "sequence", "shape": [None, FEATURES], "dtype": "float32",
-                                 "max_length": STEPS, "pad": "nan"}
+    return (
+        x,
+        np.arange(N) % 3,
+        {"kind": "sequence", "shape": [None, FEATURES], "dtype": "float32", "max_length": STEPS, "pad": "nan"},
+    )
 
 
 def test_padding_changes_nothing_on_sequences() -> None:
@@ -84,8 +87,9 @@ def test_padding_changes_nothing_on_sequences() -> None:
         np.testing.assert_allclose(_predict(model, padded, spec_in), base, atol=1e-5)
         for row in (0, 3, 6):  # alone, cropped to its own length: no other sample's length reaches it
             length = int(np.isfinite(x[row]).any(axis=1).sum())
-            np.testing.assert_allclose(_predict(model, x[row:row + 1, :length], spec_in), base[row:row + 1],
-                                       atol=1e-5)
+            np.testing.assert_allclose(
+                _predict(model, x[row : row + 1, :length], spec_in), base[row : row + 1], atol=1e-5
+            )
         # The invariance is the mask's doing: padded steps filled with the training mean standardise to the
         # same zeros as NaN padding, yet as real steps they change the predictions of the shorter samples.
         filled = np.where(np.isfinite(x), x, np.asarray(spec.stats["mean"], np.float32))
@@ -93,8 +97,7 @@ def test_padding_changes_nothing_on_sequences() -> None:
 
 
 def _text_model(hm_values: dict, texts: np.ndarray, length: int):
-    spec_in = {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": len(WORDS),
-               "doc_length_p95": 6.0}
+    spec_in = {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": len(WORDS), "doc_length_p95": 6.0}
     stats = {**hypermodels.fit_stats("text", texts, spec_in), "output_sequence_length": length}
     spec = ModelSpec(spec_in, "classification", 2, stats=stats, n_train=len(texts))
     return hypermodels.make("text", "transformer", spec).build(_hp(hm_values)), spec_in
@@ -123,21 +126,26 @@ def test_padding_changes_nothing_on_text() -> None:
         np.testing.assert_allclose(_predict(long, texts, spec_in), _predict(short, texts, spec_in), atol=1e-5)
 
 
-REC_SEQUENCE = Recommendation(family="rnn", runner_up="cnn", variant="LSTM/GRU with masking",
-                              runner_up_variant="1-D CNN")
+REC_SEQUENCE = Recommendation(
+    family="rnn", runner_up="cnn", variant="LSTM/GRU with masking", runner_up_variant="1-D CNN"
+)
 
 
 def test_the_transformer_is_a_challenger_only_when_the_budget_allows() -> None:
     minutes = 60.0
-    assert choose_families(REC_SEQUENCE, "sequence", None, budget=5 * minutes) == [("rnn", "recommended"),
-                                                                                   ("cnn", "runner-up")]
+    assert choose_families(REC_SEQUENCE, "sequence", None, budget=5 * minutes) == [
+        ("rnn", "recommended"),
+        ("cnn", "runner-up"),
+    ]
     legs = choose_families(REC_SEQUENCE, "sequence", None, budget=12 * minutes)
     assert legs == [("rnn", "recommended"), ("cnn", "runner-up"), ("transformer", "challenger")]
     assert min(leg.budget for leg in split_budget(12 * minutes, legs)) >= TRANSFORMER_MIN_LEG_SECONDS
     text = Recommendation(family="rnn", runner_up="cnn")
     assert [f for f, _ in choose_families(text, "text", None, budget=10 * minutes)] == ["rnn", "cnn", "dense"]
-    assert choose_families(text, "text", None, budget=18 * minutes)[2:] == [("dense", "challenger"),
-                                                                            ("transformer", "challenger")]
+    assert choose_families(text, "text", None, budget=18 * minutes)[2:] == [
+        ("dense", "challenger"),
+        ("transformer", "challenger"),
+    ]
     assert [f for f, _ in choose_families(text, "text", None)] == ["rnn", "cnn", "dense"]  # no budget known
     assert choose_families(REC_SEQUENCE, "sequence", "attention") == [("transformer", "requested")]
     assert choose_families(text, "text", "transformer,rnn") == [("transformer", "requested"), ("rnn", "recommended")]
@@ -147,14 +155,31 @@ def test_fit_vowels_exports_and_predicts(tmp_path: Path) -> None:
     """A real CLI fit on data/vowels (270 training series): the SavedModel serves raw NaN-padded series as the
     Keras model does, `archpick predict` reads the raw .ts file, and the report places the Transformer."""
     out = tmp_path / "run"
-    res = CliRunner().invoke(main, ["fit", str(DATA / "vowels"), "--families", "transformer", "--time", "20s",
-                                    "--max-trials", "1", "--max-epochs", "2", "--out", str(out), "-q"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(DATA / "vowels"),
+            "--families",
+            "transformer",
+            "--time",
+            "20s",
+            "--max-trials",
+            "1",
+            "--max-epochs",
+            "2",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     report = json.loads((out / "report.json").read_text())
     assert [(f["family"], f["role"]) for f in report["race"]["families"]] == [("transformer", "requested")]
     assert report["final"]["family"] == "transformer" and report["final"]["metrics"]["n"] == 370
     assert "Also raced, not the flowchart's pick: Transformer encoder (requested with --families)." in (
-        (out / "report.md").read_text())
+        (out / "report.md").read_text()
+    )
     x = np.full((2, 30, 12), np.nan, np.float32)  # a 7-step and a 12-step utterance, padded to 30
     x[0, :7] = np.linspace(-1, 1, 7 * 12).reshape(7, 12)
     x[1, :12] = np.linspace(1, -0.5, 12 * 12).reshape(12, 12)
@@ -165,8 +190,9 @@ def test_fit_vowels_exports_and_predicts(tmp_path: Path) -> None:
     np.testing.assert_allclose(served, np.asarray(loaded(tf.constant(x), training=False)), atol=1e-5)
     np.testing.assert_allclose(served[:1], np.asarray(loaded(tf.constant(x[:1, :7]), training=False)), atol=1e-5)
     csv = tmp_path / "predictions.csv"
-    res = CliRunner().invoke(main, ["predict", str(out), str(DATA / "vowels" / "JapaneseVowels_TEST.ts"),
-                                    "--out", str(csv), "-q"])
+    res = CliRunner().invoke(
+        main, ["predict", str(out), str(DATA / "vowels" / "JapaneseVowels_TEST.ts"), "--out", str(csv), "-q"]
+    )
     assert res.exit_code == 0, res.output
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("path,row,prediction,1,2,") and len(lines) == 371

@@ -26,8 +26,13 @@ CLASSES = ["down", "left", "right", "up"]
 FRAMES, SIZE = 8, 64  # data/clips as archpick reads it
 SMALL_T, SMALL_S = 4, 32  # the contract checks decode the same clips smaller (T and S come from input_spec)
 SPEC_IN = {"kind": "video", "shape": [FRAMES, SIZE, SIZE, 3], "dtype": "uint8", "frames": FRAMES, "size": SIZE}
-SMALL_IN = {"kind": "video", "shape": [SMALL_T, SMALL_S, SMALL_S, 3], "dtype": "uint8", "frames": SMALL_T,
-            "size": SMALL_S}
+SMALL_IN = {
+    "kind": "video",
+    "shape": [SMALL_T, SMALL_S, SMALL_S, 3],
+    "dtype": "uint8",
+    "frames": SMALL_T,
+    "size": SMALL_S,
+}
 
 
 def clip_paths(per_class: int) -> tuple[list[str], np.ndarray]:
@@ -58,12 +63,14 @@ def hp_with(values: dict) -> keras_tuner.HyperParameters:
     return hp
 
 
-CASES = [(cls, i) for cls in (VideoHybridHyperModel, FrameCNNHyperModel)
-         for i in range(-1, len(cls(spec()).initial_hps()))]
+CASES = [
+    (cls, i) for cls in (VideoHybridHyperModel, FrameCNNHyperModel) for i in range(-1, len(cls(spec()).initial_hps()))
+]
 
 
-@pytest.mark.parametrize(("cls", "which"), CASES,
-                         ids=[f"{c.family}-{'default' if i < 0 else f'initial{i}'}" for c, i in CASES])
+@pytest.mark.parametrize(
+    ("cls", "which"), CASES, ids=[f"{c.family}-{'default' if i < 0 else f'initial{i}'}" for c, i in CASES]
+)
 def test_hypermodel_contract(cls, which: int, tiny_batch, tmp_path: Path) -> None:
     """Builds (deterministically) with default and hand-picked hps, fits a step, outputs probabilities."""
     hm = cls(spec())
@@ -129,8 +136,9 @@ def test_streaming_decodes_about_one_batch() -> None:
     x = np.asarray(paths, dtype=object)
     for training in (False, True):
         calls["n"] = 0
-        ds = make_dataset(x, labels, SPEC_IN, training=training, batch_size=16, seed=0, decode=counting,
-                          decode_train=counting)
+        ds = make_dataset(
+            x, labels, SPEC_IN, training=training, batch_size=16, seed=0, decode=counting, decode_train=counting
+        )
         batch, target = next(iter(ds))
         assert batch.shape == (16, FRAMES, SIZE, SIZE, 3) and batch.dtype == tf.uint8
         assert target.shape == (16,)
@@ -176,8 +184,13 @@ def test_saved_model_in_fresh_process_matches_predict(video_run: Path) -> None:
         "x = decode_clip(sys.argv[2], 8, 64)[None]\n"
         "print(json.dumps(np.asarray(m.serve(tf.constant(x)))[0].tolist()))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(video_run / "model"), str(clip)], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(video_run / "model"), str(clip)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     fresh = np.asarray(json.loads(proc.stdout.strip().splitlines()[-1]))
 

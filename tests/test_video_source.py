@@ -26,9 +26,7 @@ def frame_value(i: int) -> int:
     return (i * 37) % 200 + 20
 
 
-def make_clip(
-    path: Path, n: int, width: int = 32, height: int = 32, fps: int = 10, grey: bool = False
-) -> Path:
+def make_clip(path: Path, n: int, width: int = 32, height: int = 32, fps: int = 10, grey: bool = False) -> Path:
     """Encode an n-frame clip whose frame i is a flat frame_value(i) (red channel) with PyAV."""
     path.parent.mkdir(parents=True, exist_ok=True)
     codec = GREY_CODEC if grey else CODEC
@@ -358,8 +356,7 @@ def test_load_lists_paths_without_decoding(two_classes: Path, count_decoded) -> 
     assert bundle.x.dtype == object and all(isinstance(p, str) for p in bundle.x)
     assert bundle.y.tolist() == [0, 0, 0, 1, 1, 1] and bundle.class_names == ["left", "right"]
     assert bundle.x_test is None and bundle.split == "stratified"
-    assert bundle.input_spec == {"kind": "video", "shape": [12, 32, 32, 3], "dtype": "uint8", "frames": 12,
-                                 "size": 32}
+    assert bundle.input_spec == {"kind": "video", "shape": [12, 32, 32, 3], "dtype": "uint8", "frames": 12, "size": 32}
     train = bundle.extras["decode_train"](bundle.x[0], np.random.default_rng(0))
     assert train.shape == (12, 32, 32, 3)
     assert bundle.extras["looped"] == 0

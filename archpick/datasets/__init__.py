@@ -75,8 +75,10 @@ def looks_like_frame_folders(path: Path) -> bool:
             files_per_leaf.append(sum(1 for e in _visible(leaf) if safe_check(e.is_file)))
     if len(leaves_per_mid) < 2 or not files_per_leaf:
         return False
-    return (statistics.median(files_per_leaf) <= FRAME_FOLDER_MAX_FILES
-            and statistics.median(leaves_per_mid) >= FRAME_FOLDER_MIN_CLIPS)
+    return (
+        statistics.median(files_per_leaf) <= FRAME_FOLDER_MAX_FILES
+        and statistics.median(leaves_per_mid) >= FRAME_FOLDER_MIN_CLIPS
+    )
 
 
 def collection_members(path: Path) -> list[Path]:
@@ -180,8 +182,9 @@ def _check_file_type(path: Path) -> None:
     except OSError as exc:
         raise DataError(f"cannot read it ({exc.strerror}); check the path and its permissions", path) from exc
     if what:
-        raise DataError(f"is {what}, not a data file or folder; give a CSV/Parquet, .ts or .npz file or a "
-                        "dataset folder", path)
+        raise DataError(
+            f"is {what}, not a data file or folder; give a CSV/Parquet, .ts or .npz file or a dataset folder", path
+        )
     if not path.is_dir():
         return
     for entry in _visible(path):
@@ -192,8 +195,9 @@ def _check_file_type(path: Path) -> None:
         except OSError:
             continue  # a dangling or looping link: no detector opens it
         if what:
-            raise DataError(f"is {what}, not a data file or folder; remove it or replace it with a regular "
-                            "file", entry.path)
+            raise DataError(
+                f"is {what}, not a data file or folder; remove it or replace it with a regular file", entry.path
+            )
 
 
 def _unwrapped(path: Path, profile: DatasetProfile) -> DatasetProfile:
@@ -202,8 +206,9 @@ def _unwrapped(path: Path, profile: DatasetProfile) -> DatasetProfile:
     if inner == path:
         return profile
     profile.name = path.resolve().name
-    profile.notes.insert(0, f"found the data in {inner.relative_to(path)}/ inside {path}: single-folder "
-                            "wrappers were descended")
+    profile.notes.insert(
+        0, f"found the data in {inner.relative_to(path)}/ inside {path}: single-folder wrappers were descended"
+    )
     return profile
 
 
@@ -229,11 +234,14 @@ def _pick(path: Path, opts: DataOptions) -> ModuleType:
             raise DataError(f"its sub-folders ({names}) are empty; put the files of each class in its folder", path)
     if path.is_file():
         raise DataError(
-            f"cannot read this file {what}; give a CSV/Parquet, .ts, .npz/.npy file or a folder of class "
-            "sub-folders", path)
+            f"cannot read this file {what}; give a CSV/Parquet, .ts, .npz/.npy file or a folder of class sub-folders",
+            path,
+        )
     raise DataError(
         f"cannot read this folder {what}: no class sub-folders of images, videos or .txt files, and no "
-        "CSV/Parquet, .ts or .npz file; see `archpick inspect --help`", path)
+        "CSV/Parquet, .ts or .npz file; see `archpick inspect --help`",
+        path,
+    )
 
 
 def _collection(path: Path, members: list[Path], opts: DataOptions) -> DatasetProfile:

@@ -210,8 +210,9 @@ def baseline_features(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarr
         parts_train.append(np.where(np.isnan(tr), med, tr))
         parts_test.append(np.where(np.isnan(te), med, te))
     if other:
-        encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=BASELINE_MAX_CATEGORIES,
-                                sparse_output=False)
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist", max_categories=BASELINE_MAX_CATEGORIES, sparse_output=False
+        )
         parts_train.append(encoder.fit_transform(x_train[:, other].astype(str)))
         parts_test.append(encoder.transform(x_test[:, other].astype(str)))
     return np.concatenate(parts_train, axis=1), np.concatenate(parts_test, axis=1)

@@ -41,8 +41,7 @@ GREY_PIX_FMT_PREFIXES = ("gray", "ya8", "ya16", "monob", "monow")
 
 SHORT_CLIP_POLICY = "looped"
 SHORT_CLIP_NOTE = (
-    "clips shorter than {frames} frames are looped: their frames repeat from the start until {frames} "
-    "frames are filled"
+    "clips shorter than {frames} frames are looped: their frames repeat from the start until {frames} frames are filled"
 )
 RESIZE_NOTE = "every frame is converted to RGB and resized to {size}x{size} (bilinear; aspect ratio not kept)"
 SAMPLING_NOTE = (
@@ -114,9 +113,8 @@ class ClipInfo:
     codec: str
 
 
-
 def clip_kind(path: str | Path) -> str | None:
-    """"video", "gif" or "frames" by name and type, or None when `path` cannot be a clip."""
+    """ "video", "gif" or "frames" by name and type, or None when `path` cannot be a clip."""
     path = Path(path)
     if is_hidden(path.name):
         return None
@@ -140,7 +138,8 @@ def frame_files(folder: str | Path) -> list[Path]:
     except OSError:
         return []
     names = [
-        e.name for e in entries
+        e.name
+        for e in entries
         if not is_hidden(e.name) and Path(e.name).suffix.lower() in FRAME_SUFFIXES and safe_check(e.is_file)
     ]
     return [Path(folder) / n for n in sorted(names, key=natural_key)]
@@ -213,7 +212,7 @@ def _starts_like_video(path: Path) -> bool:
             head = handle.read(16)
     except OSError:
         return False
-    return any(head[offset:offset + len(magic)] == magic for offset, magic in _SIGNATURES)
+    return any(head[offset : offset + len(magic)] == magic for offset, magic in _SIGNATURES)
 
 
 def _open_error(path: Path) -> ClipError:
@@ -268,8 +267,17 @@ def _probe_video(path: Path, validate: bool) -> ClipInfo:
     if not width or not height:
         raise ClipError("corrupt header (no frame size)", path)
     return ClipInfo(
-        path=str(path), kind="video", frames=frames, frames_from=frames_from, fps=fps, width=width,
-        height=height, duration=duration, pix_fmt=pix_fmt, grey=is_grey_pix_fmt(pix_fmt), codec=codec,
+        path=str(path),
+        kind="video",
+        frames=frames,
+        frames_from=frames_from,
+        fps=fps,
+        width=width,
+        height=height,
+        duration=duration,
+        pix_fmt=pix_fmt,
+        grey=is_grey_pix_fmt(pix_fmt),
+        codec=codec,
     )
 
 
@@ -301,8 +309,17 @@ def _probe_gif(path: Path) -> ClipInfo:
     fps = 1000.0 / per_frame_ms if per_frame_ms else None
     duration = n * per_frame_ms / 1000.0 if per_frame_ms else None
     return ClipInfo(
-        path=str(path), kind="gif", frames=n, frames_from="gif-header", fps=fps, width=width,
-        height=height, duration=duration, pix_fmt=mode, grey=mode in GREY_MODES, codec="gif",
+        path=str(path),
+        kind="gif",
+        frames=n,
+        frames_from="gif-header",
+        fps=fps,
+        width=width,
+        height=height,
+        duration=duration,
+        pix_fmt=mode,
+        grey=mode in GREY_MODES,
+        codec="gif",
     )
 
 
@@ -319,8 +336,16 @@ def _probe_frames(folder: Path) -> ClipInfo:
     except Exception as exc:  # noqa: BLE001 - any reader failure means the frame is unusable
         raise ClipError(f"corrupt frame {files[0].name}", folder) from exc
     return ClipInfo(
-        path=str(folder), kind="frames", frames=len(files), frames_from="count", fps=None, width=width,
-        height=height, duration=None, pix_fmt=mode, grey=mode in GREY_MODES,
+        path=str(folder),
+        kind="frames",
+        frames=len(files),
+        frames_from="count",
+        fps=None,
+        width=width,
+        height=height,
+        duration=None,
+        pix_fmt=mode,
+        grey=mode in GREY_MODES,
         codec=files[0].suffix.lower().lstrip("."),
     )
 
@@ -471,9 +496,7 @@ def _count_packets(path: Path) -> int:
         raise ClipError("corrupt data", path) from exc
 
 
-def _decode_video(
-    path: Path, frames: int, size: int, offset: int | None, rng: Rng, n: int | None = None
-) -> np.ndarray:
+def _decode_video(path: Path, frames: int, size: int, offset: int | None, rng: Rng, n: int | None = None) -> np.ndarray:
     import av
 
     if n is None:
@@ -511,7 +534,6 @@ def _decode_video(
         # The container over-stated its length: sample again over the frames that really exist.
         return _decode_video(path, frames, size, offset, rng, n=decoded)
     return _assemble(indices, kept, size)
-
 
 
 @dataclass(frozen=True)

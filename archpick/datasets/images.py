@@ -120,9 +120,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     if len(classes) < 2:
         only = next(iter(classes))
         also = f" ({len(locked)} class folder(s) could not be read, first: {locked[0].file})" if locked else ""
-        raise DataError(
-            f"only one class ({only!r}){also}; add a folder per class with at least two classes", path
-        )
+        raise DataError(f"only one class ({only!r}){also}; add a folder per class with at least two classes", path)
     test_classes = class_files(test_root) if test_root else {}
     all_files = [f for files in classes.values() for f in files]
     verify_all = len(all_files) <= opts.sample_limit

@@ -35,9 +35,7 @@ class LongLayout:
     reason: str = ""
 
 
-def find_layout(
-    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str, forced: bool
-) -> LongLayout | None:
+def find_layout(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], label: str, forced: bool) -> LongLayout | None:
     """An id column, an order column and a label constant within each id, or None.
 
     Args:

@@ -36,8 +36,11 @@ def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, 
     width = int(spec["shape"][0])
     if takes_strings(spec):
         if file.suffix.lower() not in cols.TABLE_SUFFIXES:
-            raise DataError(f"this model reads a table's columns ({', '.join(spec['columns'][:6])}); give a "
-                            "CSV/Parquet file with them", path=file)
+            raise DataError(
+                f"this model reads a table's columns ({', '.join(spec['columns'][:6])}); give a "
+                "CSV/Parquet file with them",
+                path=file,
+            )
         frame = cols.read_frame(file)
         cols.model_columns(frame, spec, file)
         rows = raw_rows(frame, spec_encodings(spec))

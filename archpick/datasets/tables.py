@@ -193,8 +193,13 @@ def choose(frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], opts: DataOpt
     if kind in (None, "sequence") and len(frame.columns) > 2:
         layout = longtable.find_layout(frame, infos, label, kind == "sequence")
         if layout is not None:
-            return Choice("sequence", label=layout.label, id_column=layout.id_column,
-                          order_column=layout.order_column, reason=layout.reason)
+            return Choice(
+                "sequence",
+                label=layout.label,
+                id_column=layout.id_column,
+                order_column=layout.order_column,
+                reason=layout.reason,
+            )
     if kind == "sequence":
         raise DataError(
             "--kind sequence needs a long table: a series id column, an order column, numeric values and a label",
@@ -328,8 +333,14 @@ def column_uses(
     return uses
 
 
-_ROLES = {"numeric": "numeric", "codes": "numeric", "one_hot": "categorical", "embedding": "categorical",
-          "text": "text", "date": "date"}
+_ROLES = {
+    "numeric": "numeric",
+    "codes": "numeric",
+    "one_hot": "categorical",
+    "embedding": "categorical",
+    "text": "text",
+    "date": "date",
+}
 """The column role (profile.COLUMN_ROLES) of each encoding."""
 
 
@@ -389,7 +400,10 @@ def _features(
 
 
 def _no_feature_fixes(
-    frame: pd.DataFrame, infos: dict[str, cols.ColumnInfo], choice: Choice, dropped: dict[str, list[str]],
+    frame: pd.DataFrame,
+    infos: dict[str, cols.ColumnInfo],
+    choice: Choice,
+    dropped: dict[str, list[str]],
     strings: bool = False,
 ) -> list[str]:
     """What a user can do about a table without a numeric feature column, most specific first."""
@@ -403,8 +417,10 @@ def _no_feature_fixes(
         return [f"write the dates in {unread[0]!r} as YYYY-MM-DD, or pass --kind timeseries to forecast in row order"]
     fixes = ["name the label column with --target"] if choice.label_guessed else []
     if not strings and any(infos[c].kind in ("categorical", "text") and c not in unread for c in others):
-        fixes.append("run on the TensorFlow backend (pip install tensorflow; KERAS_BACKEND=tensorflow) to use "
-                     "string columns, or pass --kind text for free text")
+        fixes.append(
+            "run on the TensorFlow backend (pip install tensorflow; KERAS_BACKEND=tensorflow) to use "
+            "string columns, or pass --kind text for free text"
+        )
     return fixes or ["add numeric feature columns"]
 
 
@@ -466,8 +482,10 @@ def _profile_table(
     notes = _unused_notes(infos, [target, *features])
     stray = [e.name for e in encodings if infos[e.name].kind == "categorical" and e.how in ("numeric", "codes")]
     if stray:
-        notes.append("numbers with stray words, the words read as missing values: "
-                     + "; ".join(f"{n} ({infos[n].detail})" for n in stray[:5]))
+        notes.append(
+            "numbers with stray words, the words read as missing values: "
+            + "; ".join(f"{n} ({infos[n].detail})" for n in stray[:5])
+        )
     test_rows = None
     if "test" in files:
         test = cols.read_frame(Path(files["test"]))
@@ -545,8 +563,10 @@ def _load_table(profile: DatasetProfile) -> Bundle:
     if strings or any(e.how != "numeric" for e in encodings):
         spec["encodings"] = [e.to_dict() for e in encodings]
     if strings:
-        spec["row"] = ("one string per column, in `columns` order: numbers as decimal text (blank = missing), "
-                       "categories and text as written, dates as YYYY-MM-DD")
+        spec["row"] = (
+            "one string per column, in `columns` order: numbers as decimal text (blank = missing), "
+            "categories and text as written, dates as YYYY-MM-DD"
+        )
     return cols.bundle_from_sets(xs, ys, names, spec)
 
 

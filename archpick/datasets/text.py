@@ -63,7 +63,7 @@ def _reason(exc: DataError, file: Path) -> str:
     """A refusal as a skipped file's reason (the file is named beside it, not in it)."""
     prefix = f"{file}: "
     text = str(exc)
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -265,14 +265,18 @@ def decoding_notes(reads: DocumentReads, n_total: int) -> list[str]:
     notes = []
     for label, n in sorted(reads.encodings.items()):
         if label == "windows-1252":
-            notes.append(f"{_plural(n, 'file')}{of} decoded as {label}: not UTF-8, every character kept; "
-                         f"re-save {'it' if n == 1 else 'them'} as UTF-8 to be sure")
+            notes.append(
+                f"{_plural(n, 'file')}{of} decoded as {label}: not UTF-8, every character kept; "
+                f"re-save {'it' if n == 1 else 'them'} as UTF-8 to be sure"
+            )
         elif not label.startswith("UTF-8"):
             notes.append(f"{_plural(n, 'file')}{of} decoded as {label}")
     if reads.refused:
         first = reads.refused[0]
-        notes.append(f"{_plural(len(reads.refused), 'file')}{of} skipped: no safe decoding without replacing "
-                     f"characters (first: {Path(first.file).name}: {first.reason})")
+        notes.append(
+            f"{_plural(len(reads.refused), 'file')}{of} skipped: no safe decoding without replacing "
+            f"characters (first: {Path(first.file).name}: {first.reason})"
+        )
     return notes
 
 
@@ -405,8 +409,10 @@ def profile_frame(
     )
     notes = []
     if non_utf8:
-        notes.append(f"{non_utf8} rows already hold the replacement character U+FFFD in the file: their text was "
-                     "damaged before archpick read it; fix them at the source")
+        notes.append(
+            f"{non_utf8} rows already hold the replacement character U+FFFD in the file: their text was "
+            "damaged before archpick read it; fix them at the source"
+        )
     n_test = None
     test_labels: list[Any] = []
     if "test" in files:

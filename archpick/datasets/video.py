@@ -83,7 +83,6 @@ class _Layout:
     frame_folders: int = 0
 
 
-
 def _entries(path: Path) -> list[os.DirEntry]:
     try:
         return [e for e in sorted(os.scandir(path), key=lambda e: e.name) if not is_hidden(e.name)]
@@ -225,12 +224,16 @@ def _probe(sample: list[Path], path: Path) -> tuple[list[ClipInfo], list[Skipped
         first = skipped[0]
         raise DataError(
             f"none of the {len(sample)} clips opened could be read (first: {first.file}: {first.reason}); "
-            "check they are videos, or re-encode them (e.g. ffmpeg -i in.avi out.mp4)", path)
+            "check they are videos, or re-encode them (e.g. ffmpeg -i in.avi out.mp4)",
+            path,
+        )
     if len(skipped) > len(sample) / 2:
         first = skipped[0]
         raise DataError(
             f"{len(skipped)} of {len(sample)} sampled clips could not be read (first: {first.file}: "
-            f"{first.reason}); fix or remove them", path)
+            f"{first.reason}); fix or remove them",
+            path,
+        )
     return infos, skipped
 
 
@@ -240,8 +243,9 @@ def _folder_notes(layout: _Layout, empty: list[str], sampled: int, n_clips: int)
     if empty:
         notes.append(f"classes with no readable clip were dropped: {', '.join(empty)}")
     if sampled < n_clips:
-        notes.append(f"large folder: {sampled} of {n_clips} clips were opened; unreadable clips found "
-                     "while loading are skipped")
+        notes.append(
+            f"large folder: {sampled} of {n_clips} clips were opened; unreadable clips found while loading are skipped"
+        )
     if layout.ignored:
         notes.append(f"{layout.ignored} files in class folders are not clips and were ignored")
     return notes
@@ -252,21 +256,27 @@ def _check_layout(layout: _Layout) -> None:
     if not layout.train:
         raise DataError(
             "no video files or frame folders in class sub-folders; put clips (mp4/avi/mov/mkv/webm/gif) "
-            "or folders of png/jpg frames in one sub-folder per class", layout.train_root)
+            "or folders of png/jpg frames in one sub-folder per class",
+            layout.train_root,
+        )
     if len(layout.train) < 2:
         only = next(iter(layout.train))
         raise DataError(
             f"only one class ({only!r}) has clips; add a sub-folder of clips per class, at least two classes",
-            layout.train_root)
+            layout.train_root,
+        )
     unknown = sorted(set(layout.test) - set(layout.train))
     if unknown:
         raise DataError(
             f"test/ has classes with no training clips ({', '.join(unknown)}); add them under train/ or "
-            "remove them from test/", layout.test_root)
+            "remove them from test/",
+            layout.test_root,
+        )
 
 
-def _structure(facts: dict[str, Any], frame_counts: list[int], fps: list[float], resolutions: Counter,
-               all_frame_folders: bool) -> Structure:
+def _structure(
+    facts: dict[str, Any], frame_counts: list[int], fps: list[float], resolutions: Counter, all_frame_folders: bool
+) -> Structure:
     """Spatial and temporal flags with their evidence, from the profile's facts and the sampled clips."""
     frames, size = facts["frames"], facts["size"]
     median_frames = int(statistics.median(frame_counts)) if frame_counts else None
@@ -338,13 +348,10 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     empty = sorted(name for name, n in counts.items() if n == 0)
     classes = {name: n for name, n in counts.items() if n}
     if len(classes) < 2:
-        raise DataError(
-            "fewer than two classes have a readable clip; add readable clips to each class folder", where)
+        raise DataError("fewer than two classes have a readable clip; add readable clips to each class folder", where)
     n_test = None
     if layout.test_root is not None:
-        n_test = sum(
-            str(c) not in bad for name, clips in layout.test.items() if name in classes for c in clips
-        )
+        n_test = sum(str(c) not in bad for name, clips in layout.test.items() if name in classes for c in clips)
 
     frame_counts = [i.frames for i in infos if i.frames]
     frames = default_frames(frame_counts, opts.frames)
@@ -378,9 +385,7 @@ def profile(path: Path, opts: DataOptions) -> DatasetProfile:
     structure = _structure(facts, frame_counts, fps, resolutions, all_frame_folders)
     notes = [SAMPLING_NOTE.format(frames=frames), RESIZE_NOTE.format(size=size)]
     if short:
-        notes.append(
-            SHORT_CLIP_NOTE.format(frames=frames) + f" ({short} of {len(frame_counts)} sampled clips)"
-        )
+        notes.append(SHORT_CLIP_NOTE.format(frames=frames) + f" ({short} of {len(frame_counts)} sampled clips)")
     if channels == 1:
         notes.append("all sampled clips are greyscale; frames are decoded to 3 identical RGB channels")
     notes += _folder_notes(layout, empty, len(sample), n_clips) + link_notes(where, set(classes))
@@ -454,7 +459,9 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         first = skipped[0]
         raise DataError(
             f"{len(skipped)} of {checked} clips could not be read (first: {first.file}: {first.reason}); "
-            "fix or remove them", profile.path)
+            "fix or remove them",
+            profile.path,
+        )
     if len(x) == 0:
         raise DataError("no readable training clip; check the class folders", profile.path)
     decoder = ClipDecoder(frames, size)
@@ -465,8 +472,13 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         x_test=x_test,
         y_test=y_test,
         decode=decoder,
-        input_spec={"kind": "video", "shape": [frames, size, size, 3], "dtype": "uint8", "frames": frames,
-                    "size": size},
+        input_spec={
+            "kind": "video",
+            "shape": [frames, size, size, 3],
+            "dtype": "uint8",
+            "frames": frames,
+            "size": size,
+        },
         split="stratified",
         skipped=skipped,
         extras={

@@ -89,8 +89,15 @@ def inverted_residual(x, filters: int, kernel: int, expansion: int, batch_norm: 
     return layers.Add()([x, h]) if channels == filters else h
 
 
-def block(x, kind: str, filters: int, kernel: int, batch_norm: bool, expansion: int | None = None,
-          factorise: bool | None = None):
+def block(
+    x,
+    kind: str,
+    filters: int,
+    kernel: int,
+    batch_norm: bool,
+    expansion: int | None = None,
+    factorise: bool | None = None,
+):
     """One block of `kind` (archpick/blocks.py); an inverted-residual block is two bottlenecks, the second
     always with its shortcut."""
     if kind == "inception":
@@ -124,8 +131,9 @@ class CNNHyperModel(ArchHyperModel):
             x = layers.RandomRotation(0.04, fill_mode="constant")(x)
             x = layers.RandomZoom(0.1, fill_mode="constant")(x)
         kind = hp.Choice("block", names(IMAGE_CNN_BLOCKS), default="plain")
-        expansion = hp.Choice("expansion", EXPANSIONS, default=6, parent_name="block",
-                              parent_values=["inverted_residual"])
+        expansion = hp.Choice(
+            "expansion", EXPANSIONS, default=6, parent_name="block", parent_values=["inverted_residual"]
+        )
         factorise = hp.Boolean("factorise_5x5", default=True, parent_name="block", parent_values=["inception"])
         blocks = hp.Int("blocks", 1, self.max_blocks(), default=2)
         filters = hp.Choice("filters", [16, 32, 64], default=32)
@@ -154,10 +162,28 @@ class CNNHyperModel(ArchHyperModel):
         """A small VGG-style net that is known to do well on small images, then a residual one."""
         height, width, _ = self.spec.input_spec["shape"]
         small = min(height, width) <= 32
-        first = {"block": "plain", "blocks": 2, "filters": 32, "kernel": 3, "batch_norm": True,
-                 "pooling": "flatten" if small else "global_avg", "dense_units": 128, "dropout": 0.3,
-                 "learning_rate": 2e-3, "augment": "none"}
-        second = {"block": "residual", "blocks": min(3, self.max_blocks()), "filters": 32, "kernel": 3,
-                  "batch_norm": True, "pooling": "global_avg", "dense_units": 0, "dropout": 0.2,
-                  "learning_rate": 1e-3, "augment": "light" if not small else "none"}
+        first = {
+            "block": "plain",
+            "blocks": 2,
+            "filters": 32,
+            "kernel": 3,
+            "batch_norm": True,
+            "pooling": "flatten" if small else "global_avg",
+            "dense_units": 128,
+            "dropout": 0.3,
+            "learning_rate": 2e-3,
+            "augment": "none",
+        }
+        second = {
+            "block": "residual",
+            "blocks": min(3, self.max_blocks()),
+            "filters": 32,
+            "kernel": 3,
+            "batch_norm": True,
+            "pooling": "global_avg",
+            "dense_units": 0,
+            "dropout": 0.2,
+            "learning_rate": 1e-3,
+            "augment": "light" if not small else "none",
+        }
         return [first, second]

@@ -101,8 +101,12 @@ class SequenceCNNHyperModel(ArchHyperModel):
         hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
 
         inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-        x = MaskedStandardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
-                              mask_output=False, name="standardize")(inputs)
+        x = MaskedStandardize(
+            stats.get("mean", [0.0] * features),
+            stats.get("std", [1.0] * features),
+            mask_output=False,
+            name="standardize",
+        )(inputs)
         mask = StepMask(name="step_mask")(inputs)
         mask_bool = StepMask(as_bool=True, name="step_mask_bool")(inputs)
         if block == "rocket":
@@ -151,11 +155,15 @@ class SequenceCNNHyperModel(ArchHyperModel):
         if fit is None:
             length = int(self.spec.stats.get("max_length") or 1)
             dilations, per_dilation = rocket_dilations(length, budget)
-            fit = {"dilations": dilations, "features_per_dilation": per_dilation,
-                   "biases": [0.0] * (84 * sum(per_dilation))}
+            fit = {
+                "dilations": dilations,
+                "features_per_dilation": per_dilation,
+                "biases": [0.0] * (84 * sum(per_dilation)),
+            }
         seed = int((self.spec.stats.get("rocket") or {}).get("seed", ROCKET_SEED))
-        return MiniRocketPPV(channels, fit["dilations"], fit["features_per_dilation"], fit["biases"], seed=seed,
-                             name=FIXED_OUTPUT)
+        return MiniRocketPPV(
+            channels, fit["dilations"], fit["features_per_dilation"], fit["biases"], seed=seed, name=FIXED_OUTPUT
+        )
 
     def head(self, hp: keras_tuner.HyperParameters, x):
         """The base head, except for MiniRocket: a linear L2-regularised output layer on the features."""
@@ -166,13 +174,16 @@ class SequenceCNNHyperModel(ArchHyperModel):
             regularizer = None  # ridge: the closed form applies its own penalty, chosen by leave-one-out
             if hp.Choice("rocket_head", ["ridge", "gradient"], default="ridge") == "gradient":
                 with hp.conditional_scope("rocket_head", ["gradient"]):
-                    regularizer = keras.regularizers.L2(hp.Choice("rocket_l2", [1e-4, 1e-3, 1e-2, 1e-1],
-                                                                  default=1e-2))
+                    regularizer = keras.regularizers.L2(hp.Choice("rocket_l2", [1e-4, 1e-3, 1e-2, 1e-1], default=1e-2))
         if self.spec.task == heads.CLASSIFICATION:
-            return layers.Dense(self.spec.n_outputs, activation="softmax", kernel_regularizer=regularizer,
-                                dtype="float32", name="probabilities")(x)
-        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
-                            name="prediction")(x)
+            return layers.Dense(
+                self.spec.n_outputs,
+                activation="softmax",
+                kernel_regularizer=regularizer,
+                dtype="float32",
+                name="probabilities",
+            )(x)
+        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="prediction")(x)
 
     def solved(self, hp: keras_tuner.HyperParameters) -> bool:
         """MiniRocket's ridge head is solved in closed form (cached_fit, archpick.ridge)."""
@@ -194,8 +205,16 @@ class SequenceCNNHyperModel(ArchHyperModel):
         Conditional values (rocket_features, inception_depth...) take their defaults.
         """
         rocket = {"block": "rocket", "rocket_head": "ridge"}
-        fcn = {"block": "fcn", "blocks": 3, "filters": 64, "kernels": "8-5-3", "pooling": "avg",
-               "dense_units": 0, "dropout": 0.2, "learning_rate": 3e-3}
+        fcn = {
+            "block": "fcn",
+            "blocks": 3,
+            "filters": 64,
+            "kernels": "8-5-3",
+            "pooling": "avg",
+            "dense_units": 0,
+            "dropout": 0.2,
+            "learning_rate": 3e-3,
+        }
         rocket_trained = {"block": "rocket", "rocket_head": "gradient", "learning_rate": 1e-3}
         inception = {"block": "inception", "dense_units": 0, "dropout": 0.0, "learning_rate": 1e-3}
         return [rocket, fcn, rocket_trained, inception]

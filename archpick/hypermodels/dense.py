@@ -53,8 +53,12 @@ class DenseHyperModel(ArchHyperModel):
             length = int(stats.get("max_length") or spec.get("max_length") or shape[0] or 1)
             inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
             x = FixLength(length, name="fix_length")(inputs)
-            x = MaskedStandardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
-                                  mask_output=False, name="standardize")(x)
+            x = MaskedStandardize(
+                stats.get("mean", [0.0] * features),
+                stats.get("std", [1.0] * features),
+                mask_output=False,
+                name="standardize",
+            )(x)
             return inputs, layers.Flatten()(x)
         return self._table_inputs()
 
@@ -62,8 +66,7 @@ class DenseHyperModel(ArchHyperModel):
         """Imputed, standardised numbers, their missing-value indicators and one-hot integer codes."""
         stats = self.spec.stats
         x = Impute(stats.get("median", [0.0] * count), name="impute")(numbers)
-        parts = [Standardize(stats.get("mean", [0.0] * count), stats.get("std", [1.0] * count),
-                             name="standardize")(x)]
+        parts = [Standardize(stats.get("mean", [0.0] * count), stats.get("std", [1.0] * count), name="standardize")(x)]
         missing = list(stats.get("missing_columns") or [])
         if missing:
             parts.append(MissingIndicator(missing, name="missing")(numbers))
@@ -115,16 +118,23 @@ class DenseHyperModel(ArchHyperModel):
         if how == "text":
             words = (stats.get("words") or {}).get(name) or ["[empty]"]
             idf = (stats.get("idf") or {}).get(name) or [1.0] * len(words)
-            x = layers.TextVectorization(standardize="lower_and_strip_punctuation", split="whitespace",
-                                         output_mode="tf_idf", vocabulary=words, idf_weights=idf,
-                                         name=f"words_{index}")(field)
+            x = layers.TextVectorization(
+                standardize="lower_and_strip_punctuation",
+                split="whitespace",
+                output_mode="tf_idf",
+                vocabulary=words,
+                idf_weights=idf,
+                name=f"words_{index}",
+            )(field)
             return L2Normalize(1.0, name=f"words_l2_{index}")(x)
         vocabulary = (stats.get("vocabularies") or {}).get(name) or ["[none]"]
         if how == "one_hot":
-            return layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="one_hot",
-                                       name=f"one_hot_{index}")(field)
-        ids = layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="int",
-                                  name=f"lookup_{index}")(field)
+            return layers.StringLookup(
+                vocabulary=vocabulary, num_oov_indices=1, output_mode="one_hot", name=f"one_hot_{index}"
+            )(field)
+        ids = layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="int", name=f"lookup_{index}")(
+            field
+        )
         dim = int(min(16, max(4, round(1.6 * len(vocabulary) ** 0.56))))
         return layers.Embedding(len(vocabulary) + 1, dim, name=f"embedding_{index}")(ids)
 
@@ -150,14 +160,46 @@ class DenseHyperModel(ArchHyperModel):
         batch-normalised three-layer net. Images: a 256-128 MLP, then a 512-wide one."""
         if self.spec.input_spec.get("kind") == "image":
             return [
-                {"layers": 2, "width": 256, "shape": "shrinking", "batch_norm": True, "hidden_dropout": 0.2,
-                 "dense_units": 0, "dropout": 0.3, "learning_rate": 1e-3},
-                {"layers": 3, "width": 512, "shape": "shrinking", "batch_norm": True, "hidden_dropout": 0.3,
-                 "dense_units": 0, "dropout": 0.3, "learning_rate": 1e-3},
+                {
+                    "layers": 2,
+                    "width": 256,
+                    "shape": "shrinking",
+                    "batch_norm": True,
+                    "hidden_dropout": 0.2,
+                    "dense_units": 0,
+                    "dropout": 0.3,
+                    "learning_rate": 1e-3,
+                },
+                {
+                    "layers": 3,
+                    "width": 512,
+                    "shape": "shrinking",
+                    "batch_norm": True,
+                    "hidden_dropout": 0.3,
+                    "dense_units": 0,
+                    "dropout": 0.3,
+                    "learning_rate": 1e-3,
+                },
             ]
         return [
-            {"layers": 2, "width": 128, "shape": "shrinking", "batch_norm": False, "hidden_dropout": 0.1,
-             "dense_units": 0, "dropout": 0.1, "learning_rate": 2e-3},
-            {"layers": 3, "width": 256, "shape": "shrinking", "batch_norm": True, "hidden_dropout": 0.3,
-             "dense_units": 0, "dropout": 0.2, "learning_rate": 1e-3},
+            {
+                "layers": 2,
+                "width": 128,
+                "shape": "shrinking",
+                "batch_norm": False,
+                "hidden_dropout": 0.1,
+                "dense_units": 0,
+                "dropout": 0.1,
+                "learning_rate": 2e-3,
+            },
+            {
+                "layers": 3,
+                "width": 256,
+                "shape": "shrinking",
+                "batch_norm": True,
+                "hidden_dropout": 0.3,
+                "dense_units": 0,
+                "dropout": 0.2,
+                "learning_rate": 1e-3,
+            },
         ]

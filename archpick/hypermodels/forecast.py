@@ -67,8 +67,7 @@ class _ForecastHyperModel(ArchHyperModel):
             x = layers.Dense(units, activation="relu")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-        return layers.Dense(self.spec.n_outputs, kernel_initializer="zeros", dtype="float32",
-                            name="prediction")(x)
+        return layers.Dense(self.spec.n_outputs, kernel_initializer="zeros", dtype="float32", name="prediction")(x)
 
     def unscale(self, hp: keras_tuner.HyperParameters, outputs, inputs):
         """Naive forecast + outputs x the target's scale, in original units (WindowUnscale)."""
@@ -76,8 +75,15 @@ class _ForecastHyperModel(ArchHyperModel):
         log = bool(hp.get("log")) and bool(stats["log_ok"])
         scales = stats["scale_log"] if log else stats["scale"]
         index = int(stats["target_index"])
-        return WindowUnscale(index, self.spec.n_outputs, float(scales[index]), log=log, base=hp.get("base"),
-                             season=stats["season"], name="window_unscale")([outputs, inputs])
+        return WindowUnscale(
+            index,
+            self.spec.n_outputs,
+            float(scales[index]),
+            log=log,
+            base=hp.get("base"),
+            season=stats["season"],
+            name="window_unscale",
+        )([outputs, inputs])
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """As ArchHyperModel.build, un-scaling the output and with a learning-rate range suited to a few
@@ -105,12 +111,32 @@ class ForecastRNNHyperModel(_ForecastHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """A small GRU on top of the seasonal-naive forecast in log space (trend and seasonality of monthly
         series such as airline passengers are multiplicative), then an LSTM without the log."""
-        first = {"log": True, "base": "seasonal" if self._season_fits() else "last", "linear_skip": True,
-                 "cell": "gru", "rnn_layers": 1, "units": 32, "rnn_dropout": 0.0, "recurrent_dropout": 0.0,
-                 "dense_units": 0, "dropout": 0.0, "learning_rate": 3e-3}
-        second = {"log": False, "base": "last", "linear_skip": True, "cell": "lstm", "rnn_layers": 1,
-                  "units": 64, "rnn_dropout": 0.1, "recurrent_dropout": 0.0, "dense_units": 32, "dropout": 0.1,
-                  "learning_rate": 3e-3}
+        first = {
+            "log": True,
+            "base": "seasonal" if self._season_fits() else "last",
+            "linear_skip": True,
+            "cell": "gru",
+            "rnn_layers": 1,
+            "units": 32,
+            "rnn_dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "dense_units": 0,
+            "dropout": 0.0,
+            "learning_rate": 3e-3,
+        }
+        second = {
+            "log": False,
+            "base": "last",
+            "linear_skip": True,
+            "cell": "lstm",
+            "rnn_layers": 1,
+            "units": 64,
+            "rnn_dropout": 0.1,
+            "recurrent_dropout": 0.0,
+            "dense_units": 32,
+            "dropout": 0.1,
+            "learning_rate": 3e-3,
+        }
         return [first, second]
 
 
@@ -139,10 +165,28 @@ class ForecastCNNHyperModel(_ForecastHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """Two dilated causal blocks of 32 filters, flattened, on the seasonal-naive forecast in log space;
         then three blocks read at the last step (a TCN) without the log."""
-        first = {"log": True, "base": "seasonal" if self._season_fits() else "last", "linear_skip": True,
-                 "blocks": 2, "filters": 32, "kernel": 3, "pooling": "flatten", "dense_units": 0,
-                 "dropout": 0.0, "learning_rate": 3e-3}
-        second = {"log": False, "base": "last", "linear_skip": True, "blocks": 3, "filters": 32, "kernel": 3,
-                  "pooling": "last", "dense_units": 32, "dropout": 0.1, "learning_rate": 3e-3}
+        first = {
+            "log": True,
+            "base": "seasonal" if self._season_fits() else "last",
+            "linear_skip": True,
+            "blocks": 2,
+            "filters": 32,
+            "kernel": 3,
+            "pooling": "flatten",
+            "dense_units": 0,
+            "dropout": 0.0,
+            "learning_rate": 3e-3,
+        }
+        second = {
+            "log": False,
+            "base": "last",
+            "linear_skip": True,
+            "blocks": 3,
+            "filters": 32,
+            "kernel": 3,
+            "pooling": "last",
+            "dense_units": 32,
+            "dropout": 0.1,
+            "learning_rate": 3e-3,
+        }
         return [first, second]
-

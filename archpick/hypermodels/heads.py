@@ -25,8 +25,9 @@ def target_stats(y_train: np.ndarray) -> dict[str, list[float]]:
 def to_target_units(outputs, stats: dict[str, Sequence[float]]):
     """The network predicts standardised targets; this last layer maps them to the user's units, inside the
     model (and so inside the SavedModel): outputs * std + mean."""
-    return keras.layers.Rescaling(scale=list(stats["std"]), offset=list(stats["mean"]), dtype="float32",
-                                  name=TARGET_UNITS)(outputs)
+    return keras.layers.Rescaling(
+        scale=list(stats["std"]), offset=list(stats["mean"]), dtype="float32", name=TARGET_UNITS
+    )(outputs)
 
 
 @keras.saving.register_keras_serializable(package="archpick")
@@ -95,8 +96,9 @@ def clipnorm_for(model: keras.Model) -> float | None:
     return SIMPLE_RNN_CLIPNORM if simple else None
 
 
-def compile_model(model: keras.Model, task: str, learning_rate: float, loss: str | keras.losses.Loss | None = None
-                  ) -> keras.Model:
+def compile_model(
+    model: keras.Model, task: str, learning_rate: float, loss: str | keras.losses.Loss | None = None
+) -> keras.Model:
     """Compile with Adam (keywords only: Keras 3's third positional argument is loss_weights), with gradient
     clipping where the model holds a SimpleRNN (`clipnorm_for`)."""
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm_for(model))

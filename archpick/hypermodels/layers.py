@@ -158,8 +158,7 @@ class TokenMask(keras.layers.Layer):
     def call(self, inputs):
         present = ops.cast(ops.not_equal(inputs, 0), "float32")
         if self.pool > 1:
-            present = ops.max_pool(present[..., None], pool_size=self.pool, strides=self.pool,
-                                   padding="valid")[..., 0]
+            present = ops.max_pool(present[..., None], pool_size=self.pool, strides=self.pool, padding="valid")[..., 0]
         return present > 0
 
     def get_config(self):
@@ -210,8 +209,7 @@ class ResizeImages(keras.layers.Layer):
         self.width = int(width)
 
     def call(self, inputs):
-        return ops.image.resize(ops.cast(inputs, "float32"), (self.height, self.width),
-                                interpolation="bilinear")
+        return ops.image.resize(ops.cast(inputs, "float32"), (self.height, self.width), interpolation="bilinear")
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.height, self.width, input_shape[-1])
@@ -363,8 +361,16 @@ class WindowUnscale(keras.layers.Layer):
         season: Seasonal period for the "seasonal" base (falls back to "last" without one).
     """
 
-    def __init__(self, target_index: int, horizon: int, scale: float, log: bool = False, base: str = "last",
-                 season: int | None = None, **kwargs):
+    def __init__(
+        self,
+        target_index: int,
+        horizon: int,
+        scale: float,
+        log: bool = False,
+        base: str = "last",
+        season: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.target_index = int(target_index)
         self.horizon = int(horizon)
@@ -384,8 +390,15 @@ class WindowUnscale(keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "target_index": self.target_index, "horizon": self.horizon,
-                "scale": self.scale, "log": self.log, "base": self.base, "season": self.season}
+        return {
+            **super().get_config(),
+            "target_index": self.target_index,
+            "horizon": self.horizon,
+            "scale": self.scale,
+            "log": self.log,
+            "base": self.base,
+            "season": self.season,
+        }
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -104,21 +104,34 @@ class LinearHyperModel(DenseHyperModel):
     def _output_layer(self, regularizer: keras.regularizers.Regularizer | None) -> layers.Dense:
         """The linear model's only trained layer: softmax over classes, or the (standardised) prediction."""
         if self.spec.task == heads.CLASSIFICATION:
-            return layers.Dense(self.spec.n_outputs, activation="softmax", kernel_regularizer=regularizer,
-                                dtype="float32", name="probabilities")
-        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
-                            name="prediction")
+            return layers.Dense(
+                self.spec.n_outputs,
+                activation="softmax",
+                kernel_regularizer=regularizer,
+                dtype="float32",
+                name="probabilities",
+            )
+        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="prediction")
 
     def solved(self, hp: keras_tuner.HyperParameters) -> bool:
         """The ridge solver is a closed form (cached_fit, archpick.ridge): deterministic, no seed refits."""
-        return (hp.values.get("structure", "linear") == "linear"
-                and hp.values.get("solver", self.solvers()[0]) == "ridge")
+        return (
+            hp.values.get("structure", "linear") == "linear" and hp.values.get("solver", self.solvers()[0]) == "ridge"
+        )
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """Ridge in closed form (seconds, the baseline's own model), wide-and-deep on the dense family's table
         default (128-64, light dropout), then the linear model trained by Adam with L2 1e-3."""
         ridge_trial = {"structure": "linear", "solver": "ridge"}
-        wide_deep = {"structure": "wide_deep", "layers": 2, "width": 128, "shape": "shrinking",
-                     "batch_norm": False, "hidden_dropout": 0.1, "wide_l2": 1e-3, "learning_rate": 2e-3}
+        wide_deep = {
+            "structure": "wide_deep",
+            "layers": 2,
+            "width": 128,
+            "shape": "shrinking",
+            "batch_norm": False,
+            "hidden_dropout": 0.1,
+            "wide_l2": 1e-3,
+            "learning_rate": 2e-3,
+        }
         gradient = {"structure": "linear", "solver": "gradient", "l2": 1e-3, "learning_rate": 1e-2}
         return [ridge_trial, wide_deep, gradient] if self.solvers() == SOLVERS else [wide_deep, gradient]

@@ -18,8 +18,7 @@ from archpick.hypermodels.layers import MaskedStandardize
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 
 
-def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: bool, mask=None,
-                    max_layers: int = 3):
+def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: bool, mask=None, max_layers: int = 3):
     """1-`max_layers` stacked GRU, LSTM or SimpleRNN layers (archpick/blocks.py); the last returns its final state.
 
     Registers "cell", "rnn_layers", "units", "rnn_dropout", "recurrent_dropout" and, when a backward pass
@@ -56,16 +55,35 @@ class SequenceRNNHyperModel(ArchHyperModel):
         features = int(self.spec.input_spec["shape"][-1])
         stats = self.spec.stats
         inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-        x = MaskedStandardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
-                              name="standardize")(inputs)
+        x = MaskedStandardize(
+            stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features), name="standardize"
+        )(inputs)
         x = recurrent_stack(x, hp, bidirectional_allowed=True)
         return inputs, x
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """A single bidirectional GRU of 64 units with a fast learning rate (strong on short multivariate
         series such as JapaneseVowels), then a two-layer LSTM with dropout for longer or noisier ones."""
-        first = {"cell": "gru", "rnn_layers": 1, "units": 64, "bidirectional": True, "rnn_dropout": 0.0,
-                 "recurrent_dropout": 0.0, "dense_units": 64, "dropout": 0.2, "learning_rate": 3e-3}
-        second = {"cell": "lstm", "rnn_layers": 2, "units": 64, "bidirectional": True, "rnn_dropout": 0.2,
-                  "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.3, "learning_rate": 2e-3}
+        first = {
+            "cell": "gru",
+            "rnn_layers": 1,
+            "units": 64,
+            "bidirectional": True,
+            "rnn_dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "dense_units": 64,
+            "dropout": 0.2,
+            "learning_rate": 3e-3,
+        }
+        second = {
+            "cell": "lstm",
+            "rnn_layers": 2,
+            "units": 64,
+            "bidirectional": True,
+            "rnn_dropout": 0.2,
+            "recurrent_dropout": 0.0,
+            "dense_units": 0,
+            "dropout": 0.3,
+            "learning_rate": 2e-3,
+        }
         return [first, second]

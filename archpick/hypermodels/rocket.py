@@ -58,8 +58,15 @@ class MiniRocketPPV(keras.layers.Layer):
         seed: Seed of the channel subsets.
     """
 
-    def __init__(self, channels: int, dilations: Sequence[int], features_per_dilation: Sequence[int],
-                 biases: Sequence[float], seed: int = ROCKET_SEED, **kwargs):
+    def __init__(
+        self,
+        channels: int,
+        dilations: Sequence[int],
+        features_per_dilation: Sequence[int],
+        biases: Sequence[float],
+        seed: int = ROCKET_SEED,
+        **kwargs,
+    ):
         kwargs.setdefault("trainable", False)
         kwargs.setdefault("dtype", "float32")  # thresholds compared in float32 even under mixed precision
         super().__init__(**kwargs)
@@ -76,7 +83,7 @@ class MiniRocketPPV(keras.layers.Layer):
         flat = np.asarray(self.biases, dtype="float32")
         self._biases, start = [], 0
         for n in self.features_per_dilation:
-            self._biases.append(flat[start:start + 84 * n].reshape(84, n))
+            self._biases.append(flat[start : start + 84 * n].reshape(84, n))
             start += 84 * n
 
     @property
@@ -87,8 +94,10 @@ class MiniRocketPPV(keras.layers.Layer):
     def convolve(self, z) -> list:
         """The (batch, steps, 84) convolution outputs, one per dilation (before the biases)."""
         z = ops.cast(z, "float32")
-        return [ops.conv(z, kernel, strides=1, padding="same", dilation_rate=d)
-                for kernel, d in zip(self._kernels, self.dilations)]
+        return [
+            ops.conv(z, kernel, strides=1, padding="same", dilation_rate=d)
+            for kernel, d in zip(self._kernels, self.dilations)
+        ]
 
     def call(self, inputs):
         z, mask = inputs
@@ -101,8 +110,9 @@ class MiniRocketPPV(keras.layers.Layer):
             # last, contiguous axis (2-4x faster on CPU than along the steps axis), one bias column at a
             # time so the largest intermediate is (batch, 84, steps), not (batch, 84, features, steps).
             conv = ops.transpose(ops.where(mask > 0, conv, ops.full_like(conv, -np.inf)), (0, 2, 1))
-            counts = [ops.sum(ops.cast(ops.greater(conv, bias[:, i, None]), "float32"), axis=-1)
-                      for i in range(bias.shape[1])]
+            counts = [
+                ops.sum(ops.cast(ops.greater(conv, bias[:, i, None]), "float32"), axis=-1) for i in range(bias.shape[1])
+            ]
             features.append(ops.reshape(ops.stack(counts, axis=-1), (-1, bias.size)))
         steps = ops.maximum(ops.sum(mask, axis=1), 1.0)
         # Reshaped so the output's shape is static even when the input's rank is not (a py_function batch).
@@ -112,8 +122,14 @@ class MiniRocketPPV(keras.layers.Layer):
         return (input_shape[0][0], self.n_features)
 
     def get_config(self):
-        return {**super().get_config(), "channels": self.channels, "dilations": self.dilations,
-                "features_per_dilation": self.features_per_dilation, "biases": self.biases, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "dilations": self.dilations,
+            "features_per_dilation": self.features_per_dilation,
+            "biases": self.biases,
+            "seed": self.seed,
+        }
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -145,4 +161,3 @@ class MaskedMaxPool1D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size}
-

@@ -59,8 +59,11 @@ def sequence_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str,
     valid = np.isfinite(x).any(axis=2)
     lengths = np.where(valid.any(axis=1), x.shape[1] - np.argmax(valid[:, ::-1], axis=1), 0)
     longest = int(lengths.max(initial=0))
-    out = {"mean": mean.tolist(), "std": std.tolist(),
-           "max_length": int(max(longest, input_spec.get("max_length") or 0, 1))}
+    out = {
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "max_length": int(max(longest, input_spec.get("max_length") or 0, 1)),
+    }
     out["rocket"] = rocket_fit(x, lengths, mean, std, max(longest, 1))
     return out
 
@@ -99,8 +102,9 @@ def rocket_dilations(max_length: int, n_features: int) -> tuple[list[int], list[
     slots = min(per_kernel, ROCKET_MAX_DILATIONS)
     multiplier = per_kernel / slots
     max_exponent = math.log2(max((max_length - 1) / (ROCKET_KERNEL_LENGTH - 1), 1.0))
-    dilations, counts = np.unique(np.floor(np.logspace(0, max_exponent, slots, base=2)).astype(np.int64),
-                                  return_counts=True)
+    dilations, counts = np.unique(
+        np.floor(np.logspace(0, max_exponent, slots, base=2)).astype(np.int64), return_counts=True
+    )
     features = (counts * multiplier).astype(np.int64)
     remainder, i = per_kernel - int(features.sum()), 0
     while remainder > 0:
@@ -138,8 +142,9 @@ def rocket_quantile_levels(n: int) -> np.ndarray:
     return (np.arange(1, n + 1) * ((math.sqrt(5) + 1) / 2)) % 1
 
 
-def rocket_convolve(z: np.ndarray, kernel: np.ndarray, dilation: int, start: int = 0,
-                    steps: int | None = None) -> np.ndarray:
+def rocket_convolve(
+    z: np.ndarray, kernel: np.ndarray, dilation: int, start: int = 0, steps: int | None = None
+) -> np.ndarray:
     """One dilated kernel over a standardised series with zero padding ("same"), as the Keras layer does.
 
     Args:
@@ -175,13 +180,13 @@ def _snap(sample: np.ndarray, biases: np.ndarray) -> np.ndarray:
         return np.full_like(biases, values[0] + 0.5)
     idx = np.searchsorted(values, biases, side="right")
     low = np.where(idx > 0, values[np.maximum(idx - 1, 0)], values[0] - (values[1] - values[0]))
-    high = np.where(idx < len(values), values[np.minimum(idx, len(values) - 1)],
-                    values[-1] + (values[-1] - values[-2]))
+    high = np.where(idx < len(values), values[np.minimum(idx, len(values) - 1)], values[-1] + (values[-1] - values[-2]))
     return (low + high) / 2
 
 
-def rocket_fit(x: np.ndarray, lengths: np.ndarray, mean: np.ndarray, std: np.ndarray,
-               max_length: int) -> dict[str, Any]:
+def rocket_fit(
+    x: np.ndarray, lengths: np.ndarray, mean: np.ndarray, std: np.ndarray, max_length: int
+) -> dict[str, Any]:
     """MiniRocket biases for each feature budget, from training series only.
 
     For every (dilation, kernel) combination one training series, drawn from a sample of at most
@@ -230,14 +235,17 @@ def rocket_fit(x: np.ndarray, lengths: np.ndarray, mean: np.ndarray, std: np.nda
                 raw = x[row, low:high][:, chosen]
                 summed = np.where(np.isfinite(raw), (raw - mean[chosen]) / std[chosen], 0.0).sum(axis=1)
                 out = rocket_convolve(summed, kernels[k], dilation, start - low, steps)
-                valid = np.isfinite(x[row, start:start + steps]).any(axis=1)
+                valid = np.isfinite(x[row, start : start + steps]).any(axis=1)
                 out = out[valid] if valid.any() else np.zeros(1)
-                fitted = np.quantile(out, levels[used:used + n])
+                fitted = np.quantile(out, levels[used : used + n])
                 biases.append(_snap(out, fitted))
                 used += n
         flat = np.concatenate(biases)
-        fits[str(budget)] = {"dilations": dilations, "features_per_dilation": per_dilation,
-                             "biases": [float(f"{b:.{BIAS_DIGITS}g}") for b in flat]}
+        fits[str(budget)] = {
+            "dilations": dilations,
+            "features_per_dilation": per_dilation,
+            "biases": [float(f"{b:.{BIAS_DIGITS}g}") for b in flat],
+        }
     return {"seed": ROCKET_SEED, "channels": int(channels), "fits": fits}
 
 
@@ -264,13 +272,18 @@ def text_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any
     for tokens in docs:
         counts.update(tokens)
     limit = min(int(input_spec.get("vocabulary_size") or MAX_VOCABULARY), MAX_VOCABULARY)
-    words = sorted((w for w in counts if w), key=lambda w: (-counts[w], w))[:max(limit, 1)]
+    words = sorted((w for w in counts if w), key=lambda w: (-counts[w], w))[: max(limit, 1)]
     lengths = np.array([len(t) for t in docs] or [0])
     p95 = float(np.percentile(lengths, 95))
     length = int(min(max(math.ceil(p95), MIN_SEQUENCE_LENGTH), MAX_SEQUENCE_LENGTH))
     ngrams, idf = ngram_stats(docs)
-    return {"vocabulary": words, "output_sequence_length": length, "n_documents": len(docs),
-            "ngram_vocabulary": ngrams, "ngram_idf": idf}
+    return {
+        "vocabulary": words,
+        "output_sequence_length": length,
+        "n_documents": len(docs),
+        "ngram_vocabulary": ngrams,
+        "ngram_idf": idf,
+    }
 
 
 def ngram_stats(docs: list[list[str]]) -> tuple[list[str], list[float]]:
@@ -328,9 +341,14 @@ def window_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, A
         else:
             scale_log = np.ones(features)
     season = input_spec.get("season")
-    return {"target_index": target_index(input_spec), "season": int(season) if season else None,
-            "log_ok": log_ok, "scale": _safe_std(scale).tolist(), "scale_log": _safe_std(scale_log).tolist(),
-            "std": _safe_std(std).tolist()}
+    return {
+        "target_index": target_index(input_spec),
+        "season": int(season) if season else None,
+        "log_ok": log_ok,
+        "scale": _safe_std(scale).tolist(),
+        "scale_log": _safe_std(scale_log).tolist(),
+        "std": _safe_std(std).tolist(),
+    }
 
 
 def _numeric_stats(x: np.ndarray) -> dict[str, Any]:
@@ -345,8 +363,12 @@ def _numeric_stats(x: np.ndarray) -> dict[str, Any]:
     median = np.where(np.isfinite(median), median, 0.0)
     mean = np.where(np.isfinite(mean), mean, 0.0)
     missing = np.flatnonzero(np.isnan(x).any(axis=0)).tolist()
-    return {"median": median.tolist(), "mean": mean.tolist(), "std": _safe_std(std).tolist(),
-            "missing_columns": [int(i) for i in missing]}
+    return {
+        "median": median.tolist(),
+        "mean": mean.tolist(),
+        "std": _safe_std(std).tolist(),
+        "missing_columns": [int(i) for i in missing],
+    }
 
 
 def _codes(values: np.ndarray) -> list[float]:
@@ -367,7 +389,7 @@ def _category_vocabulary(values: np.ndarray, how: str) -> list[str]:
     if how == "embedding":
         kept = [v for v in kept if counts[v] >= 2] or kept
     kept = sorted(kept, key=lambda v: (-counts[v], v))
-    return kept[:encodings.EMBEDDING_MAX_VALUES] if how == "embedding" else kept
+    return kept[: encodings.EMBEDDING_MAX_VALUES] if how == "embedding" else kept
 
 
 def _words(values: np.ndarray) -> tuple[list[str], list[float]]:
@@ -381,7 +403,7 @@ def _words(values: np.ndarray) -> tuple[list[str], list[float]]:
     for words in docs:
         df.update(w for w in words if w)
     kept = [w for w in df if df[w] >= 2] or list(df)
-    kept = sorted(kept, key=lambda w: (-df[w], w))[:encodings.TEXT_VOCABULARY]
+    kept = sorted(kept, key=lambda w: (-df[w], w))[: encodings.TEXT_VOCABULARY]
     if not kept:
         return ["[empty]"], [1.0]
     n = len(docs)

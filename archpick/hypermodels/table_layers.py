@@ -114,8 +114,11 @@ class CalendarFeatures(keras.layers.Layer):
         days = _days_from_civil(year, month, day)
         weekday = tf.math.floormod(days + 3, 7)
         yday = days - _days_from_civil(year, tf.ones_like(month), tf.ones_like(day))
-        angles = [(tf.cast(month - 1, tf.float32), 12.0), (tf.cast(weekday, tf.float32), 7.0),
-                  (tf.cast(yday, tf.float32), 365.25)]
+        angles = [
+            (tf.cast(month - 1, tf.float32), 12.0),
+            (tf.cast(weekday, tf.float32), 7.0),
+            (tf.cast(yday, tf.float32), 365.25),
+        ]
         cycles = []
         for value, period in angles:
             cycles += [tf.sin(2 * math.pi * value / period), tf.cos(2 * math.pi * value / period)]
@@ -128,8 +131,7 @@ class CalendarFeatures(keras.layers.Layer):
         return (input_shape[0], 8)
 
     def get_config(self):
-        return {**super().get_config(), "column": self.column, "year_mean": self.year_mean,
-                "year_std": self.year_std}
+        return {**super().get_config(), "column": self.column, "year_mean": self.year_mean, "year_std": self.year_std}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -65,13 +65,19 @@ class _TextHyperModel(ArchHyperModel):
         l2 = hp.Choice("wide_l2", [0.0, 1e-5, 1e-4], default=1e-5, parent_name="wide", parent_values=WIDE_MODES[:2])
         grams, idf = self.ngram_vocabulary()
         features = layers.TextVectorization(
-            standardize=STANDARDIZE, split="whitespace", ngrams=2, output_mode=mode, vocabulary=grams,
-            idf_weights=idf if mode == "tf_idf" else None, name="vectorize_ngrams",
+            standardize=STANDARDIZE,
+            split="whitespace",
+            ngrams=2,
+            output_mode=mode,
+            vocabulary=grams,
+            idf_weights=idf if mode == "tf_idf" else None,
+            name="vectorize_ngrams",
         )(inputs)
         features = L2Normalize(WIDE_SCALE, name="ngram_l2")(features)
         regularizer = keras.regularizers.L2(l2) if l2 else None
-        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32",
-                            name="wide_logits")(features)
+        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="wide_logits")(
+            features
+        )
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """Deep body and head logits plus the wide branch's logits, then the task's activation."""
@@ -88,8 +94,9 @@ class _TextHyperModel(ArchHyperModel):
         if wide is not None:
             logits = layers.Add(name="logits")([logits, wide])
         classify = self.spec.task == heads.CLASSIFICATION
-        outputs = layers.Activation("softmax" if classify else "linear", dtype="float32",
-                                    name="probabilities" if classify else "prediction")(logits)
+        outputs = layers.Activation(
+            "softmax" if classify else "linear", dtype="float32", name="probabilities" if classify else "prediction"
+        )(logits)
         model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
@@ -104,8 +111,12 @@ class _TextHyperModel(ArchHyperModel):
         vocabulary = self.vocabulary()
         inputs = keras.Input(shape=(), dtype="string", name="text")
         tokens = layers.TextVectorization(
-            standardize=STANDARDIZE, split="whitespace", output_mode="int",
-            output_sequence_length=self.sequence_length(), vocabulary=vocabulary, name="vectorize",
+            standardize=STANDARDIZE,
+            split="whitespace",
+            output_mode="int",
+            output_sequence_length=self.sequence_length(),
+            vocabulary=vocabulary,
+            name="vectorize",
         )(inputs)
         x = layers.Embedding(len(vocabulary) + 2, dim, mask_zero=self.mask_zero, name="embedding")(tokens)
         if dropout:
@@ -127,14 +138,36 @@ class TextRNNHyperModel(_TextHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """A small BiGRU (64-d embeddings, 32 units, heavy dropout: ten thousand short texts overfit fast) with
         a TF-IDF wide branch, then a BiLSTM with 128-d embeddings and a multi-hot one."""
-        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "cell": "gru", "rnn_layers": 1, "units": 32,
-                 "bidirectional": True, "rnn_dropout": 0.0, "recurrent_dropout": 0.0, "dense_units": 0,
-                 "dropout": 0.5, "learning_rate": 2e-3,
-                 "wide": "tf_idf", "wide_l2": 1e-5}
-        second = {"embedding_dim": 128, "embedding_dropout": 0.4, "cell": "lstm", "rnn_layers": 1, "units": 64,
-                  "bidirectional": True, "rnn_dropout": 0.2, "recurrent_dropout": 0.0, "dense_units": 0,
-                  "dropout": 0.5, "learning_rate": 1e-3,
-                  "wide": "multi_hot", "wide_l2": 0.0}
+        first = {
+            "embedding_dim": 64,
+            "embedding_dropout": 0.3,
+            "cell": "gru",
+            "rnn_layers": 1,
+            "units": 32,
+            "bidirectional": True,
+            "rnn_dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 2e-3,
+            "wide": "tf_idf",
+            "wide_l2": 1e-5,
+        }
+        second = {
+            "embedding_dim": 128,
+            "embedding_dropout": 0.4,
+            "cell": "lstm",
+            "rnn_layers": 1,
+            "units": 64,
+            "bidirectional": True,
+            "rnn_dropout": 0.2,
+            "recurrent_dropout": 0.0,
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 1e-3,
+            "wide": "multi_hot",
+            "wide_l2": 0.0,
+        }
         return [first, second]
 
 
@@ -159,14 +192,42 @@ class TextHybridHyperModel(_TextHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """64 trigram filters, pool 2, a BiGRU of 32 units, TF-IDF wide branch; then wider filters, an LSTM and
         a multi-hot wide branch."""
-        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "filters": 64, "kernel": 3, "pool": 2,
-                 "cell": "gru", "rnn_layers": 1, "units": 32, "bidirectional": True, "rnn_dropout": 0.0,
-                 "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3,
-                 "wide": "tf_idf", "wide_l2": 1e-5}
-        second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernel": 5, "pool": 2,
-                  "cell": "lstm", "rnn_layers": 1, "units": 32, "bidirectional": True, "rnn_dropout": 0.2,
-                  "recurrent_dropout": 0.0, "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3,
-                  "wide": "multi_hot", "wide_l2": 0.0}
+        first = {
+            "embedding_dim": 64,
+            "embedding_dropout": 0.3,
+            "filters": 64,
+            "kernel": 3,
+            "pool": 2,
+            "cell": "gru",
+            "rnn_layers": 1,
+            "units": 32,
+            "bidirectional": True,
+            "rnn_dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 2e-3,
+            "wide": "tf_idf",
+            "wide_l2": 1e-5,
+        }
+        second = {
+            "embedding_dim": 128,
+            "embedding_dropout": 0.4,
+            "filters": 128,
+            "kernel": 5,
+            "pool": 2,
+            "cell": "lstm",
+            "rnn_layers": 1,
+            "units": 32,
+            "bidirectional": True,
+            "rnn_dropout": 0.2,
+            "recurrent_dropout": 0.0,
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 1e-3,
+            "wide": "multi_hot",
+            "wide_l2": 0.0,
+        }
         return [first, second]
 
 
@@ -190,12 +251,28 @@ class TextCNNHyperModel(_TextHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """Kim's CNN-rand recipe scaled down: 3-4-5 kernels x 64 filters, dropout 0.5, TF-IDF wide branch; then
         2-3-4 x 128 with a multi-hot one."""
-        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "filters": 64, "kernels": "3-4-5",
-                 "dense_units": 0, "dropout": 0.5, "learning_rate": 2e-3,
-                 "wide": "tf_idf", "wide_l2": 1e-5}
-        second = {"embedding_dim": 128, "embedding_dropout": 0.4, "filters": 128, "kernels": "2-3-4",
-                  "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3,
-                  "wide": "multi_hot", "wide_l2": 0.0}
+        first = {
+            "embedding_dim": 64,
+            "embedding_dropout": 0.3,
+            "filters": 64,
+            "kernels": "3-4-5",
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 2e-3,
+            "wide": "tf_idf",
+            "wide_l2": 1e-5,
+        }
+        second = {
+            "embedding_dim": 128,
+            "embedding_dropout": 0.4,
+            "filters": 128,
+            "kernels": "2-3-4",
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 1e-3,
+            "wide": "multi_hot",
+            "wide_l2": 0.0,
+        }
         return [first, second]
 
 
@@ -221,8 +298,13 @@ class TextNgramHyperModel(_TextHyperModel):
         grams, idf = self.ngram_vocabulary()
         inputs = keras.Input(shape=(), dtype="string", name="text")
         x = layers.TextVectorization(
-            standardize=STANDARDIZE, split="whitespace", ngrams=2, output_mode=mode, vocabulary=grams,
-            idf_weights=idf if mode == "tf_idf" else None, name="vectorize_ngrams",
+            standardize=STANDARDIZE,
+            split="whitespace",
+            ngrams=2,
+            output_mode=mode,
+            vocabulary=grams,
+            idf_weights=idf if mode == "tf_idf" else None,
+            name="vectorize_ngrams",
         )(inputs)
         if normalize:
             x = L2Normalize(NGRAM_SCALE, name="ngram_l2")(x)
@@ -241,8 +323,9 @@ class TextNgramHyperModel(_TextHyperModel):
         if dropout:
             x = layers.Dropout(dropout, name="ngram_dropout")(x)
         for i in range(depth):
-            x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer if i == 0 else None,
-                             name=f"hidden_{i + 1}")(x)
+            x = layers.Dense(
+                units, activation="relu", kernel_regularizer=regularizer if i == 0 else None, name=f"hidden_{i + 1}"
+            )(x)
             if dropout:
                 x = layers.Dropout(dropout)(x)
         if depth == 0 and regularizer is not None:  # linear model: the output layer is the n-gram layer
@@ -256,15 +339,32 @@ class TextNgramHyperModel(_TextHyperModel):
     def _regularized_output(self, x, regularizer):
         """heads.output with an L2 penalty on its kernel (same names, activation and dtype)."""
         classify = self.spec.task == heads.CLASSIFICATION
-        return layers.Dense(self.spec.n_outputs, activation="softmax" if classify else None, dtype="float32",
-                            kernel_regularizer=regularizer,
-                            name="probabilities" if classify else "prediction")(x)
+        return layers.Dense(
+            self.spec.n_outputs,
+            activation="softmax" if classify else None,
+            dtype="float32",
+            kernel_regularizer=regularizer,
+            name="probabilities" if classify else "prediction",
+        )(x)
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """The guide's n-gram MLP (TF-IDF bigrams, two layers of 64, dropout 0.2, Adam 1e-3), then a linear
         model on L2-normalised TF-IDF (logistic regression trained by Adam, with an L2 penalty)."""
-        first = {"ngram_mode": "tf_idf", "l2_normalize": True, "hidden_layers": 2, "units": 64, "dropout": 0.2,
-                 "l2": 0.0, "learning_rate": 1e-3}
-        second = {"ngram_mode": "tf_idf", "l2_normalize": True, "hidden_layers": 0, "dropout": 0.0,
-                  "l2": 1e-5, "learning_rate": 3e-3}
+        first = {
+            "ngram_mode": "tf_idf",
+            "l2_normalize": True,
+            "hidden_layers": 2,
+            "units": 64,
+            "dropout": 0.2,
+            "l2": 0.0,
+            "learning_rate": 1e-3,
+        }
+        second = {
+            "ngram_mode": "tf_idf",
+            "l2_normalize": True,
+            "hidden_layers": 0,
+            "dropout": 0.0,
+            "l2": 1e-5,
+            "learning_rate": 3e-3,
+        }
         return [first, second]

@@ -154,8 +154,11 @@ def load_application_weights(model: keras.Model, source: BackboneSource) -> None
     try:
         model.load_weights(source.path)
     except Exception as exc:  # noqa: BLE001 - a file of other weights is the user's to fix, in one line
-        raise OptionError(f"does not hold weights of keras.applications.{source.builder}(include_top=False) "
-                          f"({first_line(exc)}); give the {source.name} weights file", source.path) from exc
+        raise OptionError(
+            f"does not hold weights of keras.applications.{source.builder}(include_top=False) "
+            f"({first_line(exc)}); give the {source.name} weights file",
+            source.path,
+        ) from exc
     if source.preprocess == "none" and not source.path.endswith(".weights.h5"):
         for norm in (layer for layer in model.layers if isinstance(layer, layers.Normalization)):
             mean, variance, count = norm.get_weights()
@@ -204,15 +207,17 @@ def cut_extractor(model: keras.Model, where: str | Path) -> keras.Model:
     while True:
         op, node_index, _ = tensor._keras_history
         head = isinstance(op, (layers.Dense, layers.Dropout)) or (
-            isinstance(op, layers.Rescaling) and op.name == TARGET_UNITS)
+            isinstance(op, layers.Rescaling) and op.name == TARGET_UNITS
+        )
         inbound = op._inbound_nodes[node_index].input_tensors if head else []
         if len(inbound) != 1:
             break
         tensor = inbound[0]
     extractor = keras.Model(member.inputs, tensor, name="pretrained_features")
     if not any(len(w.shape) == 4 for w in extractor.weights):
-        raise OptionError("holds a model without convolutions (no feature extractor to reuse); pretrain with "
-                          "--families cnn", where)
+        raise OptionError(
+            "holds a model without convolutions (no feature extractor to reuse); pretrain with --families cnn", where
+        )
     return extractor
 
 
@@ -310,13 +315,20 @@ class TransferHyperModel(ArchHyperModel):
         if unfrozen and hps.get("learning_rate") is not None:
             rate = float(hps["learning_rate"]) * float(hps.get("fine_tune_lr_scale") or FINE_TUNE_SCALES[0])
         if self.source.kind == "application":
-            seen = (f"resized to {self.side}x{self.side}, as RGB, then keras.applications' preprocess_input "
-                    f"({self.source.preprocess}) inside the model")
+            seen = (
+                f"resized to {self.side}x{self.side}, as RGB, then keras.applications' preprocess_input "
+                f"({self.source.preprocess}) inside the model"
+            )
         else:
             seen = f"resized to {self.side}x{self.side} inside the run's extractor"
-        return {**self.source.to_dict(), "label": self.source.label, "input": seen,
-                "layers_with_weights": self.weighted(), "unfrozen_layers": unfrozen,
-                "frozen": frozen_text(unfrozen, self.weighted(), rate)}
+        return {
+            **self.source.to_dict(),
+            "label": self.source.label,
+            "input": seen,
+            "layers_with_weights": self.weighted(),
+            "unfrozen_layers": unfrozen,
+            "frozen": frozen_text(unfrozen, self.weighted(), rate),
+        }
 
 
 class TransferImageHyperModel(TransferHyperModel):
@@ -368,8 +380,9 @@ class TransferVideoHyperModel(TransferHyperModel):
         return inputs, rnn(x)
 
 
-def transfer_hypermodel(modality: str, family: str, spec: ModelSpec, source: BackboneSource
-                        ) -> TransferHyperModel | None:
+def transfer_hypermodel(
+    modality: str, family: str, spec: ModelSpec, source: BackboneSource
+) -> TransferHyperModel | None:
     """The transfer model standing in for a family (the image CNN; both video families), or None (the family
     trains from scratch, as the image dense network does)."""
     name = source.name if source.kind == "application" else f"run {source.name}"
@@ -392,6 +405,10 @@ def backbone_report(results: list[Any], winner: str) -> dict[str, Any] | None:
         hm = getattr(getattr(result, "tuner", None), "hypermodel", None)
         if isinstance(hm, TransferHyperModel):
             row = result.best_row() or {}
-            return {**hm.describe(row.get("hyperparameters") or {}), "family": result.family,
-                    "searched_as": result.variant, "exported": result.family == winner}
+            return {
+                **hm.describe(row.get("hyperparameters") or {}),
+                "family": result.family,
+                "searched_as": result.variant,
+                "exported": result.family == winner,
+            }
     return None

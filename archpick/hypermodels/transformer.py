@@ -56,12 +56,13 @@ class PositionEncoding(keras.layers.Layer):
     def build(self, input_shape):
         dim = int(input_shape[-1])
         if self.mode == "learned":
-            self.table = self.add_weight(name="table", shape=(self.max_length, dim),
-                                         initializer=keras.initializers.RandomNormal(stddev=0.02))
+            self.table = self.add_weight(
+                name="table", shape=(self.max_length, dim), initializer=keras.initializers.RandomNormal(stddev=0.02)
+            )
         else:
             index = np.arange(dim)
             self._rates = (1.0 / SINUSOID_BASE ** (2 * (index // 2) / dim)).astype("float32")
-            self._odd = (index % 2 == 1)
+            self._odd = index % 2 == 1
 
     def call(self, inputs):
         steps = ops.shape(inputs)[1]
@@ -120,8 +121,9 @@ def encoder(x, mask, hp: keras_tuner.HyperParameters, max_length: int):
     attention_mask = KeyPaddingMask(name="attention_mask")(mask)
     for i in range(depth):
         h = layers.LayerNormalization(epsilon=1e-6, name=f"block{i + 1}_attention_norm")(x)
-        h = layers.MultiHeadAttention(heads, key_dim=max(dim // heads, 1), dropout=attention_dropout,
-                                      name=f"block{i + 1}_attention")(h, h, attention_mask=attention_mask)
+        h = layers.MultiHeadAttention(
+            heads, key_dim=max(dim // heads, 1), dropout=attention_dropout, name=f"block{i + 1}_attention"
+        )(h, h, attention_mask=attention_mask)
         if dropout:
             h = layers.Dropout(dropout)(h)
         x = layers.Add(name=f"block{i + 1}_attention_residual")([x, h])
@@ -146,8 +148,12 @@ class SequenceTransformerHyperModel(ArchHyperModel):
         features = int(self.spec.input_spec["shape"][-1])
         stats = self.spec.stats
         inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-        x = MaskedStandardize(stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features),
-                              mask_output=False, name="standardize")(inputs)
+        x = MaskedStandardize(
+            stats.get("mean", [0.0] * features),
+            stats.get("std", [1.0] * features),
+            mask_output=False,
+            name="standardize",
+        )(inputs)
         mask = StepMask(as_bool=True, name="step_mask")(inputs)
         x = layers.Dense(dim, name="input_projection")(x)
         max_length = int(stats.get("max_length") or self.spec.input_spec.get("max_length") or DEFAULT_MAX_LENGTH)
@@ -156,12 +162,30 @@ class SequenceTransformerHyperModel(ArchHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """Two 64-d blocks with learned positions and light dropout (short multivariate series such as
         JapaneseVowels), then one wider block with sinusoidal positions, which need no training data."""
-        first = {"model_dim": 64, "positions": "learned", "encoder_layers": 2, "heads": 4, "ff_multiplier": 2,
-                 "attention_dropout": 0.1, "encoder_dropout": 0.1, "dense_units": 64, "dropout": 0.2,
-                 "learning_rate": 1e-3}
-        second = {"model_dim": 128, "positions": "sinusoidal", "encoder_layers": 1, "heads": 4, "ff_multiplier": 2,
-                  "attention_dropout": 0.0, "encoder_dropout": 0.2, "dense_units": 0, "dropout": 0.3,
-                  "learning_rate": 2e-3}
+        first = {
+            "model_dim": 64,
+            "positions": "learned",
+            "encoder_layers": 2,
+            "heads": 4,
+            "ff_multiplier": 2,
+            "attention_dropout": 0.1,
+            "encoder_dropout": 0.1,
+            "dense_units": 64,
+            "dropout": 0.2,
+            "learning_rate": 1e-3,
+        }
+        second = {
+            "model_dim": 128,
+            "positions": "sinusoidal",
+            "encoder_layers": 1,
+            "heads": 4,
+            "ff_multiplier": 2,
+            "attention_dropout": 0.0,
+            "encoder_dropout": 0.2,
+            "dense_units": 0,
+            "dropout": 0.3,
+            "learning_rate": 2e-3,
+        }
         return [first, second]
 
 
@@ -182,10 +206,34 @@ class TextTransformerHyperModel(_TextHyperModel):
         """One 64-d block with learned positions and a TF-IDF wide branch (as the other text families' first
         trial: ten thousand short texts overfit fast), then two blocks with sinusoidal positions and a
         multi-hot one."""
-        first = {"embedding_dim": 64, "embedding_dropout": 0.3, "positions": "learned", "encoder_layers": 1,
-                 "heads": 4, "ff_multiplier": 2, "attention_dropout": 0.1, "encoder_dropout": 0.1,
-                 "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3, "wide": "tf_idf", "wide_l2": 1e-5}
-        second = {"embedding_dim": 64, "embedding_dropout": 0.2, "positions": "sinusoidal", "encoder_layers": 2,
-                  "heads": 4, "ff_multiplier": 2, "attention_dropout": 0.1, "encoder_dropout": 0.2,
-                  "dense_units": 0, "dropout": 0.5, "learning_rate": 1e-3, "wide": "multi_hot", "wide_l2": 0.0}
+        first = {
+            "embedding_dim": 64,
+            "embedding_dropout": 0.3,
+            "positions": "learned",
+            "encoder_layers": 1,
+            "heads": 4,
+            "ff_multiplier": 2,
+            "attention_dropout": 0.1,
+            "encoder_dropout": 0.1,
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 1e-3,
+            "wide": "tf_idf",
+            "wide_l2": 1e-5,
+        }
+        second = {
+            "embedding_dim": 64,
+            "embedding_dropout": 0.2,
+            "positions": "sinusoidal",
+            "encoder_layers": 2,
+            "heads": 4,
+            "ff_multiplier": 2,
+            "attention_dropout": 0.1,
+            "encoder_dropout": 0.2,
+            "dense_units": 0,
+            "dropout": 0.5,
+            "learning_rate": 1e-3,
+            "wide": "multi_hot",
+            "wide_l2": 0.0,
+        }
         return [first, second]

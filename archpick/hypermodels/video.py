@@ -107,8 +107,9 @@ def frame_cnn(hp: keras_tuner.HyperParameters, x, size: int):
         width = min(filters * 2**i, 256)
         shortcut = x
         for j in range(2):
-            x = layers.TimeDistributed(layers.Conv2D(width, kernel, padding="same", use_bias=not batch_norm),
-                                       name=f"frame_conv{i + 1}_{j + 1}")(x)
+            x = layers.TimeDistributed(
+                layers.Conv2D(width, kernel, padding="same", use_bias=not batch_norm), name=f"frame_conv{i + 1}_{j + 1}"
+            )(x)
             if batch_norm:
                 x = layers.BatchNormalization(name=f"frame_bn{i + 1}_{j + 1}")(x)
             if kind != "residual" or j == 0:
@@ -136,9 +137,17 @@ def first_frame_cnn(input_spec: dict[str, Any]) -> dict[str, Any]:
     blocks of 16 filters (see VideoHybridHyperModel.initial_hps for the measurements behind it)."""
     _, size, _ = _clip_shape(input_spec)
     downsample = default_downsample(size)
-    return {"downsample": downsample, "block": "plain", "filters": 16, "kernel": 3,
-            "blocks": min(2, max_blocks(size // downsample)), "batch_norm": True, "dense_units": 64,
-            "dropout": 0.2, "learning_rate": 2e-3}
+    return {
+        "downsample": downsample,
+        "block": "plain",
+        "filters": 16,
+        "kernel": 3,
+        "blocks": min(2, max_blocks(size // downsample)),
+        "batch_norm": True,
+        "dense_units": 64,
+        "dropout": 0.2,
+        "learning_rate": 2e-3,
+    }
 
 
 class VideoHybridHyperModel(ArchHyperModel):
@@ -171,8 +180,14 @@ class VideoHybridHyperModel(ArchHyperModel):
         the first trial passes 0.9 validation accuracy within ~10 epochs (~25 s).
         """
         common = {"motion": "diff", **first_frame_cnn(self.spec.input_spec)}
-        first = {**common, "frame_pool": "global_avg", "temporal": "rnn", "rnn_cell": "gru", "rnn_units": 64,
-                 "bidirectional": False}
+        first = {
+            **common,
+            "frame_pool": "global_avg",
+            "temporal": "rnn",
+            "rnn_cell": "gru",
+            "rnn_units": 64,
+            "bidirectional": False,
+        }
         second = {**common, "temporal": "convlstm", "convlstm_filters": 32}
         return [first, second]
 

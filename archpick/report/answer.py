@@ -16,8 +16,15 @@ from archpick.report.schema import PRIMARY, Report, Split, primary_metric_of
 __all__ = ["LOWER_IS_BETTER", "NAMES", "PRIMARY", "Answer", "answer", "primary_metric"]
 
 LOWER_IS_BETTER = {"mase", "smape", "mae", "rmse"}
-NAMES = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "rmse": "RMSE", "mae": "MAE",
-         "mase": "MASE", "smape": "sMAPE", "r2": "R²"}
+NAMES = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "mase": "MASE",
+    "smape": "sMAPE",
+    "r2": "R²",
+}
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,15 @@ class Answer:
     def lines(self) -> list[str]:
         """The card as plain lines (Markdown and terminal)."""
         spread = f" (95% interval {self.interval[0]:.4g}–{self.interval[1]:.4g})" if self.interval else ""
-        base = (f"best baseline {self.baseline}: {self.baseline_value:.4g}" if self.baseline_value is not None
-                else "no baseline")
-        return [f"{self.model}: test {self.metric} {self.value:.4g}{spread}, {self.direction}; {base}.",
-                f"{_standing_words(self)} Next: {self.next_step}"]
+        base = (
+            f"best baseline {self.baseline}: {self.baseline_value:.4g}"
+            if self.baseline_value is not None
+            else "no baseline"
+        )
+        return [
+            f"{self.model}: test {self.metric} {self.value:.4g}{spread}, {self.direction}; {base}.",
+            f"{_standing_words(self)} Next: {self.next_step}",
+        ]
 
 
 def primary_metric(report: Report | dict[str, Any]) -> str:
@@ -90,19 +102,31 @@ def answer(report: Report | dict[str, Any], run_dir: str = "RUN_DIR") -> Answer 
     else:
         standing = "beats"
     tone = {"beats": "good", "no baseline": "amber", "within noise": "amber", "loses": "red"}[standing]
-    what = f"{final.variant or final.family or 'model'}" + (f", ensemble of {final.members}" if final.members > 1
-                                                            else "")
+    what = f"{final.variant or final.family or 'model'}" + (
+        f", ensemble of {final.members}" if final.members > 1 else ""
+    )
     name = best.name if best else ""
-    return Answer(what, NAMES.get(key, key), float(value), interval, name, float(base) if base is not None else None,
-                  "lower is better" if lower else "higher is better", standing, tone,
-                  _next_step(rep, standing, run_dir, name))
+    return Answer(
+        what,
+        NAMES.get(key, key),
+        float(value),
+        interval,
+        name,
+        float(base) if base is not None else None,
+        "lower is better" if lower else "higher is better",
+        standing,
+        tone,
+        _next_step(rep, standing, run_dir, name),
+    )
 
 
 def _standing_words(card: Answer) -> str:
-    return {"beats": "It beats the best baseline by more than the test split's noise.",
-            "within noise": "It is within noise of the best baseline: the test split cannot tell them apart.",
-            "loses": "It does NOT beat the best baseline.",
-            "no baseline": "There is no baseline to compare it with."}[card.standing]
+    return {
+        "beats": "It beats the best baseline by more than the test split's noise.",
+        "within noise": "It is within noise of the best baseline: the test split cannot tell them apart.",
+        "loses": "It does NOT beat the best baseline.",
+        "no baseline": "There is no baseline to compare it with.",
+    }[card.standing]
 
 
 def _all_hit_budget(report: Report) -> bool:
@@ -112,10 +136,9 @@ def _all_hit_budget(report: Report) -> bool:
 def _next_step(report: Report, standing: str, run_dir: str, baseline: str) -> str:
     seconds = float(report.budget.given_s or 0)
     more = f"--time {max(int(seconds * 2 / 60), 2)}m" if seconds else "more --time"
-    hint = (f" Every trial hit the budget: `{more}` may do better." if _all_hit_budget(report) else "")
+    hint = f" Every trial hit the budget: `{more}` may do better." if _all_hit_budget(report) else ""
     if standing == "loses":
         return f"use the baseline ({baseline}), or try `{more}` or more data." + hint
     if standing == "within noise":
-        return (f"both are fine; the baseline ({baseline}) is simpler, the model is exported in {run_dir}/model."
-                + hint)
+        return f"both are fine; the baseline ({baseline}) is simpler, the model is exported in {run_dir}/model." + hint
     return f"use the model: `archpick predict {run_dir} FILE...`." + hint

@@ -12,10 +12,18 @@ from archpick.datasets.series.timeline import parse_times
 from archpick.report.views import DatasetScore, ForecastView, TrialView, metric_words
 
 FAMILY_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
-STANDING_COLORS = {"beats": "#2e8b3a", "within noise": "#d99000", "loses": "#c0392b", "no baseline": "#7f7f7f",
-                   "failed": "#7f7f7f"}
-STANDING_TITLES = {"beats": "beats its baseline", "within noise": "within noise of its baseline",
-                   "loses": "does NOT beat its baseline"}
+STANDING_COLORS = {
+    "beats": "#2e8b3a",
+    "within noise": "#d99000",
+    "loses": "#c0392b",
+    "no baseline": "#7f7f7f",
+    "failed": "#7f7f7f",
+}
+STANDING_TITLES = {
+    "beats": "beats its baseline",
+    "within noise": "within noise of its baseline",
+    "loses": "does NOT beat its baseline",
+}
 BASELINE_COLOR = "#9aa3ad"
 
 
@@ -52,8 +60,10 @@ def learning_curves(history: dict[str, list[float]], path: Path) -> str | None:
     if not history:
         return None
     plt = _plt()
-    metric = next((k for k in history if k not in ("loss", "val_loss") and not k.startswith("val_")
-                   and k != "learning_rate"), None)
+    metric = next(
+        (k for k in history if k not in ("loss", "val_loss") and not k.startswith("val_") and k != "learning_rate"),
+        None,
+    )
     panels = [("loss", "val_loss")] + ([(metric, f"val_{metric}")] if metric else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4))
     axes = np.atleast_1d(axes)
@@ -61,8 +71,14 @@ def learning_curves(history: dict[str, list[float]], path: Path) -> str | None:
         for key, style, label in ((train_key, "-", "training"), (val_key, "--", "validation")):
             if key in history:
                 values = history[key]
-                ax.plot(range(1, len(values) + 1), values, style, marker="o" if len(values) <= 30 else None, ms=3,
-                        label=label)
+                ax.plot(
+                    range(1, len(values) + 1),
+                    values,
+                    style,
+                    marker="o" if len(values) <= 30 else None,
+                    ms=3,
+                    label=label,
+                )
         name = metric_words(train_key)
         lower = "accuracy" not in train_key and "auc" not in train_key
         ax.set_xlabel("epoch")
@@ -93,8 +109,15 @@ def confusion(matrix: list[list[int]], labels: list[str], path: Path) -> str:
     peak = mat.max() or 1
     for i in range(mat.shape[0]):
         for j in range(mat.shape[1]):
-            ax.text(j, i, str(mat[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if mat[i, j] > peak / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(mat[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if mat[i, j] > peak / 2 else "black",
+            )
     ax.set_title("test confusion matrix (counts; the diagonal is correct)", fontsize=10)
     return _save(fig, path)
 
@@ -121,8 +144,16 @@ def leaderboard(trials: list[TrialView], metric: str, lower: bool, path: Path) -
     scores = np.array([t.score for t in scored], dtype=float)
     for y, t in zip(ys, scored):
         star = t.role == "exported"
-        ax.scatter(t.score, y, s=110 if star else 36, marker="*" if star else "o", color=colors[t.family],
-                   edgecolors="black" if t.role else "none", linewidths=0.8, zorder=3)
+        ax.scatter(
+            t.score,
+            y,
+            s=110 if star else 36,
+            marker="*" if star else "o",
+            color=colors[t.family],
+            edgecolors="black" if t.role else "none",
+            linewidths=0.8,
+            zorder=3,
+        )
         note = f"{t.score:.4g}, {t.ended}" + (f" [{t.role}]" if t.role else "")
         label = ax.text(1.02, y, note, transform=ax.get_yaxis_transform(), va="center", fontsize=7)
         label.set_in_layout(False)  # a column in the figure's right part, which the plot leaves free
@@ -138,10 +169,18 @@ def leaderboard(trials: list[TrialView], metric: str, lower: bool, path: Path) -
     ax.set_ylabel("trial (best first)")
     ax.grid(alpha=0.3, axis="x")
     handles = [Line2D([], [], marker="o", ls="", color=c, label=f) for f, c in colors.items()]
-    handles.append(Line2D([], [], marker="*", ls="", color="white", markeredgecolor="black", ms=10,
-                          label="exported"))
-    ax.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
-              frameon=False, borderaxespad=0.2, handletextpad=0.1, columnspacing=1.0)
+    handles.append(Line2D([], [], marker="*", ls="", color="white", markeredgecolor="black", ms=10, label="exported"))
+    ax.legend(
+        handles=handles,
+        fontsize=8,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=len(handles),
+        frameon=False,
+        borderaxespad=0.2,
+        handletextpad=0.1,
+        columnspacing=1.0,
+    )
     ax.set_title("every trial on the validation split, best at the top", fontsize=10, loc="left", pad=20)
     return _save(fig, path, plot_area=(0.0, 0.0, 0.58, 1.0))
 
@@ -165,8 +204,10 @@ def race(families: list[dict[str, Any]], metric: str, lower: bool, path: Path) -
     ax.set_xlabel("family")
     ax.set_ylabel(f"{metric_words(metric)}\n({_direction(lower)})")
     ax.set_title("recommended family vs runner-up (validation)", fontsize=10)
-    handles = [Line2D([], [], marker="o", ls="", color="grey", label="a trial"),
-               Line2D([], [], color="black", label="family's best")]
+    handles = [
+        Line2D([], [], marker="o", ls="", color="grey", label="a trial"),
+        Line2D([], [], color="black", label="family's best"),
+    ]
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(alpha=0.3, axis="y")
     return _save(fig, path)
@@ -189,8 +230,15 @@ def forecast(view: ForecastView, path: Path) -> str:
     top.plot(x, view.values, color="grey", lw=1.2, label="data")
     top.axvspan(x[max(start, 0)], x[-1], color="#eef2f7", label="test period")
     if view.future_values and len(fx):
-        top.plot(np.concatenate([x[-1:], fx]), [view.values[-1], *view.future_values], "o-", color="#c0392b",
-                 ms=3, lw=1.5, label=f"model: the next {len(view.future_values)} steps")
+        top.plot(
+            np.concatenate([x[-1:], fx]),
+            [view.values[-1], *view.future_values],
+            "o-",
+            color="#c0392b",
+            ms=3,
+            lw=1.5,
+            label=f"model: the next {len(view.future_values)} steps",
+        )
         top.axvline(x[-1], color="black", lw=0.8, ls="--")
         top.set_title(f"{view.target}: the data and the model's forecast after its end", fontsize=10)
     else:
@@ -227,7 +275,7 @@ def summary(scores: list[DatasetScore], path: Path) -> str | None:
     cols = min(len(shown), 3)
     rows = (len(shown) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.3 * rows + 0.4), squeeze=False)
-    for ax in axes.ravel()[len(shown):]:
+    for ax in axes.ravel()[len(shown) :]:
         ax.axis("off")
     for ax, s in zip(axes.ravel(), shown):
         bars = [("model", s.value, STANDING_COLORS.get(s.standing, "#1f77b4"))]
@@ -246,10 +294,14 @@ def summary(scores: list[DatasetScore], path: Path) -> str | None:
         ax.set_xlim(0, 1.05 if s.metric == "accuracy" and peak <= 1 else peak * 1.3)
         ax.set_xlabel(f"test {s.metric} ({_direction(s.lower_is_better)})", fontsize=8)
         title = s.dataset if len(s.dataset) <= 28 else s.dataset[:27] + "…"
-        ax.set_title(f"{title}\n{STANDING_TITLES.get(s.standing, s.standing)}", fontsize=9,
-                     color=STANDING_COLORS.get(s.standing, "black"))
+        ax.set_title(
+            f"{title}\n{STANDING_TITLES.get(s.standing, s.standing)}",
+            fontsize=9,
+            color=STANDING_COLORS.get(s.standing, "black"),
+        )
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(alpha=0.3, axis="x")
-    fig.suptitle("each dataset's model against its best baseline (test split; whiskers: the model's 95% interval)",
-                 fontsize=10)
+    fig.suptitle(
+        "each dataset's model against its best baseline (test split; whiskers: the model's 95% interval)", fontsize=10
+    )
     return _save(fig, path)

@@ -43,10 +43,12 @@ def headline(report: Report | dict[str, Any]) -> list[tuple[str, str, str, str]]
         keys = ["accuracy", "balanced_accuracy", "macro_f1"]
         if rep.split.class_weight:
             keys = ["balanced_accuracy", "accuracy", "macro_f1"]  # a majority guess cannot inflate it
-        return [_classification_row(key, value, baselines) for key in keys
-                if (value := final.score(key)) is not None]
-    return [_error_row(key, value, baselines) for key in ("mase", "smape", "mae", "rmse", "r2")
-            if (value := final.score(key)) is not None]
+        return [_classification_row(key, value, baselines) for key in keys if (value := final.score(key)) is not None]
+    return [
+        _error_row(key, value, baselines)
+        for key in ("mase", "smape", "mae", "rmse", "r2")
+        if (value := final.score(key)) is not None
+    ]
 
 
 def _best(baselines: list[Baseline], key: str, lower: bool) -> tuple[Baseline, float] | None:
@@ -59,8 +61,12 @@ def _classification_row(key: str, value: float, baselines: list[Baseline]) -> tu
     """A headline row of a classification metric: the gain in points over the best baseline."""
     best = _best(baselines, key, lower=False)
     gain = f"{(value - best[1]) * 100:+.1f} points" if best else "–"
-    return (f"test {key.replace('_', ' ').replace('macro f1', 'macro F1')}", f"{value:.4f}",
-            f"{best[1]:.4f} ({best[0].name})" if best else "–", gain)
+    return (
+        f"test {key.replace('_', ' ').replace('macro f1', 'macro F1')}",
+        f"{value:.4f}",
+        f"{best[1]:.4f} ({best[0].name})" if best else "–",
+        gain,
+    )
 
 
 def _error_row(key: str, value: float, baselines: list[Baseline]) -> tuple[str, str, str, str]:
@@ -81,20 +87,42 @@ def _selection_blocks(sel: dict[str, Any]) -> list[Block]:
     """Cross-validated scores (mean ± spread per fold), and the check against the best baseline."""
     out: list[Block] = []
     if sel.get("folds"):
-        out.append(("p", f"The race was decided by {sel['folds']}-fold cross-validation on train + validation "
-                         f"({sel.get('samples')} samples); noise margin ±{_fmt(sel.get('noise_margin'))}."))
-        out.append(("table", ["family", "trial", "mean", "± std", "folds"],
-                    [(s["family"], s["trial"], _fmt(s["mean"]), _fmt(s["std"]), ", ".join(_fmt(v) for v in s["folds"]))
-                     for s in sel.get("scores", [])]))
+        out.append(
+            (
+                "p",
+                f"The race was decided by {sel['folds']}-fold cross-validation on train + validation "
+                f"({sel.get('samples')} samples); noise margin ±{_fmt(sel.get('noise_margin'))}.",
+            )
+        )
+        out.append(
+            (
+                "table",
+                ["family", "trial", "mean", "± std", "folds"],
+                [
+                    (s["family"], s["trial"], _fmt(s["mean"]), _fmt(s["std"]), ", ".join(_fmt(v) for v in s["folds"]))
+                    for s in sel.get("scores", [])
+                ],
+            )
+        )
     elif sel.get("validation"):
         v = sel["validation"]
-        out.append(("p", f"Best trials averaged on the validation split: ensemble {_fmt(v['ensemble'])}, best single "
-                         f"trial {_fmt(v['single'])}."))
+        out.append(
+            (
+                "p",
+                f"Best trials averaged on the validation split: ensemble {_fmt(v['ensemble'])}, best single "
+                f"trial {_fmt(v['single'])}.",
+            )
+        )
     check = sel.get("baseline_check")
     if check:
         word = "beats" if check["beats"] else "does NOT beat"
-        out.append(("p", f"On {check['on']}, the model ({_fmt(check['model'])}) {word} the best baseline, "
-                         f"{check['baseline']} ({_fmt(check['baseline_score'])})."))
+        out.append(
+            (
+                "p",
+                f"On {check['on']}, the model ({_fmt(check['model'])}) {word} the best baseline, "
+                f"{check['baseline']} ({_fmt(check['baseline_score'])}).",
+            )
+        )
     return out
 
 
@@ -107,8 +135,17 @@ def blocks(report: dict[str, Any]) -> list[Block]:
     out.append(("verdict", report.get("verdict", "")))
     if report.get("status") == "failed":
         out.append(("p", "This run failed: no trial finished within the budget."))
-    for section in (_result_blocks, _data_blocks, _column_blocks, _backbone_blocks, _race_blocks, _model_blocks,
-                    _contract_blocks, _hardware_blocks, _file_blocks):
+    for section in (
+        _result_blocks,
+        _data_blocks,
+        _column_blocks,
+        _backbone_blocks,
+        _race_blocks,
+        _model_blocks,
+        _contract_blocks,
+        _hardware_blocks,
+        _file_blocks,
+    ):
         out.extend(section(report))
     out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
     return out
@@ -120,17 +157,33 @@ def _result_blocks(report: dict[str, Any]) -> list[Block]:
     if not rows:
         return []
     final = report.get("final", {})
-    out: list[Block] = [("h2", "Result on the test split"),
-                        ("table", ["metric", "model", "best baseline", "gain"], rows)]
+    out: list[Block] = [
+        ("h2", "Result on the test split"),
+        ("table", ["metric", "model", "best baseline", "gain"], rows),
+    ]
     if final.get("single"):
-        out.append(("table", ["exported model (test split)", *final["ensemble"]],
-                    [(f"ensemble ({final.get('members')} models, exported)",
-                      *(_fmt(v) for v in final["ensemble"].values())),
-                     ("single model", *(_fmt(final["single"].get(k)) for k in final["ensemble"]))]))
+        out.append(
+            (
+                "table",
+                ["exported model (test split)", *final["ensemble"]],
+                [
+                    (
+                        f"ensemble ({final.get('members')} models, exported)",
+                        *(_fmt(v) for v in final["ensemble"].values()),
+                    ),
+                    ("single model", *(_fmt(final["single"].get(k)) for k in final["ensemble"])),
+                ],
+            )
+        )
     split = report.get("split", {})
-    out.append(("p", f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
-                     f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
-                     f"{split.get('test', '')} samples ({split.get('test_source', '')})."))
+    out.append(
+        (
+            "p",
+            f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
+            f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
+            f"{split.get('test', '')} samples ({split.get('test_source', '')}).",
+        )
+    )
     return out
 
 
@@ -138,12 +191,17 @@ def _data_blocks(report: dict[str, Any]) -> list[Block]:
     """Facts about the data, its classes, skipped files, split notes and other notes."""
     prof = report.get("profile", {})
     out: list[Block] = [("h2", "The data")]
-    facts = [("path", report.get("path", "")), ("modality", prof.get("modality")), ("task", prof.get("task")),
-             ("source", prof.get("source")), ("samples", prof.get("n_samples")),
-             ("classes", prof.get("n_classes") or "–"), ("imbalance (max/min)", prof.get("imbalance")),
-             ("skipped files", report.get("skipped", {}).get("count", prof.get("n_skipped", 0)))]
-    facts += [(k, v) for k, v in prof.get("facts", {}).items()
-              if not isinstance(v, (dict, list)) or len(str(v)) < 160]
+    facts = [
+        ("path", report.get("path", "")),
+        ("modality", prof.get("modality")),
+        ("task", prof.get("task")),
+        ("source", prof.get("source")),
+        ("samples", prof.get("n_samples")),
+        ("classes", prof.get("n_classes") or "–"),
+        ("imbalance (max/min)", prof.get("imbalance")),
+        ("skipped files", report.get("skipped", {}).get("count", prof.get("n_skipped", 0))),
+    ]
+    facts += [(k, v) for k, v in prof.get("facts", {}).items() if not isinstance(v, (dict, list)) or len(str(v)) < 160]
     out.append(("table", ["fact", "value"], [(k, _fmt(v)) for k, v in facts]))
     if prof.get("classes") and len(prof["classes"]) <= 30:
         out.append(("table", ["class", "samples"], [(k, v) for k, v in prof["classes"].items()]))
@@ -155,8 +213,13 @@ def _data_blocks(report: dict[str, Any]) -> list[Block]:
         out.append(("p", f"Split: {note}."))
     balance = report.get("split", {}).get("imbalance") or {}
     if balance.get("class_weight"):
-        out.append(("p", f"Imbalanced classes (largest/smallest {balance['ratio']} in training): the loss weighs "
-                         "each class by n / (classes x its count), and balanced accuracy leads the headline."))
+        out.append(
+            (
+                "p",
+                f"Imbalanced classes (largest/smallest {balance['ratio']} in training): the loss weighs "
+                "each class by n / (classes x its count), and balanced accuracy leads the headline.",
+            )
+        )
     for note in report.get("notes", []):
         out.append(("p", f"Note: {note}"))
     return out
@@ -177,12 +240,16 @@ def column_blocks(uses: list[dict[str, Any]]) -> list[Block]:
         return []
     left_out = [i for i, u in enumerate(uses) if not u.get("used")]
     if left_out:
-        summary = (f"{len(uses) - len(left_out)} of {len(uses)} columns are read by the model; {len(left_out)} "
-                   "not used (marked), each with the reason.")
+        summary = (
+            f"{len(uses) - len(left_out)} of {len(uses)} columns are read by the model; {len(left_out)} "
+            "not used (marked), each with the reason."
+        )
     else:
         summary = f"All {len(uses)} columns are read by the model."
-    rows = [(u.get("name", ""), u.get("role", ""), "yes" if u.get("used") else "NOT USED", u.get("reason", ""))
-            for u in uses]
+    rows = [
+        (u.get("name", ""), u.get("role", ""), "yes" if u.get("used") else "NOT USED", u.get("reason", ""))
+        for u in uses
+    ]
     return [("h2", "Columns"), ("p", summary), ("table", ["column", "role", "used", "why"], rows, frozenset(left_out))]
 
 
@@ -190,10 +257,15 @@ def _searched_block_blocks(report: dict[str, Any]) -> list[Block]:
     """One line per building block the raced families chose from (archpick/blocks.py), or nothing."""
     modality = report.get("profile", {}).get("modality", "")
     rec = report.get("recommendation", {})
-    raced = [f["family"] for f in report.get("race", {}).get("families", [])] or [rec.get("family"),
-                                                                                  rec.get("runner_up")]
-    rows = [(family, f"{b.hyperparameter} = {b.name}", b.description)
-            for family in dict.fromkeys(f for f in raced if f) for b in blocks_for(modality, family)]
+    raced = [f["family"] for f in report.get("race", {}).get("families", [])] or [
+        rec.get("family"),
+        rec.get("runner_up"),
+    ]
+    rows = [
+        (family, f"{b.hyperparameter} = {b.name}", b.description)
+        for family in dict.fromkeys(f for f in raced if f)
+        for b in blocks_for(modality, family)
+    ]
     if not rows:
         return []
     return [("p", "Blocks searched (each trial picks one):"), ("table", ["family", "block", "what it is"], rows)]
@@ -202,8 +274,11 @@ def _searched_block_blocks(report: dict[str, Any]) -> list[Block]:
 def _challenger_note(race: dict[str, Any]) -> str:
     """Where the raced families outside the flowchart's pair sit: challengers (raced automatically beside it)
     or requested with --families, never the flowchart's pick ('' when there are none)."""
-    others = [f"{f['variant']} ({'challenger' if f['role'] == 'challenger' else 'requested with --families'})"
-              for f in race.get("families", []) if f.get("role") in ("challenger", "requested")]
+    others = [
+        f"{f['variant']} ({'challenger' if f['role'] == 'challenger' else 'requested with --families'})"
+        for f in race.get("families", [])
+        if f.get("role") in ("challenger", "requested")
+    ]
     return f" Also raced, not the flowchart's pick: {', '.join(others)}." if others else ""
 
 
@@ -214,15 +289,34 @@ def _race_blocks(report: dict[str, Any]) -> list[Block]:
     plots = report.get("plots", {})
     out: list[Block] = [
         ("h2", "Why this architecture: the flowchart path"),
-        ("table", ["question", "answer", "evidence", "leads to"],
-         [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])]),
-        ("p", f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."
-              f"{_challenger_note(race)}"),
+        (
+            "table",
+            ["question", "answer", "evidence", "leads to"],
+            [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])],
+        ),
+        (
+            "p",
+            f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."
+            f"{_challenger_note(race)}",
+        ),
         *_searched_block_blocks(report),
         ("h2", "Recommend, then verify: the race"),
-        ("table", ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
-         [(f["family"], f["role"], f["variant"], f["trials"], _fmt(f["best_score"]), _fmt(f["budget"]),
-           _fmt(f["seconds"])) for f in race.get("families", [])]),
+        (
+            "table",
+            ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
+            [
+                (
+                    f["family"],
+                    f["role"],
+                    f["variant"],
+                    f["trials"],
+                    _fmt(f["best_score"]),
+                    _fmt(f["budget"]),
+                    _fmt(f["seconds"]),
+                )
+                for f in race.get("families", [])
+            ],
+        ),
     ]
     out.extend(_selection_blocks(race.get("selection") or {}))
     if race.get("not_trainable_yet"):
@@ -238,28 +332,55 @@ def _leaderboard_blocks(report: dict[str, Any]) -> list[Block]:
     trials = ranked_trials(report)
     lower = lower_is_better(report)
     metric = metric_words(report.get("race", {}).get("metric", "score"))
-    text = (f"Best first by {metric} ({'lower' if lower else 'higher'} is better); the exported trial is "
-            "highlighted.")
+    text = f"Best first by {metric} ({'lower' if lower else 'higher'} is better); the exported trial is highlighted."
     final = report.get("final") or {}
     if (final.get("members") or 1) > 1:
         text += f" The exported model is an {final.get('exported', 'ensemble')}; the highlighted trial is its best."
     hit = sum(t.ended == ENDED["budget"] for t in trials)
     if hit:
-        text += (f" {hit} of {len(trials)} trials hit the time budget before they finished training: a larger "
-                 "--time gives them more epochs.")
+        text += (
+            f" {hit} of {len(trials)} trials hit the time budget before they finished training: a larger "
+            "--time gives them more epochs."
+        )
     workers = len({t.worker for t in trials}) > 1
-    headers = ["rank", "trial", metric, "ended", "exported", "seconds", "epochs", "params",
-               *(["worker"] if workers else []), "hyperparameters"]
-    rows = [(i + 1, t.trial, _fmt(t.score), t.ended, t.role or "", _fmt(t.seconds), _fmt(t.epochs), _fmt(t.params),
-             *([t.worker] if workers else []), _fmt(t.hyperparameters)) for i, t in enumerate(trials)]
-    out: list[Block] = [("h2", "Leaderboard (every trial, best first)"), ("p", text),
-                        ("table", headers, rows, frozenset(i for i, t in enumerate(trials) if t.role == "exported"),
-                         "exported")]
+    headers = [
+        "rank",
+        "trial",
+        metric,
+        "ended",
+        "exported",
+        "seconds",
+        "epochs",
+        "params",
+        *(["worker"] if workers else []),
+        "hyperparameters",
+    ]
+    rows = [
+        (
+            i + 1,
+            t.trial,
+            _fmt(t.score),
+            t.ended,
+            t.role or "",
+            _fmt(t.seconds),
+            _fmt(t.epochs),
+            _fmt(t.params),
+            *([t.worker] if workers else []),
+            _fmt(t.hyperparameters),
+        )
+        for i, t in enumerate(trials)
+    ]
+    out: list[Block] = [
+        ("h2", "Leaderboard (every trial, best first)"),
+        ("p", text),
+        ("table", headers, rows, frozenset(i for i, t in enumerate(trials) if t.role == "exported"), "exported"),
+    ]
     if report.get("regime"):
         out.append(("p", f"Training regime: {report['regime'].get('why', '')}."))
     if "leaderboard" in report.get("plots", {}):
-        out.append(("img", "every trial's validation score, best at the top (star: exported)",
-                    report["plots"]["leaderboard"]))
+        out.append(
+            ("img", "every trial's validation score, best at the top (star: exported)", report["plots"]["leaderboard"])
+        )
     return out
 
 
@@ -269,9 +390,13 @@ def _backbone_blocks(report: dict[str, Any]) -> list[Block]:
     if not b:
         return []
     exported = "exported" if b.get("exported") else "not the exported model"
-    rows = [("backbone", b.get("label", b.get("name", ""))),
-            ("weights from", f"{b.get('origin', '')}: {b.get('path', '')}"), ("input", b.get("input", "")),
-            ("frozen", b.get("frozen", "")), ("used by", f"{b.get('searched_as', '')} ({exported})")]
+    rows = [
+        ("backbone", b.get("label", b.get("name", ""))),
+        ("weights from", f"{b.get('origin', '')}: {b.get('path', '')}"),
+        ("input", b.get("input", "")),
+        ("frozen", b.get("frozen", "")),
+        ("used by", f"{b.get('searched_as', '')} ({exported})"),
+    ]
     return [("h2", "Transfer learning: the backbone"), ("table", ["item", "value"], rows)]
 
 
@@ -282,13 +407,20 @@ def _contract_blocks(report: dict[str, Any]) -> list[Block]:
         return []
     rows = [(f"input {t['name']}", t["dtype"], str(tuple(t["shape"]))) for t in c["inputs"]]
     rows.append((f"output {c['output']['name']}", c["output"]["dtype"], str(tuple(c["output"]["shape"]))))
-    out: list[Block] = [("h2", "Serving contract"), ("table", ["tensor", "dtype", "shape"], rows),
-                        ("p", f"Endpoint `{c['endpoint']}` (also serving_default). Raw input: {c['raw']}. "
-                              f"Inside the model: {c['inside']}. Output: {c['meaning']}.")]
+    out: list[Block] = [
+        ("h2", "Serving contract"),
+        ("table", ["tensor", "dtype", "shape"], rows),
+        (
+            "p",
+            f"Endpoint `{c['endpoint']}` (also serving_default). Raw input: {c['raw']}. "
+            f"Inside the model: {c['inside']}. Output: {c['meaning']}.",
+        ),
+    ]
     if c.get("labels"):
         out.append(("p", "Label order: " + ", ".join(f"{i}: {n}" for i, n in enumerate(c["labels"])) + "."))
-    out.append(("p", "model/README.md has a TensorFlow snippet that needs no archpick, and a TensorFlow Serving "
-                     "example."))
+    out.append(
+        ("p", "model/README.md has a TensorFlow snippet that needs no archpick, and a TensorFlow Serving example.")
+    )
     return out
 
 
@@ -305,15 +437,27 @@ def _model_blocks(report: dict[str, Any]) -> list[Block]:
             out.append(("img", "learning curves of the winning trial", plots["learning_curves"]))
         per_class = final.get("metrics", {}).get("per_class")
         if per_class:
-            out.append(("table", ["class", "precision", "recall", "F1", "support"],
-                        [(c["class"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"])
-                         for c in per_class]))
+            out.append(
+                (
+                    "table",
+                    ["class", "precision", "recall", "F1", "support"],
+                    [
+                        (c["class"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"])
+                        for c in per_class
+                    ],
+                )
+            )
         if "confusion_matrix" in plots:
             out.append(("img", "confusion matrix (test)", plots["confusion_matrix"]))
         out.extend(_forecast_blocks(report))
     out.append(("h2", "Baselines (same test split)"))
-    out.append(("table", ["baseline", "metrics"],
-                [(b["name"], _fmt({k: v for k, v in b.items() if k != "name"})) for b in report.get("baselines", [])]))
+    out.append(
+        (
+            "table",
+            ["baseline", "metrics"],
+            [(b["name"], _fmt({k: v for k, v in b.items() if k != "name"})) for b in report.get("baselines", [])],
+        )
+    )
     return out
 
 
@@ -329,15 +473,28 @@ def _forecast_blocks(report: dict[str, Any]) -> list[Block]:
         return []
     out: list[Block] = []
     if "forecast" in report.get("plots", {}):
-        title = ("forecast: the next steps after the data (top), the test period (bottom)" if view.future_values
-                 else "forecast over the test period")
+        title = (
+            "forecast: the next steps after the data (top), the test period (bottom)"
+            if view.future_values
+            else "forecast over the test period"
+        )
         out.append(("img", title, report["plots"]["forecast"]))
     if view.future_values:
-        out.append(("p", f"The model's forecast of the {len(view.future_values)} steps after the end of the data "
-                         f"(last {view.time_name}: {_short_time(view.times[-1]) if view.times else '?'}); "
-                         "`archpick predict RUN_DIR FILE` forecasts after the end of any file like it."))
-        out.append(("table", [view.time_name, f"forecast of {view.target}"],
-                    [(t, _fmt(v)) for t, v in zip(view.future_times, view.future_values)]))
+        out.append(
+            (
+                "p",
+                f"The model's forecast of the {len(view.future_values)} steps after the end of the data "
+                f"(last {view.time_name}: {_short_time(view.times[-1]) if view.times else '?'}); "
+                "`archpick predict RUN_DIR FILE` forecasts after the end of any file like it.",
+            )
+        )
+        out.append(
+            (
+                "table",
+                [view.time_name, f"forecast of {view.target}"],
+                [(t, _fmt(v)) for t, v in zip(view.future_times, view.future_values)],
+            )
+        )
     return out
 
 
@@ -345,14 +502,28 @@ def _hardware_blocks(report: dict[str, Any]) -> list[Block]:
     """The hardware, the budget and the stage timings."""
     hw = report.get("hardware", {})
     budget = report.get("budget", {})
-    return [("h2", "Hardware, budget and timings"), ("table", ["item", "value"], [
-        ("backend", hw.get("backend")), ("device", hw.get("device")), ("CPU cores", hw.get("cpus")),
-        ("threads per op", hw.get("threads")),
-        ("GPUs", _fmt([g.get("name") for g in hw.get("gpus", [])]) or "none"), ("strategy", hw.get("strategy")),
-        ("precision", hw.get("precision")), ("why", "; ".join(hw.get("reasons", []))),
-        ("budget given (s)", _fmt(budget.get("given_s"))), ("search budget (s)", _fmt(budget.get("search_s"))),
-        ("wall time used (s)", _fmt(budget.get("used_s"))), ("batch size", report.get("batch_size")),
-    ] + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.get("timings", {}).items()])]
+    return [
+        ("h2", "Hardware, budget and timings"),
+        (
+            "table",
+            ["item", "value"],
+            [
+                ("backend", hw.get("backend")),
+                ("device", hw.get("device")),
+                ("CPU cores", hw.get("cpus")),
+                ("threads per op", hw.get("threads")),
+                ("GPUs", _fmt([g.get("name") for g in hw.get("gpus", [])]) or "none"),
+                ("strategy", hw.get("strategy")),
+                ("precision", hw.get("precision")),
+                ("why", "; ".join(hw.get("reasons", []))),
+                ("budget given (s)", _fmt(budget.get("given_s"))),
+                ("search budget (s)", _fmt(budget.get("search_s"))),
+                ("wall time used (s)", _fmt(budget.get("used_s"))),
+                ("batch size", report.get("batch_size")),
+            ]
+            + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.get("timings", {}).items()],
+        ),
+    ]
 
 
 def _file_blocks(report: dict[str, Any]) -> list[Block]:
@@ -363,15 +534,24 @@ def _file_blocks(report: dict[str, Any]) -> list[Block]:
     out: list[Block] = [("h2", "Files")]
     check = f"reload check max |diff| = {_fmt(model.get('reload_max_abs_diff'))}"
     if model.get("saved_model"):
-        out.append(("p", f"SavedModel: {model['saved_model']}/ (serving signature takes raw inputs; {check}), "
-                         f"Keras: {model.get('keras')}, labels: model/labels.json, trials: leaderboard.csv, "
-                         "keras-tuner state and TensorBoard logs: tuner/."))
-        out.append(("p", "Predict: archpick predict RUN_DIR FILE...   "
-                         "TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
+        out.append(
+            (
+                "p",
+                f"SavedModel: {model['saved_model']}/ (serving signature takes raw inputs; {check}), "
+                f"Keras: {model.get('keras')}, labels: model/labels.json, trials: leaderboard.csv, "
+                "keras-tuner state and TensorBoard logs: tuner/.",
+            )
+        )
+        out.append(("p", "Predict: archpick predict RUN_DIR FILE...   TensorBoard: tensorboard --logdir RUN_DIR/tuner"))
     else:
-        out.append(("p", f"Keras: {model.get('keras')} ({check}), labels: model/labels.json, trials: "
-                         "leaderboard.csv, keras-tuner state: tuner/. No SavedModel: "
-                         + (model.get("note") or "this run trained without TensorFlow.")))
+        out.append(
+            (
+                "p",
+                f"Keras: {model.get('keras')} ({check}), labels: model/labels.json, trials: "
+                "leaderboard.csv, keras-tuner state: tuner/. No SavedModel: "
+                + (model.get("note") or "this run trained without TensorFlow."),
+            )
+        )
         out.append(("p", "Predict: archpick predict RUN_DIR FILE... (loads model.keras)"))
     return out
 
@@ -395,9 +575,12 @@ def _html_table(headers: list[str], rows: list[tuple], marked: frozenset[int], k
     """An HTML table (in a box that scrolls sideways rather than widen the page); the rows in `marked` carry
     the class `kind`."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join((f"<tr class='{kind}'>" if i in marked else "<tr>")
-                   + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for i, row in enumerate(rows))
+    body = "".join(
+        (f"<tr class='{kind}'>" if i in marked else "<tr>")
+        + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
+        + "</tr>"
+        for i, row in enumerate(rows)
+    )
     return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
@@ -439,9 +622,11 @@ tr.exported td{background:#e3f3e6;font-weight:600}td{overflow-wrap:break-word}.w
 
 def render_html(report: dict[str, Any], run_dir: Path) -> str:
     """Self-contained HTML: plots are embedded as data URIs, nothing is fetched."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'>",
-             f"<title>archpick: {html.escape(str(report.get('dataset', '')))}</title>",
-             f"<style>{CSS}</style></head><body>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>archpick: {html.escape(str(report.get('dataset', '')))}</title>",
+        f"<style>{CSS}</style></head><body>",
+    ]
     for block in blocks(report):
         kind = block[0]
         if kind in ("h1", "h2"):
@@ -454,13 +639,21 @@ def render_html(report: dict[str, Any], run_dir: Path) -> str:
         elif kind == "p":
             parts.append(f"<p>{html.escape(block[1])}</p>")
         elif kind == "table":
-            parts.append(_html_table(block[1], block[2], block[3] if len(block) > 3 else frozenset(),
-                                     block[4] if len(block) > 4 else "marked"))
+            parts.append(
+                _html_table(
+                    block[1],
+                    block[2],
+                    block[3] if len(block) > 3 else frozenset(),
+                    block[4] if len(block) > 4 else "marked",
+                )
+            )
         elif kind == "img":
             path = run_dir / block[2]
             if path.exists():
                 data = base64.b64encode(path.read_bytes()).decode("ascii")
-                parts.append(f"<figure><img alt='{html.escape(block[1])}' src='data:image/png;base64,{data}'>"
-                             f"<figcaption>{html.escape(block[1])}</figcaption></figure>")
+                parts.append(
+                    f"<figure><img alt='{html.escape(block[1])}' src='data:image/png;base64,{data}'>"
+                    f"<figcaption>{html.escape(block[1])}</figcaption></figure>"
+                )
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -158,9 +158,13 @@ class Forecast:
         if not data:
             return None
         future = _obj(data, "future", where)
-        return cls(_list(data, "actual", where), _list(data, "predicted", where), _list(data, "naive", where),
-                   list(_list(future, "times", f"{where}future.")),
-                   _floats(future, "values", f"{where}future."))
+        return cls(
+            _list(data, "actual", where),
+            _list(data, "predicted", where),
+            _list(data, "naive", where),
+            list(_list(future, "times", f"{where}future.")),
+            _floats(future, "values", f"{where}future."),
+        )
 
 
 @dataclass(frozen=True)
@@ -210,12 +214,21 @@ class Final:
         w = "final."
         members = _num(data, "members", w)
         params = _num(data, "params", w)
-        return cls(_text(data, "family", w), _text(data, "variant", w), _text(data, "trial", w),
-                   _obj(data, "metrics", w), Interval.parse(_opt_obj(data, "interval", w), f"{w}interval."),
-                   Forecast.parse(_opt_obj(data, "forecast", w), f"{w}forecast."), int(members or 1),
-                   _text(data, "exported", w), None if params is None else int(params),
-                   _obj(data, "hyperparameters", w), _obj(data, "history", w), _opt_obj(data, "single", w),
-                   _opt_obj(data, "ensemble", w))
+        return cls(
+            _text(data, "family", w),
+            _text(data, "variant", w),
+            _text(data, "trial", w),
+            _obj(data, "metrics", w),
+            Interval.parse(_opt_obj(data, "interval", w), f"{w}interval."),
+            Forecast.parse(_opt_obj(data, "forecast", w), f"{w}forecast."),
+            int(members or 1),
+            _text(data, "exported", w),
+            None if params is None else int(params),
+            _obj(data, "hyperparameters", w),
+            _obj(data, "history", w),
+            _opt_obj(data, "single", w),
+            _opt_obj(data, "ensemble", w),
+        )
 
 
 @dataclass(frozen=True)
@@ -240,8 +253,13 @@ class Recommendation:
     def parse(cls, data: dict[str, Any]) -> Recommendation:
         """The recommendation of report.json's "recommendation" object."""
         w = "recommendation."
-        return cls(_text(data, "family", w), _text(data, "variant", w) or "", _text(data, "runner_up", w),
-                   _text(data, "runner_up_variant", w), _objects(data, "steps", w))
+        return cls(
+            _text(data, "family", w),
+            _text(data, "variant", w) or "",
+            _text(data, "runner_up", w),
+            _text(data, "runner_up_variant", w),
+            _objects(data, "steps", w),
+        )
 
 
 @dataclass(frozen=True)
@@ -273,8 +291,13 @@ class Race:
     def parse(cls, data: dict[str, Any]) -> Race:
         """The race of report.json's "race" object."""
         w = "race."
-        return cls(_text(data, "metric", w), _text(data, "direction", w), _objects(data, "families", w),
-                   _obj(data, "selection", w), [str(f) for f in _list(data, "not_trainable_yet", w)])
+        return cls(
+            _text(data, "metric", w),
+            _text(data, "direction", w),
+            _objects(data, "families", w),
+            _obj(data, "selection", w),
+            [str(f) for f in _list(data, "not_trainable_yet", w)],
+        )
 
 
 @dataclass(frozen=True)
@@ -312,9 +335,19 @@ class Trial:
         """A trial of its leaderboard object."""
         score = data.get("score")
         score = float(score) if _is_number(score) and math.isfinite(score) else None
-        return cls(str(data.get("trial", "")), str(data.get("family", "")), score, _num(data, "seconds", where),
-                   data.get("epochs"), data.get("params"), data.get("status"), str(data.get("message") or ""),
-                   data.get("stop_reason"), _obj(data, "hyperparameters", where), str(data.get("worker") or ""))
+        return cls(
+            str(data.get("trial", "")),
+            str(data.get("family", "")),
+            score,
+            _num(data, "seconds", where),
+            data.get("epochs"),
+            data.get("params"),
+            data.get("status"),
+            str(data.get("message") or ""),
+            data.get("stop_reason"),
+            _obj(data, "hyperparameters", where),
+            str(data.get("worker") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -341,8 +374,13 @@ class ModelFiles:
         if not data:
             return None
         w = "model."
-        return cls(_text(data, "keras", w), _text(data, "saved_model", w), _text(data, "note", w),
-                   _num(data, "reload_max_abs_diff", w), _opt_obj(data, "contract", w))
+        return cls(
+            _text(data, "keras", w),
+            _text(data, "saved_model", w),
+            _text(data, "note", w),
+            _num(data, "reload_max_abs_diff", w),
+            _opt_obj(data, "contract", w),
+        )
 
 
 @dataclass(frozen=True)
@@ -368,8 +406,13 @@ class Split:
         """The split of report.json's "split" object."""
         w = "split."
         balance = _obj(data, "imbalance", w)
-        return cls(str(data.get("how", "")), data.get("test"), str(data.get("test_source", "")),
-                   [str(n) for n in _list(data, "notes", w)], _opt_obj(balance, "class_weight", f"{w}imbalance."))
+        return cls(
+            str(data.get("how", "")),
+            data.get("test"),
+            str(data.get("test_source", "")),
+            [str(n) for n in _list(data, "notes", w)],
+            _opt_obj(balance, "class_weight", f"{w}imbalance."),
+        )
 
 
 @dataclass(frozen=True)
@@ -413,8 +456,11 @@ class Series:
         if not data:
             return None
         w = "series."
-        return cls(_floats(data, "values", w), [str(t) for t in _list(data, "times", w)],
-                   None if data.get("target") is None else str(data["target"]))
+        return cls(
+            _floats(data, "values", w),
+            [str(t) for t in _list(data, "times", w)],
+            None if data.get("target") is None else str(data["target"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -441,8 +487,14 @@ class ProfileSummary:
     def parse(cls, data: dict[str, Any]) -> ProfileSummary:
         """The summary of report.json's "profile" object."""
         w = "profile."
-        return cls(_text(data, "modality", w), _text(data, "task", w), _text(data, "source", w),
-                   data.get("n_samples"), _obj(data, "facts", w), _objects(data, "column_uses", w))
+        return cls(
+            _text(data, "modality", w),
+            _text(data, "task", w),
+            _text(data, "source", w),
+            data.get("n_samples"),
+            _obj(data, "facts", w),
+            _objects(data, "column_uses", w),
+        )
 
 
 @dataclass(frozen=True)
@@ -525,17 +577,26 @@ class Report:
         timings = _obj(data, "timings", "")
         if not all(_is_number(v) for v in timings.values()):
             raise _Malformed("timings holds something other than numbers")
-        return cls(str(data.get("dataset", "")), _text(data, "task", ""),
-                   _text(data, "verdict", "") or "", _text(data, "status", ""), _text(data, "run_dir", ""),
-                   ProfileSummary.parse(_obj(data, "profile", "")),
-                   Recommendation.parse(_obj(data, "recommendation", "")), Race.parse(_obj(data, "race", "")),
-                   [Trial.parse(row, "leaderboard[].") for row in _objects(data, "leaderboard", "")],
-                   Split.parse(_obj(data, "split", "")),
-                   [Baseline.parse(b, "baselines[].") for b in _objects(data, "baselines", "")],
-                   Final.parse(_opt_obj(data, "final", "")), Series.parse(_opt_obj(data, "series", "")),
-                   ModelFiles.parse(_opt_obj(data, "model", "")), Budget.parse(_obj(data, "budget", "")),
-                   dict(timings), [str(n) for n in _list(data, "notes", "")],
-                   {str(k): str(v) for k, v in _obj(data, "plots", "").items()})
+        return cls(
+            str(data.get("dataset", "")),
+            _text(data, "task", ""),
+            _text(data, "verdict", "") or "",
+            _text(data, "status", ""),
+            _text(data, "run_dir", ""),
+            ProfileSummary.parse(_obj(data, "profile", "")),
+            Recommendation.parse(_obj(data, "recommendation", "")),
+            Race.parse(_obj(data, "race", "")),
+            [Trial.parse(row, "leaderboard[].") for row in _objects(data, "leaderboard", "")],
+            Split.parse(_obj(data, "split", "")),
+            [Baseline.parse(b, "baselines[].") for b in _objects(data, "baselines", "")],
+            Final.parse(_opt_obj(data, "final", "")),
+            Series.parse(_opt_obj(data, "series", "")),
+            ModelFiles.parse(_opt_obj(data, "model", "")),
+            Budget.parse(_obj(data, "budget", "")),
+            dict(timings),
+            [str(n) for n in _list(data, "notes", "")],
+            {str(k): str(v) for k, v in _obj(data, "plots", "").items()},
+        )
 
 
 PRIMARY = {"classification": "accuracy", "regression": "rmse", "forecasting": "mase"}

@@ -18,12 +18,27 @@ from archpick.report.answer import LOWER_IS_BETTER, NAMES
 from archpick.report.render import CSS, _md_cell
 from archpick.report.views import DatasetScore
 
-HEADERS = ["dataset", "data", "flowchart pick", "exported model", "test metric", "model", "best baseline",
-           "against the baseline", "seconds", "status"]
+HEADERS = [
+    "dataset",
+    "data",
+    "flowchart pick",
+    "exported model",
+    "test metric",
+    "model",
+    "best baseline",
+    "against the baseline",
+    "seconds",
+    "status",
+]
 """The summary table's columns (the report link follows)."""
 
-STANDING_WORDS = {"beats": "beats it", "within noise": "within noise (not separable)", "loses": "does NOT beat it",
-                  "no baseline": "no baseline", "failed": "failed"}
+STANDING_WORDS = {
+    "beats": "beats it",
+    "within noise": "within noise (not separable)",
+    "loses": "does NOT beat it",
+    "no baseline": "no baseline",
+    "failed": "failed",
+}
 
 SUMMARY_CSS = """tr.beats td:nth-child(8){color:#1e6b2a;font-weight:600}
 tr.within-noise td:nth-child(8){color:#8a5a00;font-weight:600}tr.loses td:nth-child(8),
@@ -60,12 +75,20 @@ class SummaryRow:
         model = "–" if s.value is None else f"{s.value:.4g}"
         if s.interval and s.value is not None:
             model += f" ({s.interval[0]:.4g}–{s.interval[1]:.4g})"
-        base = "–" if s.baseline is None else f"{s.baseline:.4g}" + (f" ({s.baseline_name})" if s.baseline_name
-                                                                     else "")
+        base = "–" if s.baseline is None else f"{s.baseline:.4g}" + (f" ({s.baseline_name})" if s.baseline_name else "")
         direction = "lower is better" if s.lower_is_better else "higher is better"
-        return [s.dataset, self.modality or "–", self.recommended or "–", self.exported or "–",
-                f"{s.metric} ({direction})", model, base, STANDING_WORDS[s.standing], f"{self.seconds:g}",
-                self.status]
+        return [
+            s.dataset,
+            self.modality or "–",
+            self.recommended or "–",
+            self.exported or "–",
+            f"{s.metric} ({direction})",
+            model,
+            base,
+            STANDING_WORDS[s.standing],
+            f"{self.seconds:g}",
+            self.status,
+        ]
 
 
 def _member_report(row: dict[str, Any]) -> dict[str, Any]:
@@ -96,20 +119,37 @@ def summary_row(row: dict[str, Any], root: Path) -> SummaryRow:
         standing = "within noise"
     else:
         standing = "beats"
-    score = DatasetScore(str(row["dataset"]), NAMES.get(key, key), value, base,
-                         str(best["name"]) if best and best[key] == base else "", lower, standing, interval)
+    score = DatasetScore(
+        str(row["dataset"]),
+        NAMES.get(key, key),
+        value,
+        base,
+        str(best["name"]) if best and best[key] == base else "",
+        lower,
+        standing,
+        interval,
+    )
     link = os.path.relpath(row["report"], root) if row.get("report") else ""
-    return SummaryRow(score, str(row.get("modality") or ""), str(row.get("recommended") or ""),
-                      str(row.get("winner") or ""), float(row.get("seconds") or 0.0),
-                      str(row.get("status") or ""), link, str(row.get("verdict") or row.get("error") or ""))
+    return SummaryRow(
+        score,
+        str(row.get("modality") or ""),
+        str(row.get("recommended") or ""),
+        str(row.get("winner") or ""),
+        float(row.get("seconds") or 0.0),
+        str(row.get("status") or ""),
+        link,
+        str(row.get("verdict") or row.get("error") or ""),
+    )
 
 
 def _tally(rows: list[SummaryRow]) -> str:
     counts = {k: sum(r.score.standing == k for r in rows) for k in STANDING_WORDS}
     parts = [f"is within noise of it on {counts['within noise']}", f"does NOT beat it on {counts['loses']}"]
     parts += [f"failed on {counts['failed']}"] if counts["failed"] else []
-    return (f"The model beats its best baseline beyond the test split's noise on {counts['beats']} of {len(rows)} "
-            f"datasets, {', '.join(parts)}.")
+    return (
+        f"The model beats its best baseline beyond the test split's noise on {counts['beats']} of {len(rows)} "
+        f"datasets, {', '.join(parts)}."
+    )
 
 
 def write_summary(root: Path, summary: dict[str, Any]) -> None:
@@ -124,8 +164,12 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     if chart:
         md += ["![each dataset's model against its best baseline](plots/summary.png)", ""]
     md += ["| " + " | ".join(HEADERS + ["report"]) + " |", "|" + "---|" * (len(HEADERS) + 1)]
-    md += ["| " + " | ".join([*(_md_cell(c) for c in r.cells()), f"[report]({quote(r.report)})" if r.report else "–"])
-           + " |" for r in rows]
+    md += [
+        "| "
+        + " | ".join([*(_md_cell(c) for c in r.cells()), f"[report]({quote(r.report)})" if r.report else "–"])
+        + " |"
+        for r in rows
+    ]
     md += ["", "## Verdicts", ""] + [f"- **{_md_cell(r.score.dataset)}**: {r.verdict}" for r in rows]
     if skipped:
         md += ["", "## Skipped folders", ""] + [f"- {s['file']}: {s['reason']}" for s in skipped]
@@ -134,22 +178,35 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in HEADERS + ["report"])
     body = []
     for r in rows:
-        link = (f"<a href='{html.escape(quote(r.report))}'>report</a>" if r.report else "–")
-        body.append(f"<tr class='{r.score.standing.replace(' ', '-')}'>"
-                    + "".join(f"<td>{html.escape(c)}</td>" for c in r.cells()) + f"<td>{link}</td></tr>")
+        link = f"<a href='{html.escape(quote(r.report))}'>report</a>" if r.report else "–"
+        body.append(
+            f"<tr class='{r.score.standing.replace(' ', '-')}'>"
+            + "".join(f"<td>{html.escape(c)}</td>" for c in r.cells())
+            + f"<td>{link}</td></tr>"
+        )
     figure = ""
     if chart:
         data = base64.b64encode(Path(chart).read_bytes()).decode("ascii")
-        figure = ("<figure><img alt=\"each dataset's model against its best baseline\" "
-                  f"src='data:image/png;base64,{data}'><figcaption>each dataset's model against its best baseline "
-                  "(test split)</figcaption></figure>")
+        figure = (
+            '<figure><img alt="each dataset\'s model against its best baseline" '
+            f"src='data:image/png;base64,{data}'><figcaption>each dataset's model against its best baseline "
+            "(test split)</figcaption></figure>"
+        )
     verdicts = "".join(f"<li><b>{html.escape(r.score.dataset)}</b>: {html.escape(r.verdict)}</li>" for r in rows)
-    skips = ("<h2>Skipped folders</h2><ul>" + "".join(f"<li>{html.escape(s['file'])}: {html.escape(s['reason'])}</li>"
-                                                      for s in skipped) + "</ul>") if skipped else ""
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>archpick summary: "
-            f"{html.escape(summary['collection'])}</title><style>{CSS}\n{SUMMARY_CSS}</style></head><body>"
-            f"<h1>archpick summary: {html.escape(summary['collection'])}</h1><p>{html.escape(intro)}</p>{figure}"
-            f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
-            f"<h2>Verdicts</h2><ul>{verdicts}</ul>{skips}</body></html>")
+    skips = (
+        (
+            "<h2>Skipped folders</h2><ul>"
+            + "".join(f"<li>{html.escape(s['file'])}: {html.escape(s['reason'])}</li>" for s in skipped)
+            + "</ul>"
+        )
+        if skipped
+        else ""
+    )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>archpick summary: "
+        f"{html.escape(summary['collection'])}</title><style>{CSS}\n{SUMMARY_CSS}</style></head><body>"
+        f"<h1>archpick summary: {html.escape(summary['collection'])}</h1><p>{html.escape(intro)}</p>{figure}"
+        f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
+        f"<h2>Verdicts</h2><ul>{verdicts}</ul>{skips}</body></html>"
+    )
     run.write_atomic(root / "summary.html", page)
-

@@ -78,15 +78,32 @@ def ranked_trials(report: dict[str, Any]) -> list[TrialView]:
     lower = lower_is_better(report)
     views = []
     for row in report.get("leaderboard") or []:
-        role = ("exported" if row.get("trial") == final.get("trial")
-                else "in the exported ensemble" if row.get("trial") in members else "")
+        role = (
+            "exported"
+            if row.get("trial") == final.get("trial")
+            else "in the exported ensemble"
+            if row.get("trial") in members
+            else ""
+        )
         score = row.get("score")
         score = float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
-        views.append(TrialView(str(row.get("trial", "")), str(row.get("family", "")), score, row.get("seconds"),
-                               row.get("epochs"), row.get("params"), _ended(row), role,
-                               dict(row.get("hyperparameters") or {}), str(row.get("worker") or "")))
-    return sorted(views, key=lambda v: (v.score is None, (v.score if lower else -v.score) if v.score is not None
-                                        else 0.0))
+        views.append(
+            TrialView(
+                str(row.get("trial", "")),
+                str(row.get("family", "")),
+                score,
+                row.get("seconds"),
+                row.get("epochs"),
+                row.get("params"),
+                _ended(row),
+                role,
+                dict(row.get("hyperparameters") or {}),
+                str(row.get("worker") or ""),
+            )
+        )
+    return sorted(
+        views, key=lambda v: (v.score is None, (v.score if lower else -v.score) if v.score is not None else 0.0)
+    )
 
 
 @dataclass(frozen=True)
@@ -126,9 +143,17 @@ class ForecastView:
         facts = (report.get("profile") or {}).get("facts") or {}
         values = [float(v) for v in series["values"]]
         times = [str(t) for t in series.get("times") or []] or [str(i) for i in range(len(values))]
-        return cls(values, times, fc["actual"], fc["predicted"], fc["naive"], list(future.get("times") or []),
-                   [float(v) for v in future.get("values") or []], str(series.get("target") or "value"),
-                   str(facts.get("time_column") or "time"))
+        return cls(
+            values,
+            times,
+            fc["actual"],
+            fc["predicted"],
+            fc["naive"],
+            list(future.get("times") or []),
+            [float(v) for v in future.get("values") or []],
+            str(series.get("target") or "value"),
+            str(facts.get("time_column") or "time"),
+        )
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,19 @@ from archpick.datasets.series.windows import plan_windows, window_pairs, windows
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Structure
 
-__all__ = ["SOURCE_NAMES", "PreparedSeries", "detect_time_column", "last_window_for_predict", "load", "prepare",
-           "profile_series", "windows_from_frame"]
+__all__ = [
+    "SOURCE_NAMES",
+    "PreparedSeries",
+    "detect_time_column",
+    "last_window_for_predict",
+    "load",
+    "prepare",
+    "profile_series",
+    "windows_from_frame",
+]
 
 SOURCE_NAMES = frozenset({"series-csv"})
+
 
 def profile_series(
     path: Path,

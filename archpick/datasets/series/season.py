@@ -12,6 +12,7 @@ MAX_SEASON_LAG = 400
 MIN_SEASON_ACF = 0.3
 """Weakest autocorrelation peak taken for a season (noise of a few hundred steps reaches about 0.2)."""
 
+
 def autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
     """Sample autocorrelation of x at lags 0..max_lag (FFT, biased estimator)."""
     x = np.asarray(x, dtype=np.float64) - np.mean(x)

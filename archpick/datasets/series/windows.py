@@ -21,6 +21,7 @@ MIN_WINDOWS = 10
 MIN_LOOKBACK = 8
 """The default lookback is never shorter than this (unless the series is too short for it)."""
 
+
 @dataclass
 class Plan:
     """Window sizes for a series: lookback, horizon, season and the windows they leave."""
