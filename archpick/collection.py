@@ -10,7 +10,8 @@ from archpick import run
 from archpick.errors import ArchpickError
 from archpick.options import FitOptions
 from archpick.profile import DatasetProfile
-from archpick.report.schema import Report
+from archpick.report.answer import LOWER_IS_BETTER
+from archpick.report.schema import Report, primary_metric_of
 from archpick.runner import DEFAULT_COLLECTION_BUDGET, MODALITY_WEIGHT, fit_profile
 
 
@@ -24,13 +25,16 @@ def summary_row(member: DatasetProfile, result: run.Run | None, seconds: float, 
     """One row of the collection summary."""
     rep = Report.from_json(result.report, Path(result.path) / run.REPORT_FILE) if result else None
     final = rep.final if rep else None
-    metric_name = "accuracy" if member.task == "classification" else "mase" if member.task == "forecasting" else "mae"
+    # The answer card's metric (RMSE for regression, balanced accuracy when classes were weighted), so the summary
+    # and each dataset's report lead with the same number.
+    metric_name = rep.primary_metric if rep else primary_metric_of(member.task, False)
+    lower = metric_name in LOWER_IS_BETTER
     vals = [v for b in (rep.baselines if rep else []) if (v := b.score(metric_name)) is not None]
-    base = (max(vals) if metric_name == "accuracy" else min(vals)) if vals else None
+    base = (min(vals) if lower else max(vals)) if vals else None
     model_value = final.score(metric_name) if final else None
     beats = None
     if model_value is not None and base is not None:
-        beats = model_value > base if metric_name == "accuracy" else model_value < base
+        beats = model_value < base if lower else model_value > base
     return {
         "dataset": member.name,
         "modality": member.modality,

@@ -169,3 +169,13 @@ def test_the_diabetes_race_reaches_ridge_regression(tmp_path: Path) -> None:
     # test R² 0.3363 against ridge regression's 0.3289 (both fitted on train + validation); the dense network
     # alone, before the linear family, reached 0.0515.
     assert rep["final"]["metrics"]["r2"] >= best - 0.02
+    # a collection's summary leads with the answer card's metric (RMSE for regression), as the report does
+    from archpick import inspect
+    from archpick.collection import summary_row
+    from archpick.report.answer import answer
+    from archpick.run import load_run
+
+    row = summary_row(inspect(tmp_path / "diabetes.csv"), load_run(out), 1.0)
+    card = answer(rep)
+    assert row["metric"] == "rmse" and card.metric == "RMSE" and row["test_metric"] == card.value
+    assert row["baseline"] == card.baseline_value == min(b["rmse"] for b in rep["baselines"])
