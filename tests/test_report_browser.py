@@ -221,6 +221,7 @@ def test_forecast_report_in_the_browser(collection: Path) -> None:
     report = json.loads((report_dir / "report.json").read_text())
     raw = (report_dir / "report.html").read_text()
     assert "<&" not in raw and "air&lt;&amp;line" in raw  # the name is escaped, never markup
+    assert (report_dir / "report.md").read_text().startswith("# archpick report: air\\<\\&line\n")
     page = browse(report_dir / "report.html")
     _assert_renders_cleanly(page, images=len(report["plots"]))
     assert page.title == f"archpick: {SERIES}"
@@ -273,4 +274,8 @@ def test_summary_in_the_browser(collection: Path) -> None:
     reports = [unquote(urlparse(link).path) for link in page.links]
     assert sorted(Path(p).parent.name for p in reports) == sorted([SERIES, "iris"])
     assert all(Path(p).exists() and p.endswith("report.html") for p in reports)
-    assert "plots/summary.png" in (collection / "summary.md").read_text()
+    markdown = (collection / "summary.md").read_text()
+    assert "plots/summary.png" in markdown
+    # names from the data are escaped in Markdown too: `<&` would start an HTML tag and an entity
+    assert markdown.startswith("# archpick summary: two\\<\\&sets") and "- **air\\<\\&line**:" in markdown
+    assert "air<&line" not in markdown

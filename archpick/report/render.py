@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -556,6 +557,12 @@ def _file_blocks(report: dict[str, Any]) -> list[Block]:
     return out
 
 
+def md_text(value: Any) -> str:
+    """Text from the data (a dataset's name) safe in Markdown: the characters that would start emphasis, a link,
+    an HTML tag or a table cell are backslash-escaped, so `two<&sets` or `a_b_c` show as typed."""
+    return re.sub(r"([\\`*_\[\]<>|&])", r"\\\1", str(value)).replace("\n", " ")
+
+
 def _md_cell(value: Any, marked: bool = False) -> str:
     """A Markdown table cell: pipes escaped, one line; a marked cell in bold (its asterisks escaped)."""
     text = str(value).replace("|", "\\|").replace("\n", " ")
@@ -590,7 +597,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     for block in blocks(report):
         kind = block[0]
         if kind == "h1":
-            lines += [f"# {block[1]}", ""]
+            lines += [f"# {md_text(block[1])}", ""]
         elif kind == "h2":
             lines += [f"## {block[1]}", ""]
         elif kind == "answer":

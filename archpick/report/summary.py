@@ -15,7 +15,7 @@ from urllib.parse import quote
 from archpick import run
 from archpick.report import plots
 from archpick.report.answer import LOWER_IS_BETTER, NAMES
-from archpick.report.render import CSS, _md_cell
+from archpick.report.render import CSS, _md_cell, md_text
 from archpick.report.views import DatasetScore
 
 HEADERS = [
@@ -160,17 +160,23 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     chart = plots.summary([r.score for r in rows], root / "plots" / "summary.png")
     intro = f"{len(rows)} datasets in {summary['used_s']} s (budget {summary['budget_s']:.0f} s). {_tally(rows)}"
     skipped = summary.get("skipped") or []
-    md = [f"# archpick summary: {summary['collection']}", "", intro, ""]
+    md = [f"# archpick summary: {md_text(summary['collection'])}", "", intro, ""]
     if chart:
         md += ["![each dataset's model against its best baseline](plots/summary.png)", ""]
     md += ["| " + " | ".join(HEADERS + ["report"]) + " |", "|" + "---|" * (len(HEADERS) + 1)]
     md += [
         "| "
-        + " | ".join([*(_md_cell(c) for c in r.cells()), f"[report]({quote(r.report)})" if r.report else "–"])
+        + " | ".join(
+            [
+                md_text(r.score.dataset),
+                *(_md_cell(c) for c in r.cells()[1:]),
+                f"[report]({quote(r.report)})" if r.report else "–",
+            ]
+        )
         + " |"
         for r in rows
     ]
-    md += ["", "## Verdicts", ""] + [f"- **{_md_cell(r.score.dataset)}**: {r.verdict}" for r in rows]
+    md += ["", "## Verdicts", ""] + [f"- **{md_text(r.score.dataset)}**: {r.verdict}" for r in rows]
     if skipped:
         md += ["", "## Skipped folders", ""] + [f"- {s['file']}: {s['reason']}" for s in skipped]
     run.write_atomic(root / "summary.md", "\n".join(md) + "\n")
