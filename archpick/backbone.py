@@ -305,3 +305,11 @@ def frozen_text(unfrozen: int, weighted: int, learning_rate: float | None) -> st
         f"top {unfrozen} of {weighted} layers with weights fine-tuned{rate} with the new head; the other "
         f"{weighted - unfrozen} and every batch normalisation frozen"
     )
+
+
+def unused_note(backbone: str | None, modality: str) -> list[str]:
+    """The report's note when --backbone was given for data it does not apply to (a collection's member that is
+    not images or video), which then trains from scratch; [] otherwise."""
+    if backbone is None or modality in MODALITIES:
+        return []
+    return [f"--backbone {backbone} applies to images and video only; this {modality} dataset trained from scratch"]

@@ -352,7 +352,8 @@ def _fit_profile(
     report["model"] = _export(choice.model, best, prep, profile, run_dir)
     timings["export"] = round(time.monotonic() - t, 3)
 
-    _write(run_dir, report, profile, prep, choice.notes, Spent(budget, search_s, started, timings), stage)
+    notes = choice.notes + backbone.unused_note(opts.backbone, profile.modality)
+    _write(run_dir, report, profile, prep, notes, Spent(budget, search_s, started, timings), stage)
     return run.load_run(run_dir)
 
 

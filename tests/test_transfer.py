@@ -220,3 +220,23 @@ def test_video_runs_the_extractor_on_every_frame(pretrained: Path, tmp_path: Pat
         model, tmp_path / "model", {"input_spec": spec.input_spec, "task": "classification"}, ["a", "b"], clips
     )
     assert info["reload_max_abs_diff"] < 1e-4
+
+
+def test_a_collection_notes_which_members_the_backbone_skipped(pretrained: Path, tmp_path: Path) -> None:
+    from sklearn.datasets import load_iris
+
+    root = tmp_path / "mixed"
+    _copy_classes("56789", 12, root / "digits")
+    (root / "iris").mkdir()
+    load_iris(as_frame=True).frame.to_csv(root / "iris" / "iris.csv", index=False)
+    out = tmp_path / "out"
+    args = ["fit", str(root), "--backbone", str(pretrained), "--time", "60s", "--max-epochs", "2"]
+    result = CliRunner().invoke(main, [*args, "--max-trials", "1", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    table = json.loads((out / "iris" / "report.json").read_text())
+    assert (
+        f"--backbone {pretrained} applies to images and video only; this table dataset trained from scratch"
+        in (table["notes"])
+    )
+    images = json.loads((out / "digits" / "report.json").read_text())
+    assert images["backbone"] and not any("--backbone" in n for n in images["notes"])
