@@ -35,7 +35,8 @@ class Kind:
         inside: The preprocessing the model does itself, for the serving contract.
         words: What predict calls one file of this kind ("video clip").
         read: (file, spec) -> (name, raw input) pairs, as predict reads a file.
-        stats: (x_train, spec) -> the training-split statistics the HyperModels are built from.
+        stats: The name of its training-split statistics function in archpick/hypermodels/stats.py, which
+            `hypermodels.fit_stats` calls (a name, so this module never imports the HyperModels).
         suffixes: () -> the file types a model of this kind takes from a folder (lower-case suffixes).
         one_string: Each input is one string, batched as a list rather than stacked.
         clip_folders: A folder of frame images is one input.
@@ -49,7 +50,7 @@ class Kind:
     inside: str
     words: str
     read: Callable[[Path, Spec], RawInputs]
-    stats: Callable[[np.ndarray, Spec], dict[str, Any]]
+    stats: str
     suffixes: Callable[[], frozenset[str]]
     one_string: bool = False
     clip_folders: bool = False
@@ -122,18 +123,6 @@ def _read_rows(file: Path, spec: Spec) -> RawInputs:
     return rows_for_predict(file, spec)
 
 
-def _stats(name: str) -> Callable[[np.ndarray, Spec], dict[str, Any]]:
-    """The stats hook `name` of archpick/hypermodels/stats.py, imported when first called (it needs Keras)."""
-
-    def hook(x_train: np.ndarray, spec: Spec) -> dict[str, Any]:
-        from archpick.hypermodels import stats
-
-        return getattr(stats, name)(x_train, spec)
-
-    hook.__name__ = name
-    return hook
-
-
 def _image_suffixes() -> frozenset[str]:
     from archpick.datasets.images import IMAGE_SUFFIXES
 
@@ -184,7 +173,7 @@ KINDS: dict[str, Kind] = {
             "resized to the training size and scaled to 0-1 inside the model; not PNG/JPEG bytes: decode first",
             "image",
             _read_image,
-            _stats("image_stats"),
+            "image_stats",
             _image_suffixes,
         ),
         Kind(
@@ -195,7 +184,7 @@ KINDS: dict[str, Kind] = {
             "frames resized and scaled inside the model",
             "video clip",
             _read_clip,
-            _stats("video_stats"),
+            "video_stats",
             _video_suffixes,
             clip_folders=True,
         ),
@@ -207,7 +196,7 @@ KINDS: dict[str, Kind] = {
             "tokenised inside the model (the vocabulary is in it)",
             "text",
             _read_texts,
-            _stats("text_stats"),
+            "text_stats",
             _text_suffixes,
             one_string=True,
         ),
@@ -219,7 +208,7 @@ KINDS: dict[str, Kind] = {
             "standardised with the training statistics; NaN steps are masked",
             "sequence",
             _read_sequences,
-            _stats("sequence_stats"),
+            "sequence_stats",
             _sequence_suffixes,
         ),
         Kind(
@@ -230,7 +219,7 @@ KINDS: dict[str, Kind] = {
             "scaled per window inside the model and scaled back on output",
             "series",
             _read_window,
-            _stats("window_stats"),
+            "window_stats",
             _window_suffixes,
             forecasts=True,
         ),
@@ -242,7 +231,7 @@ KINDS: dict[str, Kind] = {
             "missing values imputed and columns standardised with the training statistics",
             "table",
             _read_rows,
-            _stats("table_stats"),
+            "table_stats",
             _table_suffixes,
         ),
     )

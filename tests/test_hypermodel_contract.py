@@ -266,7 +266,7 @@ def test_stats_come_from_training_rows_only(modality):
 
 def test_sequence_stats_ignore_padding():
     x, _, spec = make_spec("sequence", 0)
-    stats = KINDS["sequence"].stats(x, spec.input_spec)
+    stats = hypermodels.fit_stats("sequence", x, spec.input_spec)
     valid = x[np.isfinite(x).all(axis=2)]
     np.testing.assert_allclose(stats["mean"], valid.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(stats["std"], valid.std(axis=0), rtol=1e-5)
@@ -277,7 +277,7 @@ def test_window_stats_find_the_target_column():
     spec_in = dict(spec.input_spec, target="c1")
     spec_in.pop("target_index", None)
     x, _, _ = make_data("timeseries", 1)
-    assert KINDS["window"].stats(x, spec_in)["target_index"] == 1
+    assert hypermodels.fit_stats("window", x, spec_in)["target_index"] == 1
 
 
 def test_tokenize_matches_text_vectorization():

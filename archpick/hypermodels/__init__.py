@@ -53,6 +53,7 @@ def fit_stats(kind: str, x_train: np.ndarray, input_spec: dict[str, Any]) -> dic
     The per-kind functions live in archpick/hypermodels/stats.py; the kind's `Kind.stats` (archpick/kinds.py)
     names its function.
     """
+    from archpick.hypermodels import stats
     from archpick.kinds import kind_of
 
-    return dict(kind_of(kind).stats(x_train, input_spec))
+    return dict(getattr(stats, kind_of(kind).stats)(x_train, input_spec))
