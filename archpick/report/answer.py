@@ -93,14 +93,7 @@ def answer(report: Report | dict[str, Any], run_dir: str = "RUN_DIR") -> Answer 
     scored = [(b, s) for b in rep.baselines if (s := b.score(key)) is not None]
     best, base = (min if lower else max)(scored, key=lambda pair: pair[1], default=(None, None))
     interval = (final.interval.low, final.interval.high) if final.interval and final.interval.metric == key else None
-    if base is None:
-        standing = "no baseline"
-    elif (value > base) if lower else (value < base):
-        standing = "loses"
-    elif interval and interval[0] <= base <= interval[1]:
-        standing = "within noise"
-    else:
-        standing = "beats"
+    standing = standing_of(value, base, interval, lower)
     tone = {"beats": "good", "no baseline": "amber", "within noise": "amber", "loses": "red"}[standing]
     what = f"{final.variant or final.family or 'model'}" + (
         f", ensemble of {final.members}" if final.members > 1 else ""
@@ -118,6 +111,18 @@ def answer(report: Report | dict[str, Any], run_dir: str = "RUN_DIR") -> Answer 
         tone,
         _next_step(rep, standing, run_dir, name),
     )
+
+
+def standing_of(value: float, base: float | None, interval: tuple[float, float] | None, lower: bool) -> str:
+    """How a test score stands against the best baseline's: "beats" (by more than the interval's noise),
+    "within noise" (the baseline lies inside the score's 95 % interval), "loses" or "no baseline"."""
+    if base is None:
+        return "no baseline"
+    if (value > base) if lower else (value < base):
+        return "loses"
+    if interval and interval[0] <= base <= interval[1]:
+        return "within noise"
+    return "beats"
 
 
 def _standing_words(card: Answer) -> str:

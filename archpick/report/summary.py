@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from archpick import run
 from archpick.report import plots
-from archpick.report.answer import LOWER_IS_BETTER, NAMES
+from archpick.report.answer import LOWER_IS_BETTER, NAMES, standing_of
 from archpick.report.render import CSS, _md_cell, md_text
 from archpick.report.views import DatasetScore
 
@@ -109,16 +109,7 @@ def summary_row(row: dict[str, Any], root: Path) -> SummaryRow:
     best = (min if lower else max)(scored, key=lambda b: b[key], default=None)
     band = (rep.get("final") or {}).get("interval") or {}
     interval = (float(band["low"]), float(band["high"])) if band.get("metric") == key else None
-    if value is None:
-        standing = "failed"
-    elif base is None:
-        standing = "no baseline"
-    elif (value > base) if lower else (value < base):
-        standing = "loses"
-    elif interval and interval[0] <= base <= interval[1]:
-        standing = "within noise"
-    else:
-        standing = "beats"
+    standing = "failed" if value is None else standing_of(value, base, interval, lower)
     score = DatasetScore(
         str(row["dataset"]),
         NAMES.get(key, key),
