@@ -28,7 +28,7 @@ from keras import layers
 from archpick.cached_fit import FIXED_OUTPUT
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
-from archpick.hypermodels.layers import ApplyMask, MaskedGlobalPooling1D, MaskedStandardize, StepMask
+from archpick.hypermodels.layers import ApplyMask, MaskedGlobalPooling1D, StepMask, standardized_sequence
 from archpick.hypermodels.rocket import MaskedMaxPool1D, MiniRocketPPV
 from archpick.hypermodels.stats import ROCKET_BUDGETS, ROCKET_SEED, rocket_dilations
 
@@ -100,13 +100,7 @@ class SequenceCNNHyperModel(ArchHyperModel):
         # range reaches the 1e-2 a MiniRocket linear head wants.
         hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
 
-        inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-        x = MaskedStandardize(
-            stats.get("mean", [0.0] * features),
-            stats.get("std", [1.0] * features),
-            mask_output=False,
-            name="standardize",
-        )(inputs)
+        inputs, x = standardized_sequence(stats, features, mask_output=False)
         mask = StepMask(name="step_mask")(inputs)
         mask_bool = StepMask(as_bool=True, name="step_mask_bool")(inputs)
         if block == "rocket":

@@ -427,3 +427,25 @@ class L2Normalize(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}
+
+
+def standardized_sequence(stats: dict, features: int, mask_output: bool = True) -> tuple:
+    """The NaN-padded (batch, steps, features) input named "sequence" and its standardisation with the training
+    statistics (layer "standardize"), as the sequence families begin.
+
+    Args:
+        stats: The training split's statistics ("mean", "std" per feature).
+        features: Values per step.
+        mask_output: Let the standardisation emit a Keras mask over the padded steps.
+
+    Returns:
+        (the input, the standardised tensor).
+    """
+    inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
+    x = MaskedStandardize(
+        stats.get("mean", [0.0] * features),
+        stats.get("std", [1.0] * features),
+        mask_output=mask_output,
+        name="standardize",
+    )(inputs)
+    return inputs, x

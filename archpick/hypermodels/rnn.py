@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import keras_tuner
 from keras import layers
 
 from archpick.blocks import RNN_CELLS, names
 from archpick.hypermodels.base import ArchHyperModel
-from archpick.hypermodels.layers import MaskedStandardize
+from archpick.hypermodels.layers import standardized_sequence
 
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 
@@ -54,10 +53,7 @@ class SequenceRNNHyperModel(ArchHyperModel):
     def build_body(self, hp: keras_tuner.HyperParameters):
         features = int(self.spec.input_spec["shape"][-1])
         stats = self.spec.stats
-        inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-        x = MaskedStandardize(
-            stats.get("mean", [0.0] * features), stats.get("std", [1.0] * features), name="standardize"
-        )(inputs)
+        inputs, x = standardized_sequence(stats, features)
         x = recurrent_stack(x, hp, bidirectional_allowed=True)
         return inputs, x
 

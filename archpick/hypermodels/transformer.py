@@ -25,7 +25,7 @@ import numpy as np
 from keras import layers, ops
 
 from archpick.hypermodels.base import ArchHyperModel
-from archpick.hypermodels.layers import PACKAGE, MaskedGlobalPooling1D, MaskedStandardize, StepMask, TokenMask
+from archpick.hypermodels.layers import PACKAGE, MaskedGlobalPooling1D, StepMask, TokenMask, standardized_sequence
 from archpick.hypermodels.text import _TextHyperModel
 
 POSITIONS = ["learned", "sinusoidal"]
@@ -147,13 +147,7 @@ class SequenceTransformerHyperModel(ArchHyperModel):
         dim = hp.Choice("model_dim", [32, 64, 128], default=64)
         features = int(self.spec.input_spec["shape"][-1])
         stats = self.spec.stats
-        inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-        x = MaskedStandardize(
-            stats.get("mean", [0.0] * features),
-            stats.get("std", [1.0] * features),
-            mask_output=False,
-            name="standardize",
-        )(inputs)
+        inputs, x = standardized_sequence(stats, features, mask_output=False)
         mask = StepMask(as_bool=True, name="step_mask")(inputs)
         x = layers.Dense(dim, name="input_projection")(x)
         max_length = int(stats.get("max_length") or self.spec.input_spec.get("max_length") or DEFAULT_MAX_LENGTH)
