@@ -3,9 +3,10 @@ each dataset's score against its baseline (summary)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
+
+from archpick.report.schema import Race, Report, Trial
 
 ENDED = {
     "budget": "hit the time budget",
@@ -27,10 +28,7 @@ def metric_words(metric: str) -> str:
 
 def lower_is_better(report: dict[str, Any]) -> bool:
     """Whether the race's validation metric is minimised (a loss) rather than maximised (accuracy)."""
-    race = report.get("race") or {}
-    if race.get("direction") in ("min", "max"):
-        return race["direction"] == "min"
-    return "accuracy" not in str(race.get("metric", "loss"))
+    return Race.parse(report.get("race") or {}).lower_is_better
 
 
 @dataclass(frozen=True)
@@ -62,45 +60,33 @@ class TrialView:
     worker: str
 
 
-def _ended(row: dict[str, Any]) -> str:
-    if row.get("status") not in (None, "COMPLETED"):
-        message = row.get("message") or ""
-        return f"{str(row['status']).lower()}" + (f": {message}" if message else "")
-    reason = row.get("stop_reason")
-    return ENDED.get(reason, reason or "completed")
+def _ended(trial: Trial) -> str:
+    if trial.status not in (None, "COMPLETED"):
+        return str(trial.status).lower() + (f": {trial.message}" if trial.message else "")
+    return ENDED.get(trial.stop_reason, trial.stop_reason or "completed")
 
 
 def ranked_trials(report: dict[str, Any]) -> list[TrialView]:
     """Every trial, best validation score first (in the race's direction), trials without a score last."""
-    final = report.get("final") or {}
-    selection = (report.get("race") or {}).get("selection") or {}
-    members = set((selection.get("validation") or {}).get("members") or [])
-    lower = lower_is_better(report)
-    views = []
-    for row in report.get("leaderboard") or []:
-        role = (
-            "exported"
-            if row.get("trial") == final.get("trial")
-            else "in the exported ensemble"
-            if row.get("trial") in members
-            else ""
+    rep = Report.of(report)
+    exported = rep.final.trial if rep.final else None
+    members = set((rep.race.selection.get("validation") or {}).get("members") or [])
+    lower = rep.race.lower_is_better
+    views = [
+        TrialView(
+            t.trial,
+            t.family,
+            t.score,
+            t.seconds,
+            t.epochs,
+            t.params,
+            _ended(t),
+            "exported" if t.trial == exported else "in the exported ensemble" if t.trial in members else "",
+            dict(t.hyperparameters),
+            t.worker,
         )
-        score = row.get("score")
-        score = float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
-        views.append(
-            TrialView(
-                str(row.get("trial", "")),
-                str(row.get("family", "")),
-                score,
-                row.get("seconds"),
-                row.get("epochs"),
-                row.get("params"),
-                _ended(row),
-                role,
-                dict(row.get("hyperparameters") or {}),
-                str(row.get("worker") or ""),
-            )
-        )
+        for t in rep.leaderboard
+    ]
     return sorted(
         views, key=lambda v: (v.score is None, (v.score if lower else -v.score) if v.score is not None else 0.0)
     )
