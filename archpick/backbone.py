@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from archpick.errors import DependencyError, OptionError, RunError
+from archpick.modelmeta import load_meta
 
 MODALITIES = ("image", "video")  # the data a backbone applies to
 RECORD_FILE = "backbone.json"  # RUN_DIR/backbone.json: the options a resumed run takes its backbone from
@@ -208,27 +209,20 @@ def run_source(path: Path) -> BackboneSource:
             f"is not a complete archpick run (status: {run.status}); --backbone needs a finished image run", run.path
         )
     model_dir = run.path / "model"
-    try:
-        meta = json.loads((model_dir / "archpick.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise RunError(
-            "has no readable model/archpick.json; --backbone needs a finished archpick image run", run.path
-        ) from exc
+    meta, _ = load_meta(model_dir, "--backbone needs a finished archpick image run")
     if not (model_dir / "model.keras").is_file():
         raise RunError("has no model/model.keras to take a feature extractor from", run.path)
-    spec = meta.get("input_spec") or {}
-    if spec.get("kind") != "image":
-        raise RunError(
-            f"is a {spec.get('kind', 'non-image')} run; --backbone RUN_DIR takes an archpick image run", run.path
-        )
-    height, _, channels = (int(d) for d in spec["shape"])
+    spec = meta.input_spec
+    if spec.kind != "image":
+        raise RunError(f"is a {spec.kind} run; --backbone RUN_DIR takes an archpick image run", run.path)
+    height, _, channels = (int(d) for d in spec.shape)
     return BackboneSource(
         "run",
         run.path.resolve().name,
         str(run.path.resolve()),
         ORIGIN_RUN,
-        dataset=str(meta.get("dataset", "")),
-        variant=str(meta.get("variant", "")),
+        dataset=meta.dataset,
+        variant=meta.variant,
         channels=channels,
         side=height,
     )

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from typing import Any
 
 import keras
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.decoding import DecodeFailures, decode_file, fits_cache, input_dtype
 
 DECODE_WORKERS = min(8, os.cpu_count() or 1)  # threads decoding files ahead of the training step
@@ -40,7 +40,7 @@ class Batches(keras.utils.PyDataset):
         self,
         x: np.ndarray,
         y: np.ndarray,
-        spec: dict[str, Any],
+        spec: InputSpec,
         *,
         training: bool,
         batch_size: int,
@@ -55,7 +55,7 @@ class Batches(keras.utils.PyDataset):
         y = np.asarray(y)
         self.y = y.astype(np.int64 if np.issubdtype(y.dtype, np.integer) else np.float32)
         self.dtype = input_dtype(spec)
-        self.shape = tuple(spec.get("shape") or ())
+        self.shape = tuple(spec.shape or ())
         self.training, self.batch_size, self.seed = training, int(batch_size), int(seed)
         self.decode, self.failures = decode, failures if failures is not None else DecodeFailures()
         self.decode_train = decode_train if training else None

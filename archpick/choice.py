@@ -317,7 +317,7 @@ def _baseline_check(
     if not classification:
         return None
     bundle = prep.bundle
-    kind = bundle.input_spec["kind"]
+    kind = bundle.input_spec.kind
     if folds:
         x_all = np.concatenate([prep.x_train, prep.x_val])
         y_all = np.concatenate([prep.y_train, prep.y_val])

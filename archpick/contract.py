@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archpick.kinds import KINDS
+from archpick.modelmeta import ModelMeta
 
 ENDPOINT = "serve"  # also the SavedModel's serving_default signature
 OUTPUT = "output_0"
@@ -62,30 +63,30 @@ def _dtype(t) -> str:
     return str(getattr(dtype, "name", dtype))
 
 
-def describe(model, meta: dict[str, Any], class_names: list[str]) -> ServingContract:
+def describe(model, meta: ModelMeta, class_names: list[str]) -> ServingContract:
     """The contract of `model` as exported with `meta` (archpick.json) and `class_names` (labels.json)."""
-    spec = meta.get("input_spec", {})
-    kind = spec.get("kind", "")
+    spec = meta.input_spec
+    kind = spec.kind
     inputs = [
         TensorInfo(t.name.split(":")[0], _dtype(t), [None if d is None else int(d) for d in t.shape])
         for t in model.inputs
     ]
     out = model.outputs[0]
     output = TensorInfo(OUTPUT, _dtype(out), [None if d is None else int(d) for d in out.shape])
-    task = meta.get("task", "")
+    task = meta.task
     if task == "classification":
         meaning = (
             f"class probabilities (batch, {len(class_names)}), summing to 1, in the order of labels.json: "
             'index i is the class named by key "i"'
         )
     elif task == "forecasting":
-        meaning = f"the next {spec.get('horizon', 1)} values of the target, in its units (batch, horizon)"
+        meaning = f"the next {spec.horizon or 1} values of the target, in its units (batch, horizon)"
     else:
         meaning = "the predicted target, in its units (batch, outputs)"
     known = KINDS.get(kind)
     raw, inside = (known.raw, known.inside) if known else ("raw inputs", "preprocessing inside the model")
-    if kind == "table" and spec.get("row"):  # a table with string columns takes one string per column
-        raw = str(spec["row"]).rstrip(".")
+    if kind == "table" and spec.row:  # a table with string columns takes one string per column
+        raw = str(spec.row).rstrip(".")
         inside = (
             "numbers parsed, imputed and standardised; categories one-hot or embedded; text as TF-IDF; "
             "dates as calendar features"
@@ -99,7 +100,7 @@ def describe(model, meta: dict[str, Any], class_names: list[str]) -> ServingCont
         inside,
         meaning,
         labels=list(class_names) if task == "classification" else [],
-        columns=[str(c) for c in spec.get("columns", [])] if kind == "table" else [],
+        columns=list(spec.columns or ()) if kind == "table" else [],
     )
 
 

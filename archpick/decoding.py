@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError
 
 CACHE_LIMIT_BYTES = 256 * 2**20  # decoded samples are cached in memory below this size
@@ -38,9 +38,9 @@ def first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
 
 
-def input_dtype(spec: dict[str, Any]) -> type:
+def input_dtype(spec: InputSpec) -> type:
     """The numpy dtype of a non-text input: uint8 for raw pixels, else float32."""
-    return np.uint8 if spec.get("dtype") == "uint8" else np.float32
+    return np.uint8 if spec.dtype == "uint8" else np.float32
 
 
 def fits_cache(n: int, shape: list[int | None] | tuple, dtype: type) -> bool:

@@ -3,7 +3,7 @@ only when Keras trained on JAX or torch)."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,20 +13,19 @@ import numpy as np
 from archpick import faults
 from archpick.contract import describe
 from archpick.contract import markdown as contract_markdown
+from archpick.datasets.inputspec import InputSpec
 from archpick.kinds import kind_of
+from archpick.modelmeta import LABELS_FILE, META_FILE, ModelMeta, load_meta
 from archpick.run import write_json
 
-META_FILE = "archpick.json"
-LABELS_FILE = "labels.json"
 
-
-def as_array(x: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
+def as_array(x: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Raw inputs as a numpy batch of the dtype the model takes (str rows for a string table); see
     `Kind.to_array`."""
     return kind_of(spec).to_array(x, spec)
 
 
-def as_tensor(x: np.ndarray, spec: dict[str, Any]):
+def as_tensor(x: np.ndarray, spec: InputSpec):
     """Raw inputs as the serving signature takes them (strings for text and string tables, else the array in
     the model's dtype); see `Kind.to_tensor`."""
     return kind_of(spec).to_tensor(x, spec)
@@ -71,7 +70,7 @@ def _saved_model_diff(path: Path, model, inputs) -> float:
 
 
 def export_model(
-    model, model_dir: Path, meta: dict[str, Any], class_names: list[str], sample: np.ndarray | None = None
+    model, model_dir: Path, meta: ModelMeta, class_names: list[str], sample: np.ndarray | None = None
 ) -> dict[str, Any]:
     """Write model/ atomically and check that the reloaded model reproduces the Keras predictions.
 
@@ -81,7 +80,7 @@ def export_model(
     Args:
         model: The trained Keras model.
         model_dir: RUN_DIR/model (written via a temporary sibling, then renamed).
-        meta: What `archpick predict` needs (input_spec, task, horizon...).
+        meta: What `archpick predict` needs (its backend is set here).
         class_names: Index -> class name.
         sample: A few raw inputs for the reload check.
 
@@ -101,7 +100,8 @@ def export_model(
     keras_file = tmp / "model.keras"
     model.save(keras_file)
     write_json(tmp / LABELS_FILE, {str(i): name for i, name in enumerate(class_names)})
-    write_json(tmp / META_FILE, {**meta, "backend": backend})
+    meta = dataclasses.replace(meta, backend=backend)
+    write_json(tmp / META_FILE, meta.to_json())
     contract = describe(model, meta, class_names)
     (tmp / "README.md").write_text(contract_markdown(contract, saved))
     info: dict[str, Any] = {
@@ -114,7 +114,7 @@ def export_model(
     if not saved:
         info["note"] = keras_only_note(backend)
     if sample is not None and len(sample):
-        spec = meta["input_spec"]
+        spec = meta.input_spec
         if saved:
             info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, spec))
         else:
@@ -128,13 +128,6 @@ def export_model(
         shutil.rmtree(model_dir)
     tmp.rename(model_dir)
     return info
-
-
-def load_meta(model_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    """The metadata and class names written by `export_model`."""
-    meta = json.loads((model_dir / META_FILE).read_text())
-    labels = json.loads((model_dir / LABELS_FILE).read_text())
-    return meta, [labels[str(i)] for i in range(len(labels))]
 
 
 def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
@@ -189,11 +182,12 @@ def add_saved_model(run_dir: str | Path) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
         write_saved_model(model, tmp)
         info = dict(run.report.get("model", {}))
-        if not kind_of(meta["input_spec"]).takes_strings(meta["input_spec"]):
+        spec = meta.input_spec
+        if not kind_of(spec).takes_strings(spec):
             rng = np.random.default_rng(0)
             shape = [4] + [d or 8 for d in model.inputs[0].shape[1:]]
-            sample = rng.uniform(0, 255 if meta["input_spec"].get("dtype") == "uint8" else 1, shape)
-            info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, meta["input_spec"]))
+            sample = rng.uniform(0, 255 if spec.dtype == "uint8" else 1, shape)
+            info["reload_max_abs_diff"] = _saved_model_diff(tmp, model, as_tensor(sample, spec))
         for item in tmp.iterdir():
             target = model_dir / item.name
             if target.is_dir():

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from archpick.contract import ENDPOINT, OUTPUT
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DependencyError, OptionError, RunError
 from archpick.kinds import kind_of
 
@@ -141,12 +142,12 @@ def parse_formats(names: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def takes_strings(spec: dict[str, Any]) -> bool:
+def takes_strings(spec: InputSpec) -> bool:
     """Whether the model's raw input is strings (text, or a table with string columns)."""
     return kind_of(spec).takes_strings(spec)
 
 
-def refusal(fmt: str, spec: dict[str, Any]) -> str | None:
+def refusal(fmt: str, spec: InputSpec) -> str | None:
     """Why `fmt` cannot carry a model with this input spec, or None when it can."""
     if fmt == "onnx" and takes_strings(spec):
         what = "raw text" if kind_of(spec).one_string else "table rows as strings (it has non-numeric columns)"
@@ -214,7 +215,7 @@ def _spread(items: list, n: int) -> list:
     return [items[int(i)] for i in np.linspace(0, len(items) - 1, n).round()]
 
 
-def _read_data(data: Path, spec: dict[str, Any], limit: int) -> list[np.ndarray | str]:
+def _read_data(data: Path, spec: InputSpec, limit: int) -> list[np.ndarray | str]:
     """Up to `limit` raw inputs read from the run's data as `archpick predict` reads files (spread over it)."""
     from archpick.batchpredict import expand_paths
     from archpick.errors import ArchpickError
@@ -235,7 +236,7 @@ def _read_data(data: Path, spec: dict[str, Any], limit: int) -> list[np.ndarray 
     return _spread(raw, limit)
 
 
-def _series_windows(file: Path, spec: dict[str, Any], n: int) -> list[np.ndarray]:
+def _series_windows(file: Path, spec: InputSpec, n: int) -> list[np.ndarray]:
     """Up to n forecast windows of a series file: the last one (what `archpick predict` serves) and windows
     ending earlier, read and imputed as in training."""
     from archpick.datasets import columns as cols
@@ -243,13 +244,13 @@ def _series_windows(file: Path, spec: dict[str, Any], n: int) -> list[np.ndarray
 
     frame = cols.read_frame(file)
     time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
-    values = select_columns(prepare(frame, time_column, spec["target"], file), list(spec["columns"]), str(file)).values
-    lookback = int(spec["lookback"])
+    values = select_columns(prepare(frame, time_column, spec.target, file), list(spec.columns), str(file)).values
+    lookback = int(spec.lookback)
     ends = sorted({int(e) for e in np.linspace(lookback, len(values), n).round()}, reverse=True)
     return [windows_from_frame(values[:end], lookback, path=file)[0] for end in ends if end >= lookback]
 
 
-def _synthetic(real: list[Any], shape: list[int | None], spec: dict[str, Any], n: int) -> list[Any]:
+def _synthetic(real: list[Any], shape: list[int | None], spec: InputSpec, n: int) -> list[Any]:
     """n inputs of the model's shape: real ones rescaled and jittered (NaN padding kept), else random values."""
     from archpick.decoding import input_dtype
 
@@ -274,9 +275,7 @@ def _synthetic(real: list[Any], shape: list[int | None], spec: dict[str, Any], n
     return out
 
 
-def check_inputs(
-    data: Path | None, spec: dict[str, Any], shape: list[int | None], limit: int = CHECK_INPUTS
-) -> CheckInputs:
+def check_inputs(data: Path | None, spec: InputSpec, shape: list[int | None], limit: int = CHECK_INPUTS) -> CheckInputs:
     """Raw inputs to check a conversion on: read from the run's data, topped up to MIN_INPUTS with inputs of
     the model's shape (the data may have moved, and a forecast run gives one window).
 
@@ -304,7 +303,7 @@ def check_inputs(
     return CheckInputs([as_array(np.stack(group), spec) for group in groups.values()], source)
 
 
-def _reference(loaded, batches: list[np.ndarray], spec: dict[str, Any]) -> list[np.ndarray]:
+def _reference(loaded, batches: list[np.ndarray], spec: InputSpec) -> list[np.ndarray]:
     """The SavedModel's outputs on each batch."""
     from archpick.export import as_tensor
 
@@ -528,7 +527,7 @@ def _max_diff(got: list[np.ndarray], want: list[np.ndarray]) -> float:
 
 
 def convert_and_check(
-    fmt: str, model_dir: Path, loaded, spec: dict[str, Any], inputs: CheckInputs, verbose: bool = False
+    fmt: str, model_dir: Path, loaded, spec: InputSpec, inputs: CheckInputs, verbose: bool = False
 ) -> FormatResult:
     """Convert to `fmt` beside the SavedModel, run the file on `inputs`, and keep it only when it agrees.
 
@@ -602,7 +601,8 @@ def export(
         DependencyError: A converter or runtime is not installed (the line names the pip command).
         RunError: The run has no model, or a conversion failed or disagreed with the SavedModel.
     """
-    from archpick.export import add_saved_model, load_meta
+    from archpick.export import add_saved_model
+    from archpick.modelmeta import load_meta
     from archpick.run import load_run
 
     wanted = parse_formats(formats)
@@ -613,7 +613,7 @@ def export(
             raise RunError("has no exported model; was the run complete?", run.path)
         meta, _ = load_meta(run.model_path)
         for fmt in others:
-            why = refusal(fmt, meta["input_spec"])
+            why = refusal(fmt, meta.input_spec)
             if why:
                 raise OptionError(why, run.path)
             require(fmt)
@@ -633,7 +633,7 @@ def export(
 
     tf = import_tensorflow(verbose)
     meta, _ = load_meta(run.model_path)
-    spec = meta["input_spec"]
+    spec = meta.input_spec
     loaded = tf.saved_model.load(str(run.model_path))  # keep a reference: its variables die with it
     _, signature = _signature(loaded)
     data = run.report.get("path")

@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from archpick.errors import DataError, RunError
 
-Spec = dict[str, Any]
+if TYPE_CHECKING:
+    from archpick.datasets.inputspec import InputSpec
+
 RawInputs = list[tuple[str, Any]]
 
 
@@ -49,23 +51,23 @@ class Kind:
     raw: str
     inside: str
     words: str
-    read: Callable[[Path, Spec], RawInputs]
+    read: Callable[[Path, InputSpec], RawInputs]
     stats: str
     suffixes: Callable[[], frozenset[str]]
     one_string: bool = False
     clip_folders: bool = False
     forecasts: bool = False
 
-    def serving_dtype(self, spec: Spec) -> str:
+    def serving_dtype(self, spec: InputSpec) -> str:
         """The dtype the model takes for this spec: the spec's own where the kind allows it, else the kind's."""
-        given = spec.get("dtype")
+        given = spec.dtype
         return given if given in self.dtypes else self.dtype
 
-    def takes_strings(self, spec: Spec) -> bool:
+    def takes_strings(self, spec: InputSpec) -> bool:
         """True when the model takes strings (text, a table with string columns)."""
         return self.serving_dtype(spec) == "string"
 
-    def to_array(self, x: Any, spec: Spec) -> np.ndarray:
+    def to_array(self, x: Any, spec: InputSpec) -> np.ndarray:
         """Raw inputs as a numpy batch of the serving dtype (an object array of str for string inputs)."""
         if not self.takes_strings(spec):
             return np.asarray(x, dtype=np.dtype(self.serving_dtype(spec)))
@@ -73,7 +75,7 @@ class Kind:
             return np.asarray([str(s) for s in x], dtype=object)
         return np.asarray([[str(v) for v in row] for row in x], dtype=object).reshape(len(x), -1)
 
-    def to_tensor(self, x: Any, spec: Spec):
+    def to_tensor(self, x: Any, spec: InputSpec):
         """Raw inputs as the serving signature takes them (a tf.Tensor; imports TensorFlow)."""
         import tensorflow as tf
 
@@ -82,42 +84,42 @@ class Kind:
         return tf.constant(self.to_array(x, spec))
 
 
-def _read_image(file: Path, spec: Spec) -> RawInputs:
+def _read_image(file: Path, spec: InputSpec) -> RawInputs:
     """One image file as its raw pixels."""
     from archpick.datasets.images import decode_image
 
     try:
-        return [(str(file), decode_image(file, spec["channels"]))]
+        return [(str(file), decode_image(file, spec.channels))]
     except Exception as exc:  # noqa: BLE001
         raise DataError(f"cannot read this image ({exc}); give a png/jpg/bmp/gif/webp file", file) from exc
 
 
-def _read_clip(file: Path, spec: Spec) -> RawInputs:
+def _read_clip(file: Path, spec: InputSpec) -> RawInputs:
     """One clip (a video file or a folder of frames) as its sampled frames."""
     from archpick.datasets.video import decode_clip
 
-    return [(str(file), decode_clip(file, spec["frames"], spec["size"]))]
+    return [(str(file), decode_clip(file, spec.frames, spec.size))]
 
 
-def _read_texts(file: Path, spec: Spec) -> RawInputs:
+def _read_texts(file: Path, spec: InputSpec) -> RawInputs:
     from archpick.datasets.text import read_texts_for_predict
 
     return read_texts_for_predict(file, spec)
 
 
-def _read_sequences(file: Path, spec: Spec) -> RawInputs:
+def _read_sequences(file: Path, spec: InputSpec) -> RawInputs:
     from archpick.datasets.readers import read_sequences_for_predict
 
     return read_sequences_for_predict(file, spec)
 
 
-def _read_window(file: Path, spec: Spec) -> RawInputs:
+def _read_window(file: Path, spec: InputSpec) -> RawInputs:
     from archpick.datasets.series import last_window_for_predict
 
     return last_window_for_predict(file, spec)
 
 
-def _read_rows(file: Path, spec: Spec) -> RawInputs:
+def _read_rows(file: Path, spec: InputSpec) -> RawInputs:
     from archpick.datasets.readers import rows_for_predict
 
     return rows_for_predict(file, spec)
@@ -238,13 +240,13 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def kind_of(spec: Spec | str) -> Kind:
+def kind_of(spec: InputSpec | str) -> Kind:
     """The Kind of an input_spec (or of a kind's name).
 
     Raises:
         RunError: The kind is not one archpick knows (a damaged or foreign archpick.json).
     """
-    name = spec if isinstance(spec, str) else spec.get("kind")
+    name = spec if isinstance(spec, str) else spec.kind
     try:
         return KINDS[name]  # type: ignore[index]
     except (KeyError, TypeError):

@@ -6,10 +6,10 @@ tf.data on the TensorFlow backend; a `keras.utils.PyDataset` (`archpick.batches`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.decoding import DecodeFailures, decode_file, fits_cache, input_dtype
 from archpick.kinds import kind_of
 
@@ -17,7 +17,7 @@ from archpick.kinds import kind_of
 def make_dataset(
     x: np.ndarray,
     y: np.ndarray,
-    spec: dict[str, Any],
+    spec: InputSpec,
     *,
     training: bool,
     batch_size: int,
@@ -77,7 +77,7 @@ def make_dataset(
             data = data.shuffle(n, seed=seed, reshuffle_each_iteration=True)
         return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
-    shape = [d for d in spec["shape"]]
+    shape = [d for d in spec.shape]
     np_dtype = input_dtype(spec)
     dtype = tf.as_dtype(np_dtype)
     failures = failures if failures is not None else DecodeFailures()

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.decoding import first_line
 from archpick.errors import DataError, RunError
-from archpick.kinds import KINDS, Kind, kind_of
+from archpick.kinds import Kind, kind_of
+from archpick.modelmeta import ModelMeta, load_meta
 
 MAX_INPUT_BYTES = 2 * 1024**3  # predict reads at most this much from one file
 
@@ -49,27 +51,7 @@ def check_input(file: Path) -> Path:
     return file
 
 
-def _model_meta(model_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    """The exported model's metadata and class names, validated (one-line RunError when damaged)."""
-    from archpick.export import LABELS_FILE, META_FILE, load_meta
-    from archpick.run import read_json
-
-    hint = "the exported model is damaged: fit the data again with --out RUN_DIR --overwrite"
-    read_json(model_dir / META_FILE, hint)
-    read_json(model_dir / LABELS_FILE, hint)
-    try:
-        meta, labels = load_meta(model_dir)
-        spec = meta["input_spec"]
-        if not isinstance(spec, dict) or not isinstance(spec["kind"], str) or not isinstance(meta["task"], str):
-            raise TypeError("input_spec.kind and task must be strings")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise RunError(f"is damaged ({type(exc).__name__}: {exc}); {hint}", model_dir / META_FILE) from exc
-    if spec["kind"] not in KINDS:
-        raise RunError(f"is damaged (unknown input kind {spec['kind']!r}); {hint}", model_dir / META_FILE)
-    return meta, labels
-
-
-def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray]:
+def _server(model_dir: Path, spec: InputSpec) -> Callable[[Any], np.ndarray]:
     """batch -> predictions: the SavedModel where TensorFlow can load it, else model.keras on any backend."""
     from archpick import backend
 
@@ -88,7 +70,7 @@ def _server(model_dir: Path, spec: dict[str, Any]) -> Callable[[Any], np.ndarray
         return lambda batch: np.asarray(served.serve(kind.to_tensor(batch, spec)))
     if not (model_dir / "model.keras").exists():
         raise RunError("has a SavedModel only, which needs TensorFlow; pip install tensorflow", model_dir)
-    backend.check_modality(backend.start(), spec["kind"], model_dir)
+    backend.check_modality(backend.start(), spec.kind, model_dir)
     import keras
 
     import archpick.layers  # noqa: F401 - registers archpick's custom layers for load_model
@@ -163,14 +145,14 @@ class ServedModel:
     """
 
     path: Path
-    meta: dict[str, Any]
+    meta: ModelMeta
     labels: list[str]
     serve: Callable[[Any], np.ndarray]
 
     @property
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> InputSpec:
         """The input spec (kind, shape, dtype, ...)."""
-        return self.meta["input_spec"]
+        return self.meta.input_spec
 
     @property
     def kind(self) -> Kind:
@@ -180,7 +162,7 @@ class ServedModel:
     @property
     def classification(self) -> bool:
         """True when the model outputs class probabilities."""
-        return self.meta["task"] == "classification"
+        return self.meta.task == "classification"
 
 
 def model_dir_of(run_dir: str | Path) -> Path:
@@ -204,13 +186,13 @@ def model_dir_of(run_dir: str | Path) -> Path:
 
 def input_kind(model_dir: Path) -> str:
     """The kind of input the exported model takes (image, video, text, sequence, window, table)."""
-    return _model_meta(model_dir)[0]["input_spec"]["kind"]
+    return load_meta(model_dir)[0].input_spec.kind
 
 
 def load_served(model_dir: Path) -> ServedModel:
     """The exported model of RUN_DIR/model, ready to serve raw inputs."""
-    meta, labels = _model_meta(model_dir)
-    return ServedModel(model_dir, meta, labels, _server(model_dir, meta["input_spec"]))
+    meta, labels = load_meta(model_dir)
+    return ServedModel(model_dir, meta, labels, _server(model_dir, meta.input_spec))
 
 
 def _row_of(name: str, file: Path) -> str | None:
@@ -223,7 +205,7 @@ def _row_of(name: str, file: Path) -> str | None:
     return None
 
 
-def _forecast_dates(file: Path, spec: dict[str, Any]) -> list[str] | None:
+def _forecast_dates(file: Path, spec: InputSpec) -> list[str] | None:
     """The time of each forecast step after the series in `file` (its own time column, continued at its own
     frequency), or None when the file has no time column."""
     from archpick.datasets import columns as cols
@@ -234,8 +216,8 @@ def _forecast_dates(file: Path, spec: dict[str, Any]) -> list[str] | None:
     time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
     if time_column is None:
         return None
-    times = prepare(frame, time_column, spec["target"], file).times
-    return future_times(times, int(spec["horizon"])) if len(times) >= 2 else None
+    times = prepare(frame, time_column, spec.target, file).times
+    return future_times(times, int(spec.horizon)) if len(times) >= 2 else None
 
 
 def _batches(raw: list[tuple[str, Any]], text: bool, size: int = 256):

@@ -55,6 +55,11 @@ def write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=2, default=_jsonable, allow_nan=False) + "\n")
 
 
+def as_written(data: Any) -> Any:
+    """`data` as `write_json` would write it and json.loads read it back (numpy values and paths converted)."""
+    return json.loads(json.dumps(data, default=_jsonable, allow_nan=False))
+
+
 def _jsonable(value: Any) -> Any:
     import numpy as np
 

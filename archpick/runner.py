@@ -100,10 +100,10 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
     bundle = datasets.load(profile, opts.data)
     faults.point("load")
     spec_in = bundle.input_spec
-    kind = spec_in["kind"]
+    kind = spec_in.kind
     task = profile.task
     has_test = bundle.x_test is not None
-    gap = max(int(spec_in.get("horizon", 1)) - 1, 0) if bundle.split == "chronological" else 0
+    gap = max((spec_in.horizon or 1) - 1, 0) if bundle.split == "chronological" else 0
     strat = np.asarray(bundle.y if bundle.y.ndim == 1 else bundle.y[:, 0])
     split = split_indices(strat, bundle.split, opts.seed, has_test, gap=gap)
     x_train, y_train = bundle.x[split.train], bundle.y[split.train]
@@ -128,7 +128,7 @@ def prepare(profile: DatasetProfile, opts: FitOptions, replicas: int = 1) -> Pre
         "batch_size": batch,
         "seed": opts.seed,
         "decode": bundle.decode,
-        "decode_train": bundle.extras.get("decode_train"),
+        "decode_train": bundle.decode_train,
         "failures": failures,
     }
 
@@ -175,7 +175,7 @@ def plan_search(search_s: float, legs: list[tuple[str, str]], opts: FitOptions, 
         (legs with budgets, leg budget -> trial cap, or None for the default cap).
     """
     share = opts.share
-    if prep.spec.input_spec["kind"] == "sequence" and share == RECOMMENDED_SHARE:
+    if prep.spec.input_spec.kind == "sequence" and share == RECOMMENDED_SHARE:
         # Numeric sequences: the flowchart's RNN is a weak prior (CNNs lead the published tables), so the 1-D CNN
         # gets an equal part of the budget and the race can overturn the prior on evidence.
         share = 0.5
@@ -298,7 +298,7 @@ def _fit_profile(
     prep = prepare(profile, opts, hw.replicas)
     timings["load"] = round(time.monotonic() - t, 3)
 
-    kind = prep.spec.input_spec["kind"]
+    kind = prep.spec.input_spec.kind
     search_s = search_budget(opts, kind, elapsed=time.monotonic() - started)
     plan, trial_cap = plan_search(search_s, legs, opts, prep)
     t = time.monotonic()
@@ -384,7 +384,7 @@ def _write(
         "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
         + [{"file": f, "reason": r} for f, r in prep.failures.files.items()],
     }
-    report["notes"] = list(profile.notes) + list(bundle.extras.get("notes", [])) + notes
+    report["notes"] = list(profile.notes) + notes
     report["budget"] = {
         "given_s": spent.budget,
         "search_s": round(spent.search_s, 2),
@@ -552,27 +552,26 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
     if task == "classification":
         final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
         report["baselines"] = baselines.classification(
-            spec_in["kind"], x_fit, y_fit, prep.x_test, prep.y_test, bundle.class_names, bundle.decode, seed
+            spec_in.kind, x_fit, y_fit, prep.x_test, prep.y_test, bundle.class_names, bundle.decode, seed
         )
         if single_preds is not None:
             final["single"] = _headline_metrics(metrics.classification(y_true, single_preds, bundle.class_names))
     elif task == "forecasting":
-        season = int(spec_in.get("season") or 1)
-        train_series = np.asarray(bundle.extras.get("series", []), float)
-        cutoff = int(bundle.extras.get("train_end", len(train_series)))
+        season = int(spec_in.season or 1)
+        history = bundle.history
+        train_series = np.asarray(history.values, float)
+        cutoff = history.train_end
         if not prep.has_test:  # scale MASE on the training period only: up to the last training target
-            cutoff = int(prep.split.train[-1]) + int(spec_in["lookback"]) + int(spec_in["horizon"])
+            cutoff = int(prep.split.train[-1]) + int(spec_in.lookback) + int(spec_in.horizon)
         report["series"] = {
             "values": train_series.tolist(),
-            "times": bundle.extras.get("times", []),
-            "target": bundle.extras.get("target"),
+            "times": history.times,
+            "target": history.target,
             "train_end": cutoff,
         }
         train_period = train_series[:cutoff]
         final["metrics"] = metrics.forecast(y_true, preds, train_period, season)
-        naive = baselines.seasonal_naive(
-            np.asarray(prep.x_test), y_true.shape[1], season, int(spec_in.get("target_index", 0))
-        )
+        naive = baselines.seasonal_naive(np.asarray(prep.x_test), y_true.shape[1], season, spec_in.target_index or 0)
         report["baselines"] = [
             {
                 "name": f"seasonal naive (period {season})",
@@ -597,7 +596,7 @@ def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[s
     from archpick.report.answer import primary_metric
 
     final["interval"] = metrics.test_interval(
-        primary_metric({**report, "task": task}), y_true, preds, train_period, int(spec_in.get("season") or 1), seed
+        primary_metric({**report, "task": task}), y_true, preds, train_period, int(spec_in.season or 1), seed
     )
     return final
 
@@ -607,10 +606,10 @@ def _future_forecast(model, prep: Prepared, report: dict[str, Any]) -> dict[str,
     ({"times", "values"}), or None when the last window cannot be read."""
     from archpick.datasets.series.timeline import future_times
 
-    spec, extras = prep.bundle.input_spec, prep.bundle.extras
-    lookback = int(spec["lookback"])
-    if len(spec.get("columns") or [None]) == 1:  # the whole series (train and test files) is in the extras
-        window = np.asarray(extras.get("series", []), np.float32)[-lookback:].reshape(1, -1, 1)
+    spec, history = prep.bundle.input_spec, prep.bundle.history
+    lookback = int(spec.lookback)
+    if len(spec.columns or [None]) == 1:  # the whole series (train and test files) is in the history
+        window = np.asarray(history.values, np.float32)[-lookback:].reshape(1, -1, 1)
     else:
         from archpick.datasets.series import last_window_for_predict
 
@@ -622,27 +621,27 @@ def _future_forecast(model, prep: Prepared, report: dict[str, Any]) -> dict[str,
     if window.shape[1] != lookback:
         return None
     values = np.ravel(np.asarray(model.predict_on_batch(window)))
-    return {"times": future_times(list(extras.get("times", [])), len(values)), "values": [float(v) for v in values]}
+    return {"times": future_times(list(history.times), len(values)), "values": [float(v) for v in values]}
 
 
 def _export(model, best, prep: Prepared, profile: DatasetProfile, run_dir: Path) -> dict[str, Any]:
     """Export the model (SavedModel on TensorFlow, and model.keras) with its metadata; the report's model part."""
     from archpick.export import export_model
+    from archpick.modelmeta import ModelMeta
 
     bundle = prep.bundle
     sample = np.asarray(prep.x_test[: min(8, len(prep.x_test))])
     if bundle.decode is not None:
         sample = np.stack([bundle.decode(p) for p in sample])
-    meta = {
-        "input_spec": bundle.input_spec,
-        "task": profile.task,
-        "family": best.family,
-        "variant": best.variant,
-        "dataset": profile.name,
-        "source": profile.source,
-        "archpick_version": __version__,
-        "profile_facts": profile.facts,
-    }
+    meta = ModelMeta(
+        bundle.input_spec,
+        profile.task,
+        family=best.family,
+        variant=best.variant,
+        dataset=profile.name,
+        source=profile.source,
+        archpick_version=__version__,
+    )
     out = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
     out["saved_model"] = "model" if out["saved_model"] else None
     out["keras"] = "model/model.keras"

@@ -49,7 +49,7 @@ def run_worker(
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
-    plan, trial_cap = plan_search(search_budget(opts, prep.spec.input_spec["kind"]), legs, opts, prep)
+    plan, trial_cap = plan_search(search_budget(opts, prep.spec.input_spec.kind), legs, opts, prep)
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
     for index, leg in enumerate(plan):
         wait_for_chief(host, port + index)

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from archpick.datasets.inputspec import InputSpec
+
 from conftest import DATA, REPO
 
 # Runs the CLI (or a snippet) with TensorFlow unimportable and no KERAS_BACKEND set.
@@ -132,7 +134,7 @@ def _image_batches(paths: list[str], labels: np.ndarray, **kwargs):
     from archpick.decoding import DecodeFailures
 
     failures = DecodeFailures()
-    spec = {"kind": "image", "shape": [8, 8, 1], "dtype": "uint8"}
+    spec = InputSpec.from_json({"kind": "image", "shape": [8, 8, 1], "dtype": "uint8"})
     data = Batches(
         np.asarray(paths), labels, spec, batch_size=16, decode=lambda p: decode_image(p, 1), failures=failures, **kwargs
     )

@@ -8,25 +8,30 @@ import pytest
 
 from archpick import hypermodels
 from archpick.blocks import BLOCKS, names
+from archpick.datasets.inputspec import InputSpec
 from archpick.families import lookup
 from archpick.hypermodels.base import ModelSpec
 from archpick.report.render import render_markdown
 
 SPECS = {
-    "image": {"kind": "image", "shape": [8, 8, 1], "dtype": "uint8", "channels": 1},
-    "sequence": {"kind": "sequence", "shape": [None, 2], "dtype": "float32", "max_length": 5, "pad": "nan"},
-    "timeseries": {
-        "kind": "window",
-        "shape": [8, 1],
-        "dtype": "float32",
-        "lookback": 8,
-        "horizon": 2,
-        "season": 4,
-        "columns": ["c0"],
-        "target": "c0",
-        "target_index": 0,
-    },
-    "text": {"kind": "text", "shape": [], "dtype": "string"},
+    "image": InputSpec.from_json({"kind": "image", "shape": [8, 8, 1], "dtype": "uint8", "channels": 1}),
+    "sequence": InputSpec.from_json(
+        {"kind": "sequence", "shape": [None, 2], "dtype": "float32", "max_length": 5, "pad": "nan"}
+    ),
+    "timeseries": InputSpec.from_json(
+        {
+            "kind": "window",
+            "shape": [8, 1],
+            "dtype": "float32",
+            "lookback": 8,
+            "horizon": 2,
+            "season": 4,
+            "columns": ["c0"],
+            "target": "c0",
+            "target_index": 0,
+        }
+    ),
+    "text": InputSpec.from_json({"kind": "text", "shape": [], "dtype": "string"}),
 }
 
 

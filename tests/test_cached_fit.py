@@ -13,7 +13,7 @@ keras = pytest.importorskip("keras")
 keras_tuner = pytest.importorskip("keras_tuner")
 
 from archpick import cached_fit, ridge  # noqa: E402
-from archpick.datasets.sequences import pad_sequences  # noqa: E402
+from archpick.datasets.sequences import pad_sequences, sequence_spec  # noqa: E402
 from archpick.datasets.tsfile import parse_ts  # noqa: E402
 from archpick.hypermodels import fit_stats  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
@@ -38,13 +38,7 @@ def _vowels(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hypermodel(x: np.ndarray) -> SequenceCNNHyperModel:
-    spec_in = {
-        "kind": "sequence",
-        "shape": [None, x.shape[2]],
-        "dtype": "float32",
-        "max_length": x.shape[1],
-        "pad": "nan",
-    }
+    spec_in = sequence_spec(x.shape[2], x.shape[1], variable=True)
     return SequenceCNNHyperModel(
         ModelSpec(spec_in, "classification", 9, stats=fit_stats("sequence", x, spec_in), n_train=len(x))
     )

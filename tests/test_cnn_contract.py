@@ -7,6 +7,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.hypermodels.base import ModelSpec
 from archpick.hypermodels.cnn import CNNHyperModel
 
@@ -15,7 +16,9 @@ SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3)]
 
 def _spec(shape) -> ModelSpec:
     return ModelSpec(
-        {"kind": "image", "shape": list(shape), "dtype": "uint8", "channels": shape[-1]}, "classification", 3
+        InputSpec.from_json({"kind": "image", "shape": list(shape), "dtype": "uint8", "channels": shape[-1]}),
+        "classification",
+        3,
     )
 
 

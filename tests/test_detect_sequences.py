@@ -8,6 +8,7 @@ the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 
 from archpick.datasets import arrays, columns, readers, series, tables, text, tsfile
 from archpick.datasets.base import Bundle, DataOptions
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.series import season
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile
@@ -43,6 +45,8 @@ def route(profile: DatasetProfile):
 
 def check_subset(actual: Any, expected: Any, where: str = "profile") -> None:
     """Every key of `expected` is in `actual` with an equal value (dicts compared recursively)."""
+    if dataclasses.is_dataclass(actual) and isinstance(expected, dict):
+        actual = dataclasses.asdict(actual)
     if isinstance(expected, dict):
         assert isinstance(actual, dict), f"{where}: expected a dict, got {actual!r}"
         for key, value in expected.items():
@@ -61,7 +65,8 @@ def check_bundle(bundle: Bundle, profile: DatasetProfile, expect: dict[str, Any]
         assert len(bundle.x) == profile.n_samples
     if profile.n_test is not None:
         assert bundle.x_test is not None and len(bundle.x_test) == profile.n_test == len(bundle.y_test)
-    spec = bundle.input_spec
+    spec = bundle.input_spec.to_json()
+    assert InputSpec.from_json(spec) == bundle.input_spec
     assert spec["kind"] in ("image", "video", "text", "sequence", "window", "table")
     if spec["kind"] == "text":
         assert bundle.x.dtype == object and all(isinstance(s, str) and s.strip() for s in bundle.x)
@@ -356,7 +361,7 @@ BINARY_CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Any]]] = {
         {
             "module": "arrays",
             "expect": {"modality": "sequence", "n_samples": 6, "facts": {"lengths": {"min": 2, "max": 6}}},
-            "bundle": {"x_shape": [6, 6, 2], "input_spec": {"pad": "nan"}},
+            "bundle": {"x_shape": [6, 6, 2], "input_spec": {"shape": [None, 2]}},
         },
     ),
     "npz_one_hot_and_test_keys": (
@@ -551,13 +556,13 @@ def test_windows_are_raw_and_chronological() -> None:
     path = CASES / "series_monthly" / "sales.csv"
     profile = tables.profile(path, DataOptions(horizon=3, lookback=5))
     bundle = series.load(profile, DataOptions())
-    raw = np.asarray(bundle.extras["series"], np.float32)
+    raw = np.asarray(bundle.history.values, np.float32)
     assert bundle.x.shape == (72 - 5 - 3 + 1, 5, 1)
     np.testing.assert_allclose(bundle.x[0, :, 0], raw[:5])
     np.testing.assert_allclose(bundle.y[0], raw[5:8])
     np.testing.assert_allclose(bundle.y[-1], raw[-3:])
-    assert bundle.extras["times"][0] == "2000-01-01T00:00:00" and len(bundle.extras["times"]) == 72
-    assert bundle.extras["train_end"] == 72
+    assert bundle.history.times[0] == "2000-01-01T00:00:00" and len(bundle.history.times) == 72
+    assert bundle.history.train_end == 72
 
 
 def test_windows_from_frame_and_predict_helpers(tmp_path: Path) -> None:
@@ -573,24 +578,28 @@ def test_windows_from_frame_and_predict_helpers(tmp_path: Path) -> None:
     profile = tables.profile(CASES / "series_monthly" / "sales.csv", DataOptions())
     spec = series.load(profile, DataOptions()).input_spec
     [(name, window)] = series.last_window_for_predict(CASES / "series_monthly" / "sales.csv", spec)
-    assert window.shape == (spec["lookback"], 1) and "2005-12-01" in name
+    assert window.shape == (spec.lookback, 1) and "2005-12-01" in name
 
     rows = readers.rows_for_predict(
         CASES / "table_classification" / "flowers.csv",
-        {"shape": [2], "columns": ["sepal_width", "petal_length"]},
+        InputSpec("table", (2,), "float32", columns=("sepal_width", "petal_length")),
     )
     assert len(rows) == 30 and rows[0][1].shape == (2,)
     with pytest.raises(DataError, match="columns nope are missing"):
-        readers.rows_for_predict(CASES / "table_classification" / "flowers.csv", {"shape": [1], "columns": ["nope"]})
+        readers.rows_for_predict(
+            CASES / "table_classification" / "flowers.csv", InputSpec("table", (1,), "float32", columns=("nope",))
+        )
 
-    ts_spec = {"kind": "sequence", "shape": [None, 2], "max_length": 6, "pad": "nan"}
+    ts_spec = InputSpec("sequence", (None, 2), "float32", max_length=6)
     seqs = readers.read_sequences_for_predict(CASES / "ts_folder_pair" / "Toy" / "Toy_TEST.ts", ts_spec)
     assert len(seqs) == 4 and seqs[0][1].shape == (6, 2) and np.isnan(seqs[0][1][-1]).all()
     np.save(tmp_path / "one.npy", np.ones((3, 2)))
     [(_, one)] = readers.read_sequences_for_predict(tmp_path / "one.npy", ts_spec)
     assert np.isfinite(one[:3]).all() and np.isnan(one[3:]).all()
 
-    docs = text.read_texts_for_predict(CASES / "text_csv" / "reviews.csv", {"text_column": "text"})
+    docs = text.read_texts_for_predict(
+        CASES / "text_csv" / "reviews.csv", InputSpec("text", (), "string", text_column="text")
+    )
     assert len(docs) == 24 and all(isinstance(d, str) for _, d in docs)
     (tmp_path / "doc.txt").write_text("a fine film")
     assert text.read_texts_for_predict(tmp_path / "doc.txt") == [(str(tmp_path / "doc.txt"), "a fine film")]

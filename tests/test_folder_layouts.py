@@ -38,7 +38,7 @@ def test_channels_first_images_are_transposed_pixel_for_pixel(tmp_path: Path) ->
     np.savez(tmp_path / "cf.npz", X=x, y=np.arange(6) % 2, X_test=x_test, y_test=np.arange(4) % 2)
     profile = profile_path(tmp_path / "cf.npz")
     bundle = load(profile)
-    assert profile.modality == "image" and bundle.input_spec["shape"] == [16, 12, 3]
+    assert profile.modality == "image" and bundle.input_spec.shape == (16, 12, 3)
     np.testing.assert_array_equal(bundle.x, x.transpose(0, 2, 3, 1))
     np.testing.assert_array_equal(bundle.x_test, x_test.transpose(0, 2, 3, 1))
 

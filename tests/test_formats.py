@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from archpick.cli import main
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import OptionError
 from archpick.formats import refusal
 
@@ -94,12 +95,12 @@ def test_onnx_and_litert_files_predict_as_the_saved_model_on_raw_images(
 
 
 def test_string_inputs_are_refused_by_onnx_and_text_by_litert(tmp_path: Path) -> None:
-    text = refusal("onnx", {"kind": "text", "dtype": "string"})
-    table = refusal("onnx", {"kind": "table", "dtype": "string"})
+    text = refusal("onnx", InputSpec("text", (), "string"))
+    table = refusal("onnx", InputSpec("table", (2,), "string"))
     assert "raw text" in text and "SavedModel" in text
     assert "table rows as strings" in table
-    assert refusal("onnx", {"kind": "image", "dtype": "uint8"}) is None
-    assert refusal("litert", {"kind": "text", "dtype": "string"}) is None  # decided by the graph's ops, below
+    assert refusal("onnx", InputSpec("image", (8, 8, 1), "uint8")) is None
+    assert refusal("litert", InputSpec("text", (), "string")) is None  # decided by the graph's ops, below
 
     import keras
 
@@ -129,7 +130,7 @@ def test_a_litert_file_no_runtime_here_can_check_is_not_written(tmp_path: Path) 
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.GRU(4)(inputs)))
     model_dir = tmp_path / "model"
     write_saved_model(model, model_dir)
-    spec = {"kind": "sequence", "dtype": "float32", "shape": [None, 3]}
+    spec = InputSpec("sequence", (None, 3), "float32")
     batch = check_inputs(None, spec, [None, 5, 3])
     assert batch.count == 6 and "made in the model's shape" in batch.source
     loaded = tf.saved_model.load(str(model_dir))
@@ -176,7 +177,7 @@ def test_nan_padded_sequences_convert_to_onnx_as_served(tmp_path: Path) -> None:
     x[1, 5:] = np.nan
     loaded = tf.saved_model.load(str(tmp_path / "model"))
     result = convert_and_check(
-        "onnx", tmp_path / "model", loaded, {"kind": "sequence", "dtype": "float32"}, CheckInputs([x], "NaN-padded")
+        "onnx", tmp_path / "model", loaded, InputSpec("sequence", (None, 3), "float32"), CheckInputs([x], "NaN-padded")
     )
     assert result.max_abs_diff < 1e-5 and result.path.exists()
     import onnxruntime

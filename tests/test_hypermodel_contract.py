@@ -11,6 +11,7 @@ archpick's export writes a SavedModel that reproduces the predictions from raw i
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import string
 
@@ -22,11 +23,13 @@ tf = pytest.importorskip("tensorflow")
 keras_tuner = pytest.importorskip("keras_tuner")
 
 from archpick import hypermodels  # noqa: E402
+from archpick.datasets.inputspec import InputSpec  # noqa: E402
 from archpick.export import as_tensor, export_model  # noqa: E402
 from archpick.families import FAMILIES  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
 from archpick.hypermodels.stats import tokenize  # noqa: E402
 from archpick.kinds import KINDS  # noqa: E402
+from archpick.modelmeta import ModelMeta  # noqa: E402
 from archpick.pipeline import make_dataset  # noqa: E402
 
 # Image "cnn" is left out: its two cases cost ~15 s (CPU). Its blocks are built, trained a step, rebuilt and
@@ -55,7 +58,9 @@ def make_data(modality: str, variant: int, task: str = "classification") -> tupl
         return (
             x,
             y_cls,
-            {"kind": "sequence", "shape": [None, features], "dtype": "float32", "max_length": steps, "pad": "nan"},
+            InputSpec.from_json(
+                {"kind": "sequence", "shape": [None, features], "dtype": "float32", "max_length": steps, "pad": "nan"}
+            ),
         )
     if modality == "text":
         length = 6 if variant == 0 else 30
@@ -64,7 +69,9 @@ def make_data(modality: str, variant: int, task: str = "classification") -> tupl
         return (
             x,
             y_cls % 2,
-            {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": 20, "doc_length_p95": float(length)},
+            InputSpec.from_json(
+                {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": 20, "doc_length_p95": float(length)}
+            ),
         )
     if modality == "timeseries":
         lookback, features, horizon = (8, 1, 3) if variant == 0 else (6, 2, 2)
@@ -76,16 +83,18 @@ def make_data(modality: str, variant: int, task: str = "classification") -> tupl
         return (
             x,
             y,
-            {
-                "kind": "window",
-                "shape": [lookback, features],
-                "dtype": "float32",
-                "lookback": lookback,
-                "horizon": horizon,
-                "season": 4,
-                "columns": [f"c{f}" for f in range(features)],
-                "target": "c0",
-            },
+            InputSpec.from_json(
+                {
+                    "kind": "window",
+                    "shape": [lookback, features],
+                    "dtype": "float32",
+                    "lookback": lookback,
+                    "horizon": horizon,
+                    "season": 4,
+                    "columns": [f"c{f}" for f in range(features)],
+                    "target": "c0",
+                }
+            ),
         )
     if modality == "table":
         features = 4 if variant == 0 else 1
@@ -95,12 +104,25 @@ def make_data(modality: str, variant: int, task: str = "classification") -> tupl
         return (
             x,
             y,
-            {"kind": "table", "shape": [features], "dtype": "float32", "columns": [f"x{i}" for i in range(features)]},
+            InputSpec.from_json(
+                {
+                    "kind": "table",
+                    "shape": [features],
+                    "dtype": "float32",
+                    "columns": [f"x{i}" for i in range(features)],
+                }
+            ),
         )
     if modality == "image":
         side, channels = (8, 1) if variant == 0 else (10, 3)
         x = rng.integers(0, 256, size=(N, side, side, channels), dtype=np.uint8)
-        return x, y_cls, {"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels}
+        return (
+            x,
+            y_cls,
+            InputSpec.from_json(
+                {"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels}
+            ),
+        )
     raise AssertionError(modality)
 
 
@@ -125,7 +147,7 @@ def make_spec(modality: str, variant: int, task: str = "classification"):
     n_out = 3 if modality != "text" else 2
     if task != "classification":
         n_out = int(y.shape[1]) if y.ndim == 2 else 1
-    stats = hypermodels.fit_stats(spec_in["kind"], x, spec_in)
+    stats = hypermodels.fit_stats(spec_in.kind, x, spec_in)
     return x, y, ModelSpec(spec_in, task, n_out, stats=stats, n_train=len(x))
 
 
@@ -196,8 +218,10 @@ def test_hypermodel_contract(modality, family, variant, tmp_path):
 
 def _check_export(model, x, spec_in, expected, tmp_path):
     """archpick's own export: the SavedModel served from raw inputs, and model.keras, reproduce `model(x)`."""
-    n_classes = expected.shape[1] if spec_in["kind"] != "window" else 0
-    info = export_model(model, tmp_path / "model", {"input_spec": spec_in}, [f"c{i}" for i in range(n_classes)], x[:4])
+    n_classes = expected.shape[1] if spec_in.kind != "window" else 0
+    info = export_model(
+        model, tmp_path / "model", ModelMeta(spec_in, "classification"), [f"c{i}" for i in range(n_classes)], x[:4]
+    )
     assert info["reload_max_abs_diff"] <= 1e-5
     reloaded = tf.saved_model.load(str(tmp_path / "model"))  # keep a reference: its variables die with it
     served = np.asarray(reloaded.serve(as_tensor(x, spec_in)))
@@ -234,7 +258,7 @@ def test_forecaster_starts_at_the_seasonal_naive_forecast():
     for family in ("rnn", "cnn"):
         hm = hypermodels.make("timeseries", family, spec)
         model = hm.build(fixed_hp(small(hm.initial_hps()[0])))
-        season = spec.input_spec["season"]
+        season = spec.input_spec.season
         naive = x[:, -season:, 0][:, [h % season for h in range(y.shape[1])]]
         np.testing.assert_allclose(predict(model, x, spec.input_spec), naive, rtol=1e-4)
 
@@ -245,7 +269,7 @@ def test_forecaster_starts_at_the_seasonal_naive_forecast():
 @pytest.mark.parametrize("modality", ["sequence", "text", "timeseries", "table"])
 def test_stats_come_from_training_rows_only(modality):
     x, y, spec = make_spec(modality, 0)
-    kind = spec.input_spec["kind"]
+    kind = spec.input_spec.kind
     train, test = np.arange(8), np.arange(8, N)
     before = hypermodels.fit_stats(kind, x[train], spec.input_spec)
     changed = x.copy()
@@ -274,8 +298,7 @@ def test_sequence_stats_ignore_padding():
 
 def test_window_stats_find_the_target_column():
     _, _, spec = make_spec("timeseries", 1)
-    spec_in = dict(spec.input_spec, target="c1")
-    spec_in.pop("target_index", None)
+    spec_in = dataclasses.replace(spec.input_spec, target="c1", target_index=None)
     x, _, _ = make_data("timeseries", 1)
     assert hypermodels.fit_stats("window", x, spec_in)["target_index"] == 1
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import RunError
 from archpick.kinds import KINDS, Kind, kind_of
 
@@ -19,8 +20,8 @@ from conftest import REPO
 
 PACKAGE = REPO / "archpick"
 SERVING_MODULES = ("predict.py", "export.py", "pipeline.py", "batchpredict.py", "formats.py")
-# Input kinds written by the data sources: input_spec literals, and the modalities arrays.py writes as the kind.
-SPEC_KIND = re.compile(r'"kind":\s*"(\w+)"')
+# Input kinds written by the data sources: InputSpec literals, and the modalities arrays.py writes as the kind.
+SPEC_KIND = re.compile(r'InputSpec\(\s*(?:kind=)?"(\w+)"')
 ARRAY_KIND = re.compile(r'(?:Shape\(\s*|modality, sample, axes = )"(\w+)"')
 
 
@@ -57,21 +58,21 @@ def test_every_kind_a_data_source_writes_is_a_kind() -> None:
 
 
 def test_kind_of_takes_a_spec_or_a_name_and_refuses_unknown_kinds() -> None:
-    assert kind_of({"kind": "window"}) is KINDS["window"] is kind_of("window")
-    for bad in ({"kind": "timeseries"}, {}, "nope"):
+    assert kind_of(InputSpec("window", (4, 1), "float32")) is KINDS["window"] is kind_of("window")
+    for bad in (InputSpec("timeseries", (4, 1), "float32"), "nope"):
         with pytest.raises(RunError, match="unknown input kind"):
             kind_of(bad)
 
 
 def test_serving_dtype_and_the_array_conversion() -> None:
-    table = {"kind": "table", "dtype": "string", "shape": [2]}
-    assert KINDS["table"].takes_strings(table) and not KINDS["table"].takes_strings({"dtype": "float32"})
+    table = InputSpec("table", (2,), "string")
+    assert KINDS["table"].takes_strings(table) and not KINDS["table"].takes_strings(InputSpec("table", (2,), "float32"))
     rows = KINDS["table"].to_array(np.array([[1.5, "a"]], dtype=object), table)
     assert rows.dtype == object and rows.tolist() == [["1.5", "a"]]
-    assert KINDS["text"].to_array(["a", 3], {"kind": "text"}).tolist() == ["a", "3"]
-    assert KINDS["image"].to_array(np.zeros((1, 2, 2, 1)), {"dtype": "uint8"}).dtype == np.uint8
-    assert KINDS["image"].to_array(np.zeros((1, 2, 2, 1)), {"dtype": "float32"}).dtype == np.float32
-    assert KINDS["sequence"].to_array(np.zeros((1, 3, 1)), {"dtype": "float64"}).dtype == np.float32
+    assert KINDS["text"].to_array(["a", 3], InputSpec("text", (), "string")).tolist() == ["a", "3"]
+    assert KINDS["image"].to_array(np.zeros((1, 2, 2, 1)), InputSpec("image", (2, 2, 1), "uint8")).dtype == np.uint8
+    assert KINDS["image"].to_array(np.zeros((1, 2, 2, 1)), InputSpec("image", (2, 2, 1), "float32")).dtype == np.float32
+    assert KINDS["sequence"].to_array(np.zeros((1, 3, 1)), InputSpec("sequence", (3, 1), "float64")).dtype == np.float32
 
 
 @pytest.mark.parametrize("module", SERVING_MODULES)

@@ -24,10 +24,12 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from archpick import cached_fit, ridge  # noqa: E402
 from archpick.cli import main  # noqa: E402
+from archpick.datasets.inputspec import InputSpec  # noqa: E402
 from archpick.export import export_model  # noqa: E402
 from archpick.hypermodels import fit_stats, heads, make  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
 from archpick.hypermodels.linear import LinearHyperModel  # noqa: E402
+from archpick.modelmeta import ModelMeta  # noqa: E402
 from archpick.search import TrialRecorder, stop_reason  # noqa: E402
 
 RIDGE = {"structure": "linear", "solver": "ridge"}
@@ -41,12 +43,14 @@ def _hp(values: dict) -> keras_tuner.HyperParameters:
 
 
 def _linear(x: np.ndarray, y: np.ndarray, task: str, n_outputs: int) -> LinearHyperModel:
-    spec_in = {
-        "kind": "table",
-        "shape": [x.shape[1]],
-        "dtype": "float32",
-        "columns": [f"c{i}" for i in range(x.shape[1])],
-    }
+    spec_in = InputSpec.from_json(
+        {
+            "kind": "table",
+            "shape": [x.shape[1]],
+            "dtype": "float32",
+            "columns": [f"c{i}" for i in range(x.shape[1])],
+        }
+    )
     stats = fit_stats("table", x, spec_in)
     if task == heads.REGRESSION:
         stats[heads.TARGET_STATS] = heads.target_stats(y)
@@ -95,7 +99,7 @@ def test_ridge_regression_is_scikit_learns_and_serves_raw_rows_in_a_fresh_proces
     raw = x_test[:6].copy()
     raw[0, 2] = np.nan  # a missing value: imputed inside the model by the training median
     expected = np.asarray(model.predict(raw, verbose=0))
-    export_model(model, tmp_path / "model", {"input_spec": hm.spec.input_spec}, [], raw)
+    export_model(model, tmp_path / "model", ModelMeta(hm.spec.input_spec, hm.spec.task), [], raw)
     np.save(tmp_path / "raw.npy", raw)
     script = (
         "import sys, numpy as np, tensorflow as tf; m = tf.saved_model.load(sys.argv[1]); "

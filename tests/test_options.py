@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from archpick import cli
 from archpick.datasets.base import DataOptions
+from archpick.datasets.inputspec import InputSpec
 from archpick.hardware import PRECISIONS
 from archpick.options import DEFAULT_BUDGET, FitOptions, parse_duration, reserve_seconds, search_budget
 
@@ -108,7 +109,7 @@ def test_chief_and_worker_plan_the_same_search_budget(kind: str, cross_validate:
     # The chief also counts its own start-up seconds; a worker cannot know them.
     assert search_budget(chief, kind, elapsed=10.0) == search_budget(chief, kind) - 10.0
     prep = SimpleNamespace(
-        spec=SimpleNamespace(input_spec={"kind": kind}),
+        spec=SimpleNamespace(input_spec=InputSpec(kind, (1,), "float32")),
         regime=SimpleNamespace(cross_validate=cross_validate),
         x_train=np.zeros(120),
         x_val=np.zeros(30),

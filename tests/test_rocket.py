@@ -20,7 +20,7 @@ import pytest
 keras = pytest.importorskip("keras")
 keras_tuner = pytest.importorskip("keras_tuner")
 
-from archpick.datasets.sequences import pad_sequences  # noqa: E402
+from archpick.datasets.sequences import pad_sequences, sequence_spec  # noqa: E402
 from archpick.datasets.tsfile import parse_ts  # noqa: E402
 from archpick.export import write_saved_model  # noqa: E402
 from archpick.hypermodels import fit_stats  # noqa: E402
@@ -49,13 +49,7 @@ def _vowels(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hypermodel(x: np.ndarray, n_classes: int) -> SequenceCNNHyperModel:
-    spec_in = {
-        "kind": "sequence",
-        "shape": [None, x.shape[2]],
-        "dtype": "float32",
-        "max_length": x.shape[1],
-        "pad": "nan",
-    }
+    spec_in = sequence_spec(x.shape[2], x.shape[1], variable=True)
     spec = ModelSpec(spec_in, "classification", n_classes, stats=fit_stats("sequence", x, spec_in), n_train=len(x))
     return SequenceCNNHyperModel(spec)
 
@@ -83,7 +77,7 @@ def _standardised(x: np.ndarray, stats: dict) -> np.ndarray:
 
 
 def _rocket_layer(hm: SequenceCNNHyperModel, budget: int) -> MiniRocketPPV:
-    return hm.rocket_transform(int(hm.spec.input_spec["shape"][-1]), budget)
+    return hm.rocket_transform(int(hm.spec.input_spec.shape[-1]), budget)
 
 
 @pytest.mark.parametrize("dataset", ["coffee", "vowels"])

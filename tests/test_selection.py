@@ -233,17 +233,9 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     assert acc >= 0.85  # measured 0.93-1.0 on the 28 test series; published FCN/ResNet/InceptionTime: 1.0
 
     from archpick.export import export_model
+    from archpick.modelmeta import ModelMeta
 
-    meta = {
-        "input_spec": prep.bundle.input_spec,
-        "task": "classification",
-        "family": "cnn",
-        "variant": "x",
-        "dataset": "Coffee",
-        "source": "ts",
-        "archpick_version": "test",
-        "profile_facts": {},
-    }
+    meta = ModelMeta(prep.bundle.input_spec, "classification", "cnn", "x", "Coffee", "ts", "test")
     export_model(ensemble, tmp_path / "model", meta, prep.bundle.class_names, x)
     raw = np.array(prep.x_test[:3], dtype="float32")
     raw[1, 200:] = np.nan  # a shorter series, NaN-padded as archpick reads it

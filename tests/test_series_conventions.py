@@ -98,7 +98,7 @@ def test_historical_series_loads_windows(tmp_path: Path) -> None:
     profile = tables.profile(path, opts)
     bundle = tables.load(profile, opts)
     assert bundle.x.shape[0] == profile.n_samples and bundle.x.shape[1:] == (profile.facts["lookback"], 1)
-    assert bundle.extras["times"][0].startswith("1600-01") and bundle.extras["times"][-1].startswith("1619-12")
+    assert bundle.history.times[0].startswith("1600-01") and bundle.history.times[-1].startswith("1619-12")
 
 
 def test_mixed_utc_offsets_are_read_as_utc() -> None:

@@ -18,6 +18,7 @@ from sklearn.datasets import load_diabetes, load_iris, load_wine
 
 from archpick.cli import main
 from archpick.datasets import columns as cols
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.readers import rows_for_predict
 from archpick.decoding import decode_text
 from archpick.errors import DataError
@@ -211,7 +212,7 @@ def test_predict_reads_decimal_commas_like_training(tmp_path: Path) -> None:
     original = _diabetes().drop(columns="target")
     file = tmp_path / "new.csv"
     original.head(5).to_csv(file, index=False, sep=";", decimal=",")
-    rows = rows_for_predict(file, {"shape": [10], "columns": list(original.columns)})
+    rows = rows_for_predict(file, InputSpec("table", (10,), "float32", columns=tuple(original.columns)))
     np.testing.assert_allclose(np.stack([r for _, r in rows]), original.head(5).to_numpy(np.float32))
 
 

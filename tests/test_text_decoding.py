@@ -23,6 +23,7 @@ import archpick
 from archpick.cli import main
 from archpick.datasets import text as text_mod
 from archpick.datasets.base import DataOptions
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.readers import read_sequences_for_predict
 from archpick.datasets.tsfile import parse_ts, sniff
 from archpick.errors import DataError
@@ -190,7 +191,7 @@ def test_a_utf16_ts_file_reads_identically(tmp_path: Path, vowels, encoding: str
     parsed = parse_ts(file)
     _same(parsed, original)
     assert "UTF-16" in parsed.note and original.note == ""
-    spec = {"shape": [None, 12], "max_length": 29}
+    spec = InputSpec("sequence", (None, 12), "float32", max_length=29)
     read, expected = read_sequences_for_predict(file, spec), read_sequences_for_predict(VOWELS, spec)
     assert [n for n, _ in read] == [n.replace(str(VOWELS), str(file)) for n, _ in expected]
     np.testing.assert_array_equal(np.stack([x for _, x in read]), np.stack([x for _, x in expected]))
@@ -223,7 +224,7 @@ def test_a_ts_file_mixing_encodings_is_refused(tmp_path: Path, vowels) -> None:
     assert f"{file}: mixes UTF-8 with another encoding" in lines[0]
     assert "line 2" in lines[0] and lines[0].endswith("re-save it as UTF-8")
     with pytest.raises(DataError, match="mixes UTF-8"):
-        read_sequences_for_predict(file, {"shape": [None, 12], "max_length": 29})
+        read_sequences_for_predict(file, InputSpec("sequence", (None, 12), "float32", max_length=29))
 
 
 # --- the report's Columns section --------------------------------------------------------------------------

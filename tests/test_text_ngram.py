@@ -17,6 +17,7 @@ tf = pytest.importorskip("tensorflow")
 keras_tuner = pytest.importorskip("keras_tuner")
 
 from archpick import hypermodels  # noqa: E402
+from archpick.datasets.inputspec import InputSpec  # noqa: E402
 from archpick.export import write_saved_model  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
 
@@ -78,7 +79,7 @@ def baseline_accuracy(x_train, y_train, x_test, y_test) -> float:
 
 def train_ngram_model(x_train, y_train, seed: int = 0):
     """The first hand-picked trial, built by hypermodels.make from training-split statistics only."""
-    spec_in = {"kind": "text", "shape": [], "dtype": "string"}
+    spec_in = InputSpec.from_json({"kind": "text", "shape": [], "dtype": "string"})
     stats = hypermodels.fit_stats("text", x_train, spec_in)
     spec = ModelSpec(spec_in, "classification", 2, stats=stats, n_train=len(x_train))
     hm = hypermodels.make("text", "dense", spec)
@@ -119,7 +120,7 @@ def test_ngram_model_is_registered_as_the_text_dense_family():
     from archpick.families import design_for
     from archpick.hypermodels.text import TextNgramHyperModel
 
-    spec = ModelSpec({"kind": "text", "shape": [], "dtype": "string"}, "classification", 2)
+    spec = ModelSpec(InputSpec.from_json({"kind": "text", "shape": [], "dtype": "string"}), "classification", 2)
     hm = hypermodels.make("text", "dense", spec)
     assert isinstance(hm, TextNgramHyperModel) and hm.family == "dense"
     assert design_for("text", "dense")
@@ -163,7 +164,7 @@ def test_keras_file_reloads(trained, tmp_path):
     ],
 )
 def test_other_modes_build_and_predict(values):
-    spec_in = {"kind": "text", "shape": [], "dtype": "string"}
+    spec_in = InputSpec.from_json({"kind": "text", "shape": [], "dtype": "string"})
     x = np.array(["good film", "bad film", "good good plot", "awful plot"], dtype=object)
     spec = ModelSpec(spec_in, "classification", 2, stats=hypermodels.fit_stats("text", x, spec_in), n_train=4)
     hp = keras_tuner.HyperParameters()

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from archpick.cli import main
+from archpick.datasets.inputspec import InputSpec
 
 from conftest import DATA, REPO
 
@@ -49,7 +50,9 @@ def _image_spec(side: int = 8, channels: int = 1):
     from archpick.hypermodels.base import ModelSpec
 
     return ModelSpec(
-        {"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels}, "classification", 5
+        InputSpec.from_json({"kind": "image", "shape": [side, side, channels], "dtype": "uint8", "channels": channels}),
+        "classification",
+        5,
     )
 
 
@@ -201,10 +204,13 @@ def test_video_runs_the_extractor_on_every_frame(pretrained: Path, tmp_path: Pat
     from archpick import backbone, hypermodels
     from archpick.export import export_model
     from archpick.hypermodels.base import ModelSpec
+    from archpick.modelmeta import ModelMeta
 
     source = backbone.check(str(pretrained), None, "video")
     spec = ModelSpec(
-        {"kind": "video", "shape": [3, 16, 16, 3], "dtype": "uint8", "frames": 3, "size": 16}, "classification", 2
+        InputSpec.from_json({"kind": "video", "shape": [3, 16, 16, 3], "dtype": "uint8", "frames": 3, "size": 16}),
+        "classification",
+        2,
     )
     hm = hypermodels.make("video", "hybrid", spec, backbone=source)
     hp = keras_tuner.HyperParameters()
@@ -216,9 +222,7 @@ def test_video_runs_the_extractor_on_every_frame(pretrained: Path, tmp_path: Pat
     model.fit(clips, np.array([0, 1, 0, 1]), epochs=1, verbose=0)
     after = model.get_layer("frame_backbone").get_weights()
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))  # fine-tuned, not frozen
-    info = export_model(
-        model, tmp_path / "model", {"input_spec": spec.input_spec, "task": "classification"}, ["a", "b"], clips
-    )
+    info = export_model(model, tmp_path / "model", ModelMeta(spec.input_spec, "classification"), ["a", "b"], clips)
     assert info["reload_max_abs_diff"] < 1e-4
 
 

@@ -21,6 +21,7 @@ keras_tuner = pytest.importorskip("keras_tuner")
 
 from archpick import hypermodels  # noqa: E402
 from archpick.cli import main  # noqa: E402
+from archpick.datasets.inputspec import InputSpec  # noqa: E402
 from archpick.export import as_tensor  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
 
@@ -56,7 +57,7 @@ def _randomise(model, seed: int) -> None:
     model.set_weights([rng.normal(scale=0.3, size=w.shape).astype(w.dtype) for w in model.get_weights()])
 
 
-def _predict(model, x, spec_in: dict) -> np.ndarray:
+def _predict(model, x, spec_in: InputSpec) -> np.ndarray:
     return np.asarray(model(as_tensor(x, spec_in), training=False))
 
 
@@ -69,7 +70,9 @@ def _sequences() -> tuple[np.ndarray, np.ndarray, dict]:
     return (
         x,
         np.arange(N) % 3,
-        {"kind": "sequence", "shape": [None, FEATURES], "dtype": "float32", "max_length": STEPS, "pad": "nan"},
+        InputSpec.from_json(
+            {"kind": "sequence", "shape": [None, FEATURES], "dtype": "float32", "max_length": STEPS, "pad": "nan"}
+        ),
     )
 
 
@@ -97,7 +100,9 @@ def test_padding_changes_nothing_on_sequences() -> None:
 
 
 def _text_model(hm_values: dict, texts: np.ndarray, length: int):
-    spec_in = {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": len(WORDS), "doc_length_p95": 6.0}
+    spec_in = InputSpec.from_json(
+        {"kind": "text", "shape": [], "dtype": "string", "vocabulary_size": len(WORDS), "doc_length_p95": 6.0}
+    )
     stats = {**hypermodels.fit_stats("text", texts, spec_in), "output_sequence_length": length}
     spec = ModelSpec(spec_in, "classification", 2, stats=stats, n_train=len(texts))
     return hypermodels.make("text", "transformer", spec).build(_hp(hm_values)), spec_in
@@ -108,7 +113,7 @@ def test_padding_changes_nothing_on_text() -> None:
     tokens (the longer learned table's first rows set to the shorter one's) give the same predictions."""
     rng = np.random.default_rng(1)
     texts = np.array([" ".join(rng.choice(WORDS, rng.integers(1, 10))) for _ in range(N)], dtype=object)
-    spec = ModelSpec({"kind": "text"}, "classification", 2)
+    spec = ModelSpec(InputSpec("text", (), "string"), "classification", 2)
     for i, values in enumerate(_trials(hypermodels.make("text", "transformer", spec))):
         short, spec_in = _text_model(values, texts, 12)
         _randomise(short, i)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.video import ClipDecoder, decode_clip
 from archpick.hypermodels.base import ModelSpec
 from archpick.hypermodels.video import FrameCNNHyperModel, VideoHybridHyperModel
@@ -25,14 +26,18 @@ CLIPS = DATA / "clips"
 CLASSES = ["down", "left", "right", "up"]
 FRAMES, SIZE = 8, 64  # data/clips as archpick reads it
 SMALL_T, SMALL_S = 4, 32  # the contract checks decode the same clips smaller (T and S come from input_spec)
-SPEC_IN = {"kind": "video", "shape": [FRAMES, SIZE, SIZE, 3], "dtype": "uint8", "frames": FRAMES, "size": SIZE}
-SMALL_IN = {
-    "kind": "video",
-    "shape": [SMALL_T, SMALL_S, SMALL_S, 3],
-    "dtype": "uint8",
-    "frames": SMALL_T,
-    "size": SMALL_S,
-}
+SPEC_IN = InputSpec.from_json(
+    {"kind": "video", "shape": [FRAMES, SIZE, SIZE, 3], "dtype": "uint8", "frames": FRAMES, "size": SIZE}
+)
+SMALL_IN = InputSpec.from_json(
+    {
+        "kind": "video",
+        "shape": [SMALL_T, SMALL_S, SMALL_S, 3],
+        "dtype": "uint8",
+        "frames": SMALL_T,
+        "size": SMALL_S,
+    }
+)
 
 
 def clip_paths(per_class: int) -> tuple[list[str], np.ndarray]:
@@ -53,7 +58,7 @@ def tiny_batch() -> tuple[np.ndarray, np.ndarray]:
 
 
 def spec() -> ModelSpec:
-    return ModelSpec(dict(SMALL_IN), "classification", len(CLASSES), n_train=8)
+    return ModelSpec(SMALL_IN, "classification", len(CLASSES), n_train=8)
 
 
 def hp_with(values: dict) -> keras_tuner.HyperParameters:

@@ -14,6 +14,7 @@ from PIL import Image
 from archpick.datasets import frames as frames_mod
 from archpick.datasets import video
 from archpick.datasets.base import DataOptions
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,7 +216,7 @@ def test_frame_folders(tmp_path: Path) -> None:
     assert prof.structure.evidence["temporal"].startswith("frame folders of 12 frames")
     assert [s.reason for s in prof.skipped] == ["0 frames (no png/jpg files in the frame folder)"]
     bundle = video.load(prof, DataOptions())
-    assert bundle.input_spec["shape"] == [6, 24, 24, 3]
+    assert bundle.input_spec.shape == (6, 24, 24, 3)
     for path in bundle.x:
         clip = bundle.decode(path)
         assert clip.shape == (6, 24, 24, 3) and clip.dtype == np.uint8
@@ -290,7 +291,6 @@ def test_short_clip_is_looped_and_counted(tmp_path: Path) -> None:
     assert prof.facts["short_clips"] == 1 and prof.facts["short_clip_policy"] == "looped"
     assert any("looped" in note for note in prof.notes)
     bundle = video.load(prof, DataOptions())
-    assert bundle.extras["looped"] == 1 and "looped" in bundle.extras["short_clip_note"]
     clip = bundle.decode(str(short))
     assert clip.shape == (8, 32, 32, 3)
     levels = red_levels(clip)
@@ -356,10 +356,9 @@ def test_load_lists_paths_without_decoding(two_classes: Path, count_decoded) -> 
     assert bundle.x.dtype == object and all(isinstance(p, str) for p in bundle.x)
     assert bundle.y.tolist() == [0, 0, 0, 1, 1, 1] and bundle.class_names == ["left", "right"]
     assert bundle.x_test is None and bundle.split == "stratified"
-    assert bundle.input_spec == {"kind": "video", "shape": [12, 32, 32, 3], "dtype": "uint8", "frames": 12, "size": 32}
-    train = bundle.extras["decode_train"](bundle.x[0], np.random.default_rng(0))
+    assert bundle.input_spec == InputSpec("video", (12, 32, 32, 3), "uint8", channels=3, frames=12, size=32)
+    train = bundle.decode_train(bundle.x[0], np.random.default_rng(0))
     assert train.shape == (12, 32, 32, 3)
-    assert bundle.extras["looped"] == 0
 
 
 def test_import_does_not_load_tensorflow() -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 from archpick.datasets import columns as cols
 from archpick.datasets import sequences as seq
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -492,13 +493,15 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         dtype = np.uint8 if x.dtype == np.uint8 and shape.modality in ("image", "video") else np.float32
         xs = shape.arrange(x).astype(dtype)
         xt = shape.arrange(x_test).astype(dtype) if x_test is not None else None
-        spec = {"kind": shape.modality, "shape": list(shape.sample_shape), "dtype": np.dtype(dtype).name}
-        if shape.modality in ("image", "video"):
-            spec.update(channels=shape.sample_shape[-1], value_range=profile.facts.get("value_range"))
-        if shape.modality == "video":
-            spec["frames"] = shape.sample_shape[0]
+        spec = InputSpec(
+            shape.modality,
+            tuple(shape.sample_shape),
+            np.dtype(dtype).name,
+            channels=shape.sample_shape[-1] if shape.modality in ("image", "video") else None,
+            frames=shape.sample_shape[0] if shape.modality == "video" else None,
+            columns=tuple(f"x{i}" for i in range(shape.sample_shape[0])) if shape.modality == "table" else None,
+        )
         if shape.modality == "table":
-            spec["columns"] = [f"x{i}" for i in range(shape.sample_shape[0])]
             for arr in (xs, xt) if xt is not None else (xs,):
                 arr[~np.isfinite(arr)] = np.nan
     ys, names = cols.encode_targets(task, y, *([] if y_test is None else [y_test]))

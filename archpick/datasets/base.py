@@ -17,10 +17,10 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.profile import Skipped
 
 HIDDEN_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
@@ -210,11 +210,11 @@ class Bundle:
         x_test: Shipped test inputs, or None to hold out a split.
         y_test: Shipped test targets.
         decode: For file inputs, path -> raw uint8 array as the SavedModel expects it.
-        input_spec: What the model takes: {"kind": ..., "shape": [...], "dtype": ...} plus extras
-            a HyperModel needs (e.g. "vocabulary_size", "lookback", "horizon", "columns").
+        input_spec: What the model takes (kind, shape, dtype and what its HyperModel needs).
         split: "stratified" (shuffle, stratify) or "chronological" (no shuffling across splits).
         skipped: Files that failed while loading (added to the profile's count).
-        extras: Anything else the report needs (e.g. the raw series for a forecast plot).
+        decode_train: For video, (path, rng) -> clip with a random temporal offset (training augmentation).
+        history: For forecasting, the whole target series (the report's forecast plot, MASE's scale).
     """
 
     x: np.ndarray
@@ -223,10 +223,28 @@ class Bundle:
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     decode: Callable[[str], np.ndarray] | None = None
-    input_spec: dict[str, Any] = field(default_factory=dict)
+    input_spec: InputSpec = field(default_factory=lambda: InputSpec("table", (0,), "float32"))
     split: str = "stratified"
     skipped: list[Skipped] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    decode_train: Callable[..., np.ndarray] | None = None
+    history: SeriesHistory | None = None
+
+
+@dataclass(frozen=True)
+class SeriesHistory:
+    """A forecasting dataset's whole target series, training and test periods.
+
+    Attributes:
+        values: The target, step by step.
+        times: Each step's time (ISO 8601), or step numbers as text.
+        target: The target column.
+        train_end: Steps that belong to the training file (the rest came from a shipped test file).
+    """
+
+    values: list[float]
+    times: list[str]
+    target: str
+    train_end: int
 
 
 def split_files(files: list[Path]) -> dict[str, str] | None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from archpick.datasets.base import Bundle, tokens, words  # noqa: F401 - words is read as cols.words
+from archpick.datasets.inputspec import InputSpec
 from archpick.decoding import decode_text
 from archpick.errors import DataError, OptionError
 
@@ -542,7 +543,7 @@ def encode_targets(task: str, *label_sets: Iterable[object]) -> tuple[list[np.nd
 
 
 def bundle_from_sets(
-    xs: list[np.ndarray], ys: list[np.ndarray], class_names: list[str], input_spec: dict[str, Any], **extra: Any
+    xs: list[np.ndarray], ys: list[np.ndarray], class_names: list[str], input_spec: InputSpec, **extra: Any
 ) -> Bundle:
     """A shuffled-split Bundle from [train] or [train, test] inputs and targets."""
     return Bundle(
@@ -610,9 +611,9 @@ def file_list(files: dict[str, str]) -> list[str]:
     return [files["train"]] + ([files["test"]] if "test" in files else [])
 
 
-def model_columns(frame: pd.DataFrame, spec: dict[str, Any], file: Path) -> list[str]:
-    """The columns a model takes (`spec["columns"]`), checked present in new data; all numeric ones if unnamed."""
-    columns = list(spec.get("columns") or [])
+def model_columns(frame: pd.DataFrame, spec: InputSpec, file: Path) -> list[str]:
+    """The columns a model takes (`spec.columns`), checked present in new data; all numeric ones if unnamed."""
+    columns = list(spec.columns or [])
     if not columns:
         return [c for c, i in classify_columns(frame).items() if i.kind == "numeric"]
     absent = [c for c in columns if c not in frame.columns]

@@ -3,7 +3,7 @@
 A table whose used columns are all numbers keeps its float32 input ("features", one value per column, NaN for
 a gap). A table with a string column (a category, free text, a date) takes one string input instead:
 
-    "row": string (batch, F), one field per column of input_spec["columns"], in that order, as written in
+    "row": string (batch, F), one field per column of input_spec.columns, in that order, as written in
     the CSV: numbers as decimal text (blank = missing), categories and text as they are, dates as ISO 8601
     (YYYY-MM-DD, a time after it is ignored).
 
@@ -19,13 +19,13 @@ Standard library, numpy and pandas only (no TensorFlow): `inspect` and the basel
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from archpick.datasets.columns import as_datetime, as_numeric, label_text
+from archpick.datasets.inputspec import ColumnEncoding, parse_encodings
 
 ONE_HOT_MAX = 50
 """A string column with at most this many distinct values is one-hot encoded; more take an embedding."""
@@ -57,54 +57,26 @@ DATE_PATTERN = r"\s*\d{4}-\d{2}-\d{2}([T ].*)?\s*"
 _NUMBER = re.compile(NUMBER_PATTERN)
 
 
-@dataclass
-class ColumnEncoding:
-    """How one used feature column enters the model.
-
-    Attributes:
-        name: The column, as in the file.
-        how: "numeric" (imputed, standardised), "codes" (numeric, and one-hot of its whole-number values),
-            "one_hot", "embedding" (string categories), "text" (bag of words) or "date" (calendar features).
-        n_values: Distinct values in the profiled file (categories and codes).
-    """
-
-    name: str
-    how: str
-    n_values: int = 0
-
-    def describe(self) -> str:
-        """How the column enters the model, in words (the profile's column_uses)."""
-        if self.how == "codes":
-            return f"numeric, and one-hot of its {self.n_values} whole-number codes"
-        if self.how == "one_hot":
-            return f"one-hot, {self.n_values} values (an unseen value takes an extra slot)"
-        if self.how == "embedding":
-            return f"embedding, {self.n_values} values (rare and unseen values share one vector)"
-        if self.how == "text":
-            return f"bag of words (TF-IDF over at most {TEXT_VOCABULARY} training words)"
-        if self.how == "date":
-            return "calendar features (year, month, day of week, day of year)"
-        return "numeric"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form, as input_spec["encodings"] holds it."""
-        return asdict(self)
+def describe(enc: ColumnEncoding) -> str:
+    """How a column enters the model, in words (the profile's column_uses)."""
+    if enc.how == "codes":
+        return f"numeric, and one-hot of its {enc.n_values} whole-number codes"
+    if enc.how == "one_hot":
+        return f"one-hot, {enc.n_values} values (an unseen value takes an extra slot)"
+    if enc.how == "embedding":
+        return f"embedding, {enc.n_values} values (rare and unseen values share one vector)"
+    if enc.how == "text":
+        return f"bag of words (TF-IDF over at most {TEXT_VOCABULARY} training words)"
+    if enc.how == "date":
+        return "calendar features (year, month, day of week, day of year)"
+    return "numeric"
 
 
-def spec_encodings(spec: dict[str, Any]) -> list[ColumnEncoding]:
-    """The encodings of an input_spec, one per column (all numeric when the spec predates them)."""
-    given = spec.get("encodings")
-    if given:
-        return [ColumnEncoding(str(e["name"]), str(e["how"]), int(e.get("n_values", 0))) for e in given]
-    columns = spec.get("columns")
-    if columns is None:
-        columns = [f"x{i}" for i in range(int(spec["shape"][0]))] if spec.get("shape") else []
-    return [ColumnEncoding(str(c), "numeric") for c in columns]
-
-
-def takes_strings(spec: dict[str, Any]) -> bool:
-    """True when a table model takes the string "row" input (see the module docstring)."""
-    return spec.get("kind") == "table" and spec.get("dtype") == "string"
+def facts_encodings(facts: dict[str, Any]) -> list[ColumnEncoding]:
+    """The encodings a table profile's facts name, one per used column (all numeric when it names none)."""
+    if facts.get("encodings"):
+        return parse_encodings(facts["encodings"])
+    return [ColumnEncoding(str(c), "numeric") for c in facts.get("columns") or []]
 
 
 def integer_codes(values: pd.Series) -> int:

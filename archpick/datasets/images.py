@@ -21,6 +21,7 @@ from archpick.datasets.base import (
     split_roots,
     sub_folders,
 )
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -309,5 +310,5 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         x_test=x_test,
         y_test=y_test,
         decode=decode,
-        input_spec={"kind": "image", "shape": [height, width, channels], "dtype": "uint8", "channels": channels},
+        input_spec=InputSpec("image", (height, width, channels), "uint8", channels=channels),
     )

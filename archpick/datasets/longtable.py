@@ -3,6 +3,7 @@ columns, a label constant within each series id (the layout of tsfresh and sktim
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import pandas as pd
 from archpick.datasets import columns as cols
 from archpick.datasets import sequences as seq
 from archpick.datasets.base import Bundle
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped
 
@@ -172,12 +174,16 @@ def load(profile: DatasetProfile) -> Bundle:
         for cases, _ in sets
     ]
     ys, names = cols.encode_targets(profile.task, *[labels for _, labels in sets])
-    spec = seq.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length)
-    spec.update(columns=facts["columns"], id_column=facts["id_column"], order_column=facts["order_column"])
+    spec = dataclasses.replace(
+        seq.sequence_spec(len(facts["columns"]), length, profile.structure.variable_length),
+        columns=facts["columns"],
+        id_column=facts["id_column"],
+        order_column=facts["order_column"],
+    )
     return cols.bundle_from_sets(xs, ys, names, spec)
 
 
-def sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+def sequences_for_predict(file: str | Path, spec: InputSpec) -> list[tuple[str, np.ndarray]]:
     """Sequences in a table for prediction: one per series id (long format), else the whole table.
 
     Args:
@@ -187,8 +193,8 @@ def sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[
     file = Path(file)
     frame = cols.read_frame(file)
     columns = cols.model_columns(frame, spec, file)
-    id_column = spec.get("id_column")
+    id_column = spec.id_column
     if id_column in frame.columns:
-        groups = _groups(frame, id_column, spec.get("order_column"), columns)
+        groups = _groups(frame, id_column, spec.order_column, columns)
         return [(f"{file}:{key}", case) for key, _, case in groups]
     return [(str(file), cols.numeric_matrix(frame, columns))]

@@ -7,23 +7,23 @@ sources never import each other for prediction.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from archpick.datasets import columns as cols
 from archpick.datasets.arrays import read_inputs
-from archpick.datasets.encodings import raw_rows, spec_encodings, takes_strings
+from archpick.datasets.encodings import raw_rows
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.longtable import sequences_for_predict
 from archpick.datasets.sequences import effective_length, pad_sequences, split_ragged
 from archpick.datasets.tsfile import parse_ts
 from archpick.errors import DataError
 
 
-def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+def rows_for_predict(file: str | Path, spec: InputSpec) -> list[tuple[str, np.ndarray]]:
     """Feature rows to predict on, from a CSV/Parquet with the training columns or an .npz/.npy X.
 
-    A model with string columns (encodings.takes_strings) takes the raw rows as strings, read from a table
+    A model with string columns (InputSpec.takes_strings) takes the raw rows as strings, read from a table
     with the training reader (`encodings.raw_rows`: the same decoding, decimal commas and date format).
 
     Returns:
@@ -33,17 +33,17 @@ def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, 
         DataError: A column is missing, the width differs, or an array file is given to a string model.
     """
     file = Path(file)
-    width = int(spec["shape"][0])
-    if takes_strings(spec):
+    width = int(spec.shape[0])
+    if spec.takes_strings:
         if file.suffix.lower() not in cols.TABLE_SUFFIXES:
             raise DataError(
-                f"this model reads a table's columns ({', '.join(spec['columns'][:6])}); give a "
+                f"this model reads a table's columns ({', '.join((spec.columns or ())[:6])}); give a "
                 "CSV/Parquet file with them",
                 path=file,
             )
         frame = cols.read_frame(file)
         cols.model_columns(frame, spec, file)
-        rows = raw_rows(frame, spec_encodings(spec))
+        rows = raw_rows(frame, spec.column_encodings())
         return [(f"{file}:{i + 1}", row) for i, row in enumerate(rows)]
     if file.suffix.lower() in (".npz", ".npy"):
         x, _ = read_inputs(file)
@@ -56,7 +56,7 @@ def rows_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, 
     return [(f"{file}:{i + 1}", row) for i, row in enumerate(x)]
 
 
-def read_sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+def read_sequences_for_predict(file: str | Path, spec: InputSpec) -> list[tuple[str, np.ndarray]]:
     """Sequences to predict on, NaN-padded to the model's length.
 
     Args:
@@ -86,8 +86,8 @@ def read_sequences_for_predict(file: str | Path, spec: dict[str, Any]) -> list[t
         cases = sequences_for_predict(file, spec)
     else:
         raise DataError("give a .ts, .npz/.npy or CSV/Parquet file of sequences", path=file)
-    channels, length = int(spec["shape"][-1]), int(spec["max_length"])
-    fixed = spec["shape"][0] is not None
+    channels, length = int(spec.shape[-1]), int(spec.max_length)
+    fixed = spec.shape[0] is not None
     out = []
     for name, case in cases:
         if case.shape[1] != channels:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError
 from archpick.profile import Structure
 
@@ -59,15 +60,9 @@ def describe_lengths(lengths: list[int] | np.ndarray, channels: int, what: str) 
     return facts, structure
 
 
-def sequence_spec(channels: int, max_length: int, variable: bool) -> dict[str, Any]:
-    """The input_spec for NaN-padded sequences."""
-    return {
-        "kind": "sequence",
-        "shape": [None if variable else max_length, channels],
-        "dtype": "float32",
-        "max_length": max_length,
-        "pad": "nan" if variable else None,
-    }
+def sequence_spec(channels: int, max_length: int, variable: bool) -> InputSpec:
+    """The InputSpec for NaN-padded sequences."""
+    return InputSpec("sequence", (None if variable else max_length, channels), "float32", max_length=max_length)
 
 
 def split_ragged(x: np.ndarray, lengths: np.ndarray, file: str) -> list[np.ndarray]:

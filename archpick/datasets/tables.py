@@ -30,6 +30,7 @@ from archpick.datasets import longtable
 from archpick.datasets import series as series_mod
 from archpick.datasets import text as text_mod
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, split_files
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError, DependencyError
 from archpick.profile import ColumnUse, DatasetProfile, Skipped, Structure
 
@@ -303,7 +304,7 @@ def _read_columns(
         for name in facts.get("columns", []):
             read[name] = ("numeric", f"a channel of each sequence: {infos[name].detail}")
     else:
-        for enc in enc_mod.spec_encodings(facts):
+        for enc in enc_mod.facts_encodings(facts):
             read[enc.name] = (_ROLES[enc.how], _encoding_reason(enc, infos[enc.name]))
     if target is not None and target in infos:
         read[target] = ("target", f"the {profile.task} target: {facts.get('target_reason', infos[target].detail)}")
@@ -348,7 +349,7 @@ def _encoding_reason(enc: enc_mod.ColumnEncoding, info: cols.ColumnInfo) -> str:
     """How a feature column enters the model, with what a user should know (a constant, missing values)."""
     if enc.how == "numeric":
         return _numeric_reason(info)
-    reason = enc.describe()
+    reason = enc_mod.describe(enc)
     if info.n_missing:
         reason += f"; {info.n_missing} missing values" + (" imputed" if enc.how in ("numeric", "codes") else "")
     return reason
@@ -540,6 +541,13 @@ def _profile_table(
     )
 
 
+STRING_ROW = (
+    "one string per column, in `columns` order: numbers as decimal text (blank = missing), "
+    "categories and text as written, dates as YYYY-MM-DD"
+)
+"""What one input row of a table of strings is, for the serving contract."""
+
+
 def _load_table(profile: DatasetProfile) -> Bundle:
     """The table's rows: float32 (N, F) when every feature is a number, else the string rows of encodings.py.
 
@@ -547,26 +555,21 @@ def _load_table(profile: DatasetProfile) -> Bundle:
     """
     facts, target = profile.facts, profile.target
     frames = [_rows_with_target(cols.read_frame(Path(f)), target) for f in cols.file_list(facts["files"])]
-    encodings = enc_mod.spec_encodings(facts)
+    encodings = enc_mod.facts_encodings(facts)
     strings = any(e.how in enc_mod.STRING_ENCODINGS for e in encodings)
     if strings:
         xs = [enc_mod.raw_rows(frame, encodings) for frame in frames]
     else:
         xs = [cols.numeric_matrix(frame, facts["columns"], np.float32) for frame in frames]
     ys, names = cols.encode_targets(profile.task, *[f[target] for f in frames])
-    spec: dict[str, Any] = {
-        "kind": "table",
-        "shape": [len(facts["columns"])],
-        "dtype": "string" if strings else "float32",
-        "columns": facts["columns"],
-    }
-    if strings or any(e.how != "numeric" for e in encodings):
-        spec["encodings"] = [e.to_dict() for e in encodings]
-    if strings:
-        spec["row"] = (
-            "one string per column, in `columns` order: numbers as decimal text (blank = missing), "
-            "categories and text as written, dates as YYYY-MM-DD"
-        )
+    spec = InputSpec(
+        kind="table",
+        shape=(len(facts["columns"]),),
+        dtype="string" if strings else "float32",
+        columns=facts["columns"],
+        encodings=tuple(encodings) if strings or any(e.how != "numeric" for e in encodings) else None,
+        row=STRING_ROW if strings else None,
+    )
     return cols.bundle_from_sets(xs, ys, names, spec)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from archpick.datasets import columns as cols
 from archpick.datasets.base import Bundle, DataOptions, is_hidden, link_notes, split_roots, sub_folders
+from archpick.datasets.inputspec import InputSpec
 from archpick.decoding import DecodedText, decode_text
 from archpick.errors import DataError
 from archpick.profile import DatasetProfile, Skipped, Structure
@@ -190,18 +191,11 @@ def text_structure(facts: dict[str, Any], where: str) -> Structure:
     return structure
 
 
-def text_spec(facts: dict[str, Any]) -> dict[str, Any]:
-    """The input_spec for raw strings (with the text column, for text read from a table)."""
-    spec = {
-        "kind": "text",
-        "shape": [],
-        "dtype": "string",
-        "vocabulary_size": facts["vocabulary_size"],
-        "doc_length_p95": facts["doc_length_words"]["p95"],
-    }
-    if facts.get("text_column"):
-        spec["text_column"] = facts["text_column"]
-    return spec
+def text_spec(facts: dict[str, Any]) -> InputSpec:
+    """The InputSpec for raw strings (with the text column, for text read from a table)."""
+    return InputSpec(
+        "text", (), "string", vocabulary_size=facts["vocabulary_size"], text_column=facts.get("text_column") or None
+    )
 
 
 @dataclass
@@ -489,7 +483,7 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     return _load_folder(profile)
 
 
-def read_texts_for_predict(file: str | Path, spec: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+def read_texts_for_predict(file: str | Path, spec: InputSpec | None = None) -> list[tuple[str, str]]:
     """Documents to predict on: a text file is one document; a CSV/Parquet gives one per row.
 
     Args:

@@ -57,6 +57,7 @@ from archpick.datasets.frames import (
     is_animated_gif,
     probe_clip,
 )
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import DataError, OptionError
 from archpick.profile import DatasetProfile, Skipped, Structure
 
@@ -415,8 +416,8 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
 
     Returns:
         A Bundle: x/x_test are object arrays of clip paths, y/y_test int64 class indices, `decode` the
-        deterministic path -> (T, S, S, 3) uint8 clip, extras["decode_train"] the (path, rng) -> clip
-        sampler with a random temporal offset, extras["looped"] the number of clips shorter than T.
+        deterministic path -> (T, S, S, 3) uint8 clip, `decode_train` the (path, rng) -> clip sampler with a
+        random temporal offset (clips shorter than T are looped; the profile counts them).
 
     Raises:
         DataError: More than half of the clips cannot be read.
@@ -429,10 +430,10 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
     index = {name: i for i, name in enumerate(class_names)}
     known_bad = {s.file for s in profile.skipped}
     skipped: list[Skipped] = []
-    looped = checked = 0
+    checked = 0
 
     def gather(part: dict[str, list[Path]]) -> tuple[np.ndarray, np.ndarray]:
-        nonlocal looped, checked
+        nonlocal checked
         xs, ys = [], []
         for name, clips in part.items():
             if name not in index:
@@ -442,11 +443,10 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
                     continue
                 checked += 1
                 try:
-                    info = probe_clip(clip, validate=False)
+                    probe_clip(clip, validate=False)
                 except ClipError as exc:
                     skipped.append(Skipped(str(clip), exc.reason))
                     continue
-                looped += bool(info.frames and info.frames < frames)
                 xs.append(str(clip))
                 ys.append(index[name])
         return np.array(xs, dtype=object), np.array(ys, dtype=np.int64)
@@ -472,21 +472,8 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         x_test=x_test,
         y_test=y_test,
         decode=decoder,
-        input_spec={
-            "kind": "video",
-            "shape": [frames, size, size, 3],
-            "dtype": "uint8",
-            "frames": frames,
-            "size": size,
-        },
+        input_spec=InputSpec("video", (frames, size, size, 3), "uint8", channels=3, frames=frames, size=size),
         split="stratified",
         skipped=skipped,
-        extras={
-            "decode_train": decoder,
-            "looped": looped,
-            "short_clip_policy": SHORT_CLIP_POLICY,
-            "short_clip_note": SHORT_CLIP_NOTE.format(frames=frames),
-            "frames": frames,
-            "size": size,
-        },
+        decode_train=decoder,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.families import lookup
 
 
@@ -47,7 +48,7 @@ def make(modality: str, family: str, spec, backbone=None):
     return hm
 
 
-def fit_stats(kind: str, x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def fit_stats(kind: str, x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Statistics from the training split only (no leakage): per-channel mean/std, vocabulary...
 
     The per-kind functions live in archpick/hypermodels/stats.py; the kind's `Kind.stats` (archpick/kinds.py)

@@ -9,6 +9,7 @@ import keras
 import keras_tuner
 
 from archpick import cached_fit
+from archpick.datasets.inputspec import InputSpec
 from archpick.hypermodels import heads
 
 
@@ -25,7 +26,7 @@ class ModelSpec:
         class_weight: Loss weight per class for imbalanced classification (archpick/imbalance.py), or None.
     """
 
-    input_spec: dict[str, Any]
+    input_spec: InputSpec
     task: str
     n_outputs: int
     stats: dict[str, Any] = field(default_factory=dict)
@@ -49,7 +50,7 @@ class ArchHyperModel(keras_tuner.HyperModel):
     variant = ""
 
     def __init__(self, spec: ModelSpec):
-        super().__init__(name=f"{self.family}-{spec.input_spec.get('kind', '')}", tunable=True)
+        super().__init__(name=f"{self.family}-{spec.input_spec.kind}", tunable=True)
         self.spec = spec
 
     def build_body(self, hp: keras_tuner.HyperParameters):

@@ -115,14 +115,14 @@ class CNNHyperModel(ArchHyperModel):
     family = "cnn"
 
     def max_blocks(self) -> int:
-        height, width, _ = self.spec.input_spec["shape"]
+        height, width, _ = self.spec.input_spec.shape
         side = min(height, width)
         side = side // 2 if side > STEM_ABOVE else side
         pools = max(int(math.log2(max(side, 1) / (MIN_POOL_SIDE / 2))), 1)
         return max(2, min(5, pools + 1))
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        height, width, channels = self.spec.input_spec["shape"]
+        height, width, channels = self.spec.input_spec.shape
         inputs = keras.Input(shape=(None, None, channels), dtype="uint8", name="image")
         x = layers.Resizing(height, width, name="resize")(inputs)
         x = layers.Rescaling(1.0 / 255, name="rescale")(x)
@@ -160,7 +160,7 @@ class CNNHyperModel(ArchHyperModel):
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """A small VGG-style net that is known to do well on small images, then a residual one."""
-        height, width, _ = self.spec.input_spec["shape"]
+        height, width, _ = self.spec.input_spec.shape
         small = min(height, width) <= 32
         first = {
             "block": "plain",

@@ -93,7 +93,7 @@ class SequenceCNNHyperModel(ArchHyperModel):
     family = "cnn"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        features = int(self.spec.input_spec["shape"][-1])
+        features = int(self.spec.input_spec.shape[-1])
         stats = self.spec.stats
         block = hp.Choice("block", BLOCKS, default="fcn")
         # Registered before base.build's own "learning_rate" (which then reuses this one) so the family's

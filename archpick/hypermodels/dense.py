@@ -18,7 +18,6 @@ import keras
 import keras_tuner
 from keras import layers
 
-from archpick.datasets.encodings import spec_encodings, takes_strings
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import (
     FixLength,
@@ -39,9 +38,9 @@ class DenseHyperModel(ArchHyperModel):
 
     def _inputs(self):
         spec = self.spec.input_spec
-        kind = spec.get("kind")
+        kind = spec.kind
         stats = self.spec.stats
-        shape = [int(d) if d is not None else None for d in spec["shape"]]
+        shape = [int(d) if d is not None else None for d in spec.shape]
         if kind == "image":
             height, width, channels = shape
             inputs = keras.Input(shape=(None, None, channels), dtype="uint8", name="image")
@@ -50,7 +49,7 @@ class DenseHyperModel(ArchHyperModel):
             return inputs, layers.Flatten()(x)
         if kind == "sequence":
             features = shape[-1]
-            length = int(stats.get("max_length") or spec.get("max_length") or shape[0] or 1)
+            length = int(stats.get("max_length") or spec.max_length or shape[0] or 1)
             inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
             x = FixLength(length, name="fix_length")(inputs)
             x = MaskedStandardize(
@@ -70,7 +69,7 @@ class DenseHyperModel(ArchHyperModel):
         missing = list(stats.get("missing_columns") or [])
         if missing:
             parts.append(MissingIndicator(missing, name="missing")(numbers))
-        numeric = [e for e in spec_encodings(self.spec.input_spec) if e.how in ("numeric", "codes")]
+        numeric = [e for e in self.spec.input_spec.column_encodings() if e.how in ("numeric", "codes")]
         for j, enc in enumerate(numeric):
             values = (stats.get("codes") or {}).get(enc.name)
             if enc.how == "codes" and values:
@@ -94,13 +93,13 @@ class DenseHyperModel(ArchHyperModel):
         embedding has no collisions, and unseen values go to one known OOV row.
         """
         spec = self.spec.input_spec
-        count = int(spec["shape"][0])
-        if not takes_strings(spec):
+        count = int(spec.shape[0])
+        if not spec.takes_strings:
             inputs = keras.Input(shape=(count,), dtype="float32", name="features")
             parts = self._numeric_part(inputs, count)
             return inputs, parts[0] if len(parts) == 1 else layers.Concatenate(name="with_missing")(parts)
         inputs = keras.Input(shape=(count,), dtype="string", name="row")
-        encs = spec_encodings(spec)
+        encs = spec.column_encodings()
         numeric = [i for i, e in enumerate(encs) if e.how in ("numeric", "codes")]
         parts = self._numeric_part(ParseNumbers(numeric, name="numbers")(inputs), len(numeric)) if numeric else []
         for i, enc in enumerate(encs):
@@ -158,7 +157,7 @@ class DenseHyperModel(ArchHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """Tables: two layers of 128-64 with light dropout (a reliable tabular MLP default); then a wider,
         batch-normalised three-layer net. Images: a 256-128 MLP, then a 512-wide one."""
-        if self.spec.input_spec.get("kind") == "image":
+        if self.spec.input_spec.kind == "image":
             return [
                 {
                     "layers": 2,

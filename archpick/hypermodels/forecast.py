@@ -28,23 +28,23 @@ class _ForecastHyperModel(ArchHyperModel):
     """Shared scaling, skip connection, zero-initialised head and un-scaling for the forecasters."""
 
     def _stats(self) -> dict[str, Any]:
-        features = int(self.spec.input_spec["shape"][-1])
+        features = int(self.spec.input_spec.shape[-1])
         stats = dict(self.spec.stats)
         stats.setdefault("target_index", 0)
         stats.setdefault("scale", [1.0] * features)
         stats.setdefault("scale_log", [1.0] * features)
         stats.setdefault("log_ok", False)
-        stats.setdefault("season", self.spec.input_spec.get("season"))
+        stats.setdefault("season", self.spec.input_spec.season)
         return stats
 
     def _season_fits(self) -> bool:
         season = self._stats()["season"]
-        return bool(season) and 1 < int(season) <= int(self.spec.input_spec["shape"][0])
+        return bool(season) and 1 < int(season) <= int(self.spec.input_spec.shape[0])
 
     def scaled_input(self, hp: keras_tuner.HyperParameters):
         """(inputs, normalised window, target column of it). Registers "log", "base" and "linear_skip"."""
         stats = self._stats()
-        lookback, features = (int(d) for d in self.spec.input_spec["shape"])
+        lookback, features = (int(d) for d in self.spec.input_spec.shape)
         log = hp.Boolean("log", default=bool(stats["log_ok"])) and bool(stats["log_ok"])
         bases = ["seasonal", "last", "mean"] if self._season_fits() else ["last", "mean"]
         hp.Choice("base", bases, default=bases[0])

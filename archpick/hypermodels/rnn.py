@@ -51,7 +51,7 @@ class SequenceRNNHyperModel(ArchHyperModel):
     family = "rnn"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        features = int(self.spec.input_spec["shape"][-1])
+        features = int(self.spec.input_spec.shape[-1])
         stats = self.spec.stats
         inputs, x = standardized_sequence(stats, features)
         x = recurrent_stack(x, hp, bidirectional_allowed=True)

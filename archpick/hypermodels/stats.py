@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from archpick.datasets import encodings
+from archpick.datasets.inputspec import InputSpec
 
 MAX_VOCABULARY = 20_000
 MAX_NGRAMS = 30_000  # word 1-2-grams kept for the text models' linear "wide" branch
@@ -39,7 +40,7 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(x), x, np.nan)
 
 
-def sequence_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def sequence_stats(x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Per-channel mean and std over the valid (finite) steps of NaN-padded (N, T, F) training sequences.
 
     Also fits the MiniRocket biases (see `rocket_fit`) on at most ROCKET_MAX_SERIES training series,
@@ -62,7 +63,7 @@ def sequence_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str,
     out = {
         "mean": mean.tolist(),
         "std": std.tolist(),
-        "max_length": int(max(longest, input_spec.get("max_length") or 0, 1)),
+        "max_length": int(max(longest, input_spec.max_length or 0, 1)),
     }
     out["rocket"] = rocket_fit(x, lengths, mean, std, max(longest, 1))
     return out
@@ -259,7 +260,7 @@ def tokenize(text: str) -> list[str]:
     return [t.decode("utf-8", errors="replace") for t in raw.split()]
 
 
-def text_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def text_stats(x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Vocabulary (most frequent training words first) and sequence length, from training texts only.
 
     Returns:
@@ -271,7 +272,7 @@ def text_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any
     counts: Counter[str] = Counter()
     for tokens in docs:
         counts.update(tokens)
-    limit = min(int(input_spec.get("vocabulary_size") or MAX_VOCABULARY), MAX_VOCABULARY)
+    limit = min(int(input_spec.vocabulary_size or MAX_VOCABULARY), MAX_VOCABULARY)
     words = sorted((w for w in counts if w), key=lambda w: (-counts[w], w))[: max(limit, 1)]
     lengths = np.array([len(t) for t in docs] or [0])
     p95 = float(np.percentile(lengths, 95))
@@ -309,15 +310,15 @@ def ngram_stats(docs: list[list[str]]) -> tuple[list[str], list[float]]:
     return kept, [round(math.log((1 + n) / (1 + df[g])) + 1.0, 6) for g in kept]
 
 
-def target_index(input_spec: dict[str, Any]) -> int:
+def target_index(input_spec: InputSpec) -> int:
     """Which feature of a forecasting window is the target (0 when the spec does not say)."""
-    if "target_index" in input_spec:
-        return int(input_spec["target_index"])
-    columns, target = list(input_spec.get("columns") or []), input_spec.get("target")
+    if input_spec.target_index is not None:
+        return input_spec.target_index
+    columns, target = list(input_spec.columns or []), input_spec.target
     return columns.index(target) if target in columns else 0
 
 
-def window_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def window_stats(x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Scales of raw (N, lookback, F) training windows, for per-window normalisation inside the model.
 
     Only the training windows' inputs are used (their targets are never looked at), so nothing from the
@@ -340,7 +341,7 @@ def window_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, A
             scale_log = np.nanstd((logs - np.nanmean(logs, axis=1, keepdims=True)).reshape(-1, features), axis=0)
         else:
             scale_log = np.ones(features)
-    season = input_spec.get("season")
+    season = input_spec.season
     return {
         "target_index": target_index(input_spec),
         "season": int(season) if season else None,
@@ -419,7 +420,7 @@ def _years(values: np.ndarray) -> tuple[float, float]:
     return float(years.mean()), float(_safe_std(np.array([years.std()]))[0])
 
 
-def table_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def table_stats(x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Training statistics of a table, for the model's input layers.
 
     Numbers (all columns of a float table, the numeric fields of a string table): per-column median, mean
@@ -433,8 +434,8 @@ def table_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, An
         "idf": {column: [weights]}, "years": {column: [mean, std]}}. A column missing throughout has median
         0, mean 0 and std 1.
     """
-    encs = encodings.spec_encodings(input_spec)
-    strings = encodings.takes_strings(input_spec)
+    encs = input_spec.column_encodings()
+    strings = input_spec.takes_strings
     numeric = [i for i, e in enumerate(encs) if e.how in ("numeric", "codes")]
     rows = np.asarray(x_train, dtype=object if strings else np.float64).reshape(len(x_train), -1)
     numbers = encodings.parse_numbers(rows, numeric) if strings else rows
@@ -453,11 +454,11 @@ def table_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, An
     return out
 
 
-def image_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def image_stats(x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Images are rescaled by 1/255 inside the model; nothing to fit (file paths are never decoded here)."""
     return {}
 
 
-def video_stats(x_train: np.ndarray, input_spec: dict[str, Any]) -> dict[str, Any]:
+def video_stats(x_train: np.ndarray, input_spec: InputSpec) -> dict[str, Any]:
     """Frames are resized and rescaled inside the model; nothing to fit."""
     return {}

@@ -337,11 +337,11 @@ class TransferImageHyperModel(TransferHyperModel):
     def __init__(self, spec: ModelSpec, source: BackboneSource, family: str = "cnn"):
         super().__init__(spec, source, family)
         if source.kind == "application":
-            height, width, _ = spec.input_spec["shape"]
+            height, width, _ = spec.input_spec.shape
             self.side = application_side(int(height), int(width))
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        channels = int(self.spec.input_spec["shape"][-1])
+        channels = int(self.spec.input_spec.shape[-1])
         inputs = keras.Input(shape=(None, None, channels), dtype="uint8", name="image")
         backbone, unfrozen = self.backbone(hp)
         x = backbone(self.preprocess(inputs), training=False)

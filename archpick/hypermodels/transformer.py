@@ -145,12 +145,12 @@ class SequenceTransformerHyperModel(ArchHyperModel):
     def build_body(self, hp: keras_tuner.HyperParameters):
         """(inputs, pooled features). Registers "model_dim" and the encoder's hyperparameters."""
         dim = hp.Choice("model_dim", [32, 64, 128], default=64)
-        features = int(self.spec.input_spec["shape"][-1])
+        features = int(self.spec.input_spec.shape[-1])
         stats = self.spec.stats
         inputs, x = standardized_sequence(stats, features, mask_output=False)
         mask = StepMask(as_bool=True, name="step_mask")(inputs)
         x = layers.Dense(dim, name="input_projection")(x)
-        max_length = int(stats.get("max_length") or self.spec.input_spec.get("max_length") or DEFAULT_MAX_LENGTH)
+        max_length = int(stats.get("max_length") or self.spec.input_spec.max_length or DEFAULT_MAX_LENGTH)
         return inputs, encoder(x, mask, hp, max_length)
 
     def initial_hps(self) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ import keras
 import keras_tuner
 from keras import layers
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.rnn import CELLS
 
@@ -35,11 +36,11 @@ MAX_BLOCKS = 4
 WORK_SIDE = 16  # the hand-picked trials average frames down to about this side before the convolutions
 
 
-def _clip_shape(spec_in: dict[str, Any]) -> tuple[int, int, int]:
+def _clip_shape(spec_in: InputSpec) -> tuple[int, int, int]:
     """(T, S, channels) of the input_spec."""
-    shape = list(spec_in["shape"])
-    frames = int(spec_in.get("frames") or shape[0])
-    size = int(spec_in.get("size") or shape[1])
+    shape = list(spec_in.shape)
+    frames = int(spec_in.frames or shape[0])
+    size = int(spec_in.size or shape[1])
     channels = int(shape[-1]) if len(shape) == 4 else 3
     return frames, size, channels
 
@@ -55,7 +56,7 @@ def default_downsample(size: int) -> int:
     return max(d for d in (1, 2, 4) if d == 1 or size // d >= WORK_SIDE)
 
 
-def frame_inputs(hp: keras_tuner.HyperParameters, spec_in: dict[str, Any], motion_choice: bool):
+def frame_inputs(hp: keras_tuner.HyperParameters, spec_in: InputSpec, motion_choice: bool):
     """The raw clip input, rescaled to [0, 1]; with motion, each frame stacked with its difference.
 
     Args:
@@ -132,7 +133,7 @@ def pool_frames(hp: keras_tuner.HyperParameters, x, features: int):
     return layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="frame_pool")(x)
 
 
-def first_frame_cnn(input_spec: dict[str, Any]) -> dict[str, Any]:
+def first_frame_cnn(input_spec: InputSpec) -> dict[str, Any]:
     """The hand-picked frame CNN both video families start from: frames averaged down to ~16 px, two plain
     blocks of 16 filters (see VideoHybridHyperModel.initial_hps for the measurements behind it)."""
     _, size, _ = _clip_shape(input_spec)

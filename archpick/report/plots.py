@@ -4,11 +4,11 @@ the collection summary. Every plot names its axes and says which direction is be
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from archpick.datasets.series.timeline import parse_times
+from archpick.report.schema import FamilyRace
 from archpick.report.views import DatasetScore, ForecastView, TrialView, metric_words
 
 FAMILY_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
@@ -55,7 +55,7 @@ def _direction(lower: bool) -> str:
     return "lower is better" if lower else "higher is better"
 
 
-def learning_curves(history: dict[str, list[float]], path: Path) -> str | None:
+def learning_curves(history: dict[str, list[float | None]], path: Path) -> str | None:
     """Training and validation loss (and metric) of the winning trial, per epoch, one labelled panel each."""
     if not history:
         return None
@@ -185,21 +185,20 @@ def leaderboard(trials: list[TrialView], metric: str, lower: bool, path: Path) -
     return _save(fig, path, plot_area=(0.0, 0.0, 0.58, 1.0))
 
 
-def race(families: list[dict[str, Any]], metric: str, lower: bool, path: Path) -> str | None:
+def race(families: list[FamilyRace], metric: str, lower: bool, path: Path) -> str | None:
     """Family against family: each trial's validation score (dots) and each family's best (bar)."""
     if len(families) < 2:
         return None
     plt = _plt()
     from matplotlib.lines import Line2D
 
-    colors = family_colors([f["family"] for f in families])
+    colors = family_colors([f.family for f in families])
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for i, fam in enumerate(families):
-        scores = fam.get("scores") or []
-        ax.scatter([i] * len(scores), scores, alpha=0.7, color=colors[fam["family"]])
-        if fam.get("best_score") is not None:
-            ax.hlines(fam["best_score"], i - 0.3, i + 0.3, colors="black")
-    ax.set_xticks(range(len(families)), [f"{f['family']}\n({f['role']})" for f in families])
+        ax.scatter([i] * len(fam.scores), fam.scores, alpha=0.7, color=colors[fam.family])
+        if fam.best_score is not None:
+            ax.hlines(fam.best_score, i - 0.3, i + 0.3, colors="black")
+    ax.set_xticks(range(len(families)), [f"{f.family}\n({f.role})" for f in families])
     ax.set_xlim(-0.6, len(families) - 0.4)
     ax.set_xlabel("family")
     ax.set_ylabel(f"{metric_words(metric)}\n({_direction(lower)})")

@@ -10,8 +10,8 @@ from typing import Any
 
 from archpick.blocks import blocks_for
 from archpick.report.answer import answer
-from archpick.report.schema import Baseline, Report
-from archpick.report.views import ENDED, ForecastView, lower_is_better, metric_words, ranked_trials
+from archpick.report.schema import Baseline, ColumnUse, Race, Report, Selection
+from archpick.report.views import ENDED, ForecastView, metric_words, ranked_trials
 
 Block = tuple
 """("answer", tone, lines) | ("h1"|"h2"|"p"|"verdict", text) | ("table", headers, rows[, marked[, kind]])
@@ -84,57 +84,55 @@ def _error_row(key: str, value: float, baselines: list[Baseline]) -> tuple[str, 
     return (f"test {key.upper()}", _fmt(value), f"{_fmt(b)} ({best[0].name})" if best else "–", gain)
 
 
-def _selection_blocks(sel: dict[str, Any]) -> list[Block]:
+def _selection_blocks(sel: Selection) -> list[Block]:
     """Cross-validated scores (mean ± spread per fold), and the check against the best baseline."""
     out: list[Block] = []
-    if sel.get("folds"):
+    if sel.folds:
         out.append(
             (
                 "p",
-                f"The race was decided by {sel['folds']}-fold cross-validation on train + validation "
-                f"({sel.get('samples')} samples); noise margin ±{_fmt(sel.get('noise_margin'))}.",
+                f"The race was decided by {sel.folds}-fold cross-validation on train + validation "
+                f"({sel.samples} samples); noise margin ±{_fmt(sel.noise_margin)}.",
             )
         )
         out.append(
             (
                 "table",
                 ["family", "trial", "mean", "± std", "folds"],
-                [
-                    (s["family"], s["trial"], _fmt(s["mean"]), _fmt(s["std"]), ", ".join(_fmt(v) for v in s["folds"]))
-                    for s in sel.get("scores", [])
-                ],
+                [(s.family, s.trial, _fmt(s.mean), _fmt(s.std), _fmt(s.folds)) for s in sel.scores],
             )
         )
-    elif sel.get("validation"):
-        v = sel["validation"]
+    elif sel.validation:
+        v = sel.validation
         out.append(
             (
                 "p",
-                f"Best trials averaged on the validation split: ensemble {_fmt(v['ensemble'])}, best single "
-                f"trial {_fmt(v['single'])}.",
+                f"Best trials averaged on the validation split: ensemble {_fmt(v.ensemble)}, best single "
+                f"trial {_fmt(v.single)}.",
             )
         )
-    check = sel.get("baseline_check")
+    check = sel.baseline_check
     if check:
-        word = "beats" if check["beats"] else "does NOT beat"
+        word = "beats" if check.beats else "does NOT beat"
         out.append(
             (
                 "p",
-                f"On {check['on']}, the model ({_fmt(check['model'])}) {word} the best baseline, "
-                f"{check['baseline']} ({_fmt(check['baseline_score'])}).",
+                f"On {check.on}, the model ({_fmt(check.model)}) {word} the best baseline, "
+                f"{check.baseline} ({_fmt(check.baseline_score)}).",
             )
         )
     return out
 
 
-def blocks(report: dict[str, Any]) -> list[Block]:
+def blocks(report: Report | dict[str, Any]) -> list[Block]:
     """The report as an ordered list of blocks, section by section."""
-    out: list[Block] = [("h1", f"archpick report: {report.get('dataset', '')}")]
-    card = answer(report, str(report.get("run_dir") or "RUN_DIR"))
+    rep = Report.of(report)
+    out: list[Block] = [("h1", f"archpick report: {rep.dataset}")]
+    card = answer(rep, rep.run_dir or "RUN_DIR")
     if card is not None:
         out.append(("answer", card.tone, card.lines()))
-    out.append(("verdict", report.get("verdict", "")))
-    if report.get("status") == "failed":
+    out.append(("verdict", rep.verdict))
+    if rep.status == "failed":
         out.append(("p", "This run failed: no trial finished within the budget."))
     for section in (
         _result_blocks,
@@ -147,99 +145,99 @@ def blocks(report: dict[str, Any]) -> list[Block]:
         _hardware_blocks,
         _file_blocks,
     ):
-        out.extend(section(report))
-    out.append(("p", f"archpick {report.get('archpick_version', '')}, {report.get('created', '')}."))
+        out.extend(section(rep))
+    out.append(("p", f"archpick {rep.version}, {rep.created}."))
     return out
 
 
-def _result_blocks(report: dict[str, Any]) -> list[Block]:
+def _result_blocks(report: Report) -> list[Block]:
     """The headline against the best baselines, single model against ensemble, what was exported."""
     rows = headline(report)
-    if not rows:
+    final = report.final
+    if not rows or final is None:
         return []
-    final = report.get("final", {})
     out: list[Block] = [
         ("h2", "Result on the test split"),
         ("table", ["metric", "model", "best baseline", "gain"], rows),
     ]
-    if final.get("single"):
+    if final.single and final.ensemble:
         out.append(
             (
                 "table",
-                ["exported model (test split)", *final["ensemble"]],
+                ["exported model (test split)", *final.ensemble],
                 [
                     (
-                        f"ensemble ({final.get('members')} models, exported)",
-                        *(_fmt(v) for v in final["ensemble"].values()),
+                        f"ensemble ({final.members} models, exported)",
+                        *(_fmt(v) for v in final.ensemble.values()),
                     ),
-                    ("single model", *(_fmt(final["single"].get(k)) for k in final["ensemble"])),
+                    ("single model", *(_fmt(final.single.get(k)) for k in final.ensemble)),
                 ],
             )
         )
-    split = report.get("split", {})
+    split = report.split
     out.append(
         (
             "p",
-            f"Exported: {final.get('variant', '')} (trial {final.get('trial', '')}, "
-            f"{_fmt(final.get('params'))} parameters). Test split: {split.get('how', '')}, "
-            f"{split.get('test', '')} samples ({split.get('test_source', '')}).",
+            f"Exported: {final.variant or ''} (trial {final.trial or ''}, "
+            f"{_fmt(final.params)} parameters). Test split: {split.how}, "
+            f"{'' if split.test is None else split.test} samples ({split.test_source}).",
         )
     )
     return out
 
 
-def _data_blocks(report: dict[str, Any]) -> list[Block]:
+def _data_blocks(report: Report) -> list[Block]:
     """Facts about the data, its classes, skipped files, split notes and other notes."""
-    prof = report.get("profile", {})
+    prof = report.profile
+    skipped = report.skipped
     out: list[Block] = [("h2", "The data")]
     facts = [
-        ("path", report.get("path", "")),
-        ("modality", prof.get("modality")),
-        ("task", prof.get("task")),
-        ("source", prof.get("source")),
-        ("samples", prof.get("n_samples")),
-        ("classes", prof.get("n_classes") or "–"),
-        ("imbalance (max/min)", prof.get("imbalance")),
-        ("skipped files", report.get("skipped", {}).get("count", prof.get("n_skipped", 0))),
+        ("path", report.path),
+        ("modality", prof.modality),
+        ("task", prof.task),
+        ("source", prof.source),
+        ("samples", prof.n_samples),
+        ("classes", prof.n_classes or "–"),
+        ("imbalance (max/min)", prof.imbalance),
+        ("skipped files", skipped.count if skipped.count is not None else prof.n_skipped or 0),
     ]
-    facts += [(k, v) for k, v in prof.get("facts", {}).items() if not isinstance(v, (dict, list)) or len(str(v)) < 160]
+    facts += [(k, v) for k, v in prof.facts.items() if not isinstance(v, (dict, list)) or len(str(v)) < 160]
     out.append(("table", ["fact", "value"], [(k, _fmt(v)) for k, v in facts]))
-    if prof.get("classes") and len(prof["classes"]) <= 30:
-        out.append(("table", ["class", "samples"], [(k, v) for k, v in prof["classes"].items()]))
-    skipped = report.get("skipped", {}).get("files", [])
-    if skipped:
-        out.append(("p", f"{len(skipped)} file(s) could not be used and were skipped:"))
-        out.append(("table", ["file", "reason"], [(s["file"], s["reason"]) for s in skipped[:50]]))
-    for note in report.get("split", {}).get("notes", []):
+    if prof.classes and len(prof.classes) <= 30:
+        out.append(("table", ["class", "samples"], list(prof.classes.items())))
+    if skipped.files:
+        out.append(("p", f"{len(skipped.files)} file(s) could not be used and were skipped:"))
+        out.append(("table", ["file", "reason"], [(s.file, s.reason) for s in skipped.files[:50]]))
+    for note in report.split.notes:
         out.append(("p", f"Split: {note}."))
-    balance = report.get("split", {}).get("imbalance") or {}
-    if balance.get("class_weight"):
+    if report.split.class_weight:
         out.append(
             (
                 "p",
-                f"Imbalanced classes (largest/smallest {balance['ratio']} in training): the loss weighs "
+                f"Imbalanced classes (largest/smallest {report.split.imbalance} in training): the loss weighs "
                 "each class by n / (classes x its count), and balanced accuracy leads the headline.",
             )
         )
-    for note in report.get("notes", []):
+    for note in report.notes:
         out.append(("p", f"Note: {note}"))
     return out
 
 
-def _column_blocks(report: dict[str, Any]) -> list[Block]:
+def _column_blocks(report: Report) -> list[Block]:
     """Every column of a table-sourced dataset: its role, whether the model reads it, and why (or why not)."""
-    return column_blocks(report.get("profile", {}).get("column_uses") or [])
+    return column_blocks(report.profile.column_uses)
 
 
-def column_blocks(uses: list[dict[str, Any]]) -> list[Block]:
-    """The "Columns" section from a profile's column_uses (as in report.json); none without columns.
+def column_blocks(uses: list[ColumnUse] | list[dict[str, Any]]) -> list[Block]:
+    """The "Columns" section from a profile's column uses; none without columns.
 
     Args:
-        uses: One {"name", "role", "used", "reason"} per column of the table, in file order.
+        uses: One ColumnUse (or its report.json object) per column of the table, in file order.
     """
     if not uses:
         return []
-    left_out = [i for i, u in enumerate(uses) if not u.get("used")]
+    uses = [u if isinstance(u, ColumnUse) else ColumnUse.parse(u, "column_uses[].") for u in uses]
+    left_out = [i for i, u in enumerate(uses) if not u.used]
     if left_out:
         summary = (
             f"{len(uses) - len(left_out)} of {len(uses)} columns are read by the model; {len(left_out)} "
@@ -247,58 +245,49 @@ def column_blocks(uses: list[dict[str, Any]]) -> list[Block]:
         )
     else:
         summary = f"All {len(uses)} columns are read by the model."
-    rows = [
-        (u.get("name", ""), u.get("role", ""), "yes" if u.get("used") else "NOT USED", u.get("reason", ""))
-        for u in uses
-    ]
+    rows = [(u.name, u.role, "yes" if u.used else "NOT USED", u.reason) for u in uses]
     return [("h2", "Columns"), ("p", summary), ("table", ["column", "role", "used", "why"], rows, frozenset(left_out))]
 
 
-def _searched_block_blocks(report: dict[str, Any]) -> list[Block]:
+def _searched_block_blocks(report: Report) -> list[Block]:
     """One line per building block the raced families chose from (archpick/blocks.py), or nothing."""
-    modality = report.get("profile", {}).get("modality", "")
-    rec = report.get("recommendation", {})
-    raced = [f["family"] for f in report.get("race", {}).get("families", [])] or [
-        rec.get("family"),
-        rec.get("runner_up"),
-    ]
+    rec = report.recommendation
+    raced = [f.family for f in report.race.families] or [rec.family, rec.runner_up]
     rows = [
         (family, f"{b.hyperparameter} = {b.name}", b.description)
         for family in dict.fromkeys(f for f in raced if f)
-        for b in blocks_for(modality, family)
+        for b in blocks_for(report.profile.modality or "", family)
     ]
     if not rows:
         return []
     return [("p", "Blocks searched (each trial picks one):"), ("table", ["family", "block", "what it is"], rows)]
 
 
-def _challenger_note(race: dict[str, Any]) -> str:
+def _challenger_note(race: Race) -> str:
     """Where the raced families outside the flowchart's pair sit: challengers (raced automatically beside it)
     or requested with --families, never the flowchart's pick ('' when there are none)."""
     others = [
-        f"{f['variant']} ({'challenger' if f['role'] == 'challenger' else 'requested with --families'})"
-        for f in race.get("families", [])
-        if f.get("role") in ("challenger", "requested")
+        f"{f.variant} ({'challenger' if f.role == 'challenger' else 'requested with --families'})"
+        for f in race.families
+        if f.role in ("challenger", "requested")
     ]
     return f" Also raced, not the flowchart's pick: {', '.join(others)}." if others else ""
 
 
-def _race_blocks(report: dict[str, Any]) -> list[Block]:
+def _race_blocks(report: Report) -> list[Block]:
     """The flowchart's path, the race between families, and every trial."""
-    rec = report.get("recommendation", {})
-    race = report.get("race", {})
-    plots = report.get("plots", {})
+    rec = report.recommendation
+    race = report.race
     out: list[Block] = [
         ("h2", "Why this architecture: the flowchart path"),
         (
             "table",
             ["question", "answer", "evidence", "leads to"],
-            [(s["question"], s["answer"], s["evidence"], s.get("outcome", "")) for s in rec.get("steps", [])],
+            [(s.question, s.answer, s.evidence, s.outcome) for s in rec.steps],
         ),
         (
             "p",
-            f"Recommended: {rec.get('variant', '')}. Runner-up: {rec.get('runner_up_variant') or 'none'}."
-            f"{_challenger_note(race)}",
+            f"Recommended: {rec.variant}. Runner-up: {rec.runner_up_variant or 'none'}.{_challenger_note(race)}",
         ),
         *_searched_block_blocks(report),
         ("h2", "Recommend, then verify: the race"),
@@ -306,37 +295,29 @@ def _race_blocks(report: dict[str, Any]) -> list[Block]:
             "table",
             ["family", "role", "model", "trials", "best validation", "budget s", "used s"],
             [
-                (
-                    f["family"],
-                    f["role"],
-                    f["variant"],
-                    f["trials"],
-                    _fmt(f["best_score"]),
-                    _fmt(f["budget"]),
-                    _fmt(f["seconds"]),
-                )
-                for f in race.get("families", [])
+                (f.family, f.role, f.variant, f.trials, _fmt(f.best_score), _fmt(f.budget), _fmt(f.seconds))
+                for f in race.families
             ],
         ),
     ]
-    out.extend(_selection_blocks(race.get("selection") or {}))
-    if race.get("not_trainable_yet"):
-        out.append(("p", f"Not searched (not trainable on this data yet): {', '.join(race['not_trainable_yet'])}."))
-    if "race" in plots:
-        out.append(("img", "family against family", plots["race"]))
+    out.extend(_selection_blocks(race.selection))
+    if race.not_trainable_yet:
+        out.append(("p", f"Not searched (not trainable on this data yet): {', '.join(race.not_trainable_yet)}."))
+    if "race" in report.plots:
+        out.append(("img", "family against family", report.plots["race"]))
     out.extend(_leaderboard_blocks(report))
     return out
 
 
-def _leaderboard_blocks(report: dict[str, Any]) -> list[Block]:
+def _leaderboard_blocks(report: Report) -> list[Block]:
     """Every trial, best first by the validation metric, the exported one highlighted, with why each ended."""
     trials = ranked_trials(report)
-    lower = lower_is_better(report)
-    metric = metric_words(report.get("race", {}).get("metric", "score"))
+    lower = report.race.lower_is_better
+    metric = metric_words(report.race.metric or "score")
     text = f"Best first by {metric} ({'lower' if lower else 'higher'} is better); the exported trial is highlighted."
-    final = report.get("final") or {}
-    if (final.get("members") or 1) > 1:
-        text += f" The exported model is an {final.get('exported', 'ensemble')}; the highlighted trial is its best."
+    final = report.final
+    if final and final.members > 1:
+        text += f" The exported model is an {final.exported or 'ensemble'}; the highlighted trial is its best."
     hit = sum(t.ended == ENDED["budget"] for t in trials)
     if hit:
         text += (
@@ -376,89 +357,80 @@ def _leaderboard_blocks(report: dict[str, Any]) -> list[Block]:
         ("p", text),
         ("table", headers, rows, frozenset(i for i, t in enumerate(trials) if t.role == "exported"), "exported"),
     ]
-    if report.get("regime"):
-        out.append(("p", f"Training regime: {report['regime'].get('why', '')}."))
-    if "leaderboard" in report.get("plots", {}):
+    if report.regime:
+        out.append(("p", f"Training regime: {report.regime.why}."))
+    if "leaderboard" in report.plots:
         out.append(
-            ("img", "every trial's validation score, best at the top (star: exported)", report["plots"]["leaderboard"])
+            ("img", "every trial's validation score, best at the top (star: exported)", report.plots["leaderboard"])
         )
     return out
 
 
-def _backbone_blocks(report: dict[str, Any]) -> list[Block]:
+def _backbone_blocks(report: Report) -> list[Block]:
     """Transfer learning (--backbone): the backbone, where its weights came from, what was frozen."""
-    b = report.get("backbone")
-    if not b:
+    b = report.backbone
+    if b is None:
         return []
-    exported = "exported" if b.get("exported") else "not the exported model"
+    exported = "exported" if b.exported else "not the exported model"
     rows = [
-        ("backbone", b.get("label", b.get("name", ""))),
-        ("weights from", f"{b.get('origin', '')}: {b.get('path', '')}"),
-        ("input", b.get("input", "")),
-        ("frozen", b.get("frozen", "")),
-        ("used by", f"{b.get('searched_as', '')} ({exported})"),
+        ("backbone", b.label or b.name),
+        ("weights from", f"{b.origin}: {b.path}"),
+        ("input", b.input),
+        ("frozen", b.frozen),
+        ("used by", f"{b.searched_as} ({exported})"),
     ]
     return [("h2", "Transfer learning: the backbone"), ("table", ["item", "value"], rows)]
 
 
-def _contract_blocks(report: dict[str, Any]) -> list[Block]:
+def _contract_blocks(report: Report) -> list[Block]:
     """How to call the exported model without archpick (model/README.md has the full text)."""
-    c = (report.get("model") or {}).get("contract")
-    if not c:
+    c = report.model.contract if report.model else None
+    if c is None:
         return []
-    rows = [(f"input {t['name']}", t["dtype"], str(tuple(t["shape"]))) for t in c["inputs"]]
-    rows.append((f"output {c['output']['name']}", c["output"]["dtype"], str(tuple(c["output"]["shape"]))))
+    rows = [
+        (f"{kind} {t.name}", t.dtype, str(t.shape))
+        for kind, t in [*(("input", t) for t in c.inputs), ("output", c.output)]
+    ]
     out: list[Block] = [
         ("h2", "Serving contract"),
         ("table", ["tensor", "dtype", "shape"], rows),
         (
             "p",
-            f"Endpoint `{c['endpoint']}` (also serving_default). Raw input: {c['raw']}. "
-            f"Inside the model: {c['inside']}. Output: {c['meaning']}.",
+            f"Endpoint `{c.endpoint}` (also serving_default). Raw input: {c.raw}. "
+            f"Inside the model: {c.inside}. Output: {c.meaning}.",
         ),
     ]
-    if c.get("labels"):
-        out.append(("p", "Label order: " + ", ".join(f"{i}: {n}" for i, n in enumerate(c["labels"])) + "."))
+    if c.labels:
+        out.append(("p", "Label order: " + ", ".join(f"{i}: {n}" for i, n in enumerate(c.labels)) + "."))
     out.append(
         ("p", "model/README.md has a TensorFlow snippet that needs no archpick, and a TensorFlow Serving example.")
     )
     return out
 
 
-def _model_blocks(report: dict[str, Any]) -> list[Block]:
+def _model_blocks(report: Report) -> list[Block]:
     """The exported model's hyperparameters, curves, per-class scores and plots; the baselines."""
-    final = report.get("final", {})
-    plots = report.get("plots", {})
+    final = report.final
+    plots = report.plots
     out: list[Block] = []
     if final:
         out.append(("h2", "The exported model"))
-        hps = final.get("hyperparameters", {})
-        out.append(("table", ["hyperparameter", "value"], [(k, _fmt(v)) for k, v in hps.items()]))
+        out.append(("table", ["hyperparameter", "value"], [(k, _fmt(v)) for k, v in final.hyperparameters.items()]))
         if "learning_curves" in plots:
             out.append(("img", "learning curves of the winning trial", plots["learning_curves"]))
-        per_class = final.get("metrics", {}).get("per_class")
-        if per_class:
+        if final.per_class:
             out.append(
                 (
                     "table",
                     ["class", "precision", "recall", "F1", "support"],
-                    [
-                        (c["class"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"])
-                        for c in per_class
-                    ],
+                    [(c.name, _fmt(c.precision), _fmt(c.recall), _fmt(c.f1), c.support) for c in final.per_class],
                 )
             )
         if "confusion_matrix" in plots:
             out.append(("img", "confusion matrix (test)", plots["confusion_matrix"]))
         out.extend(_forecast_blocks(report))
     out.append(("h2", "Baselines (same test split)"))
-    out.append(
-        (
-            "table",
-            ["baseline", "metrics"],
-            [(b["name"], _fmt({k: v for k, v in b.items() if k != "name"})) for b in report.get("baselines", [])],
-        )
-    )
+    out.append(("table", ["baseline", "metrics"], [(b.name, _fmt(b.metrics)) for b in report.baselines]))
     return out
 
 
@@ -467,19 +439,19 @@ def _short_time(stamp: str) -> str:
     return stamp[:-9] if stamp.endswith("T00:00:00") else stamp
 
 
-def _forecast_blocks(report: dict[str, Any]) -> list[Block]:
+def _forecast_blocks(report: Report) -> list[Block]:
     """The forecast plot and the model's forecast of the steps after the end of the data, dated."""
     view = ForecastView.from_report(report)
     if view is None:
         return []
     out: list[Block] = []
-    if "forecast" in report.get("plots", {}):
+    if "forecast" in report.plots:
         title = (
             "forecast: the next steps after the data (top), the test period (bottom)"
             if view.future_values
             else "forecast over the test period"
         )
-        out.append(("img", title, report["plots"]["forecast"]))
+        out.append(("img", title, report.plots["forecast"]))
     if view.future_values:
         out.append(
             (
@@ -499,47 +471,47 @@ def _forecast_blocks(report: dict[str, Any]) -> list[Block]:
     return out
 
 
-def _hardware_blocks(report: dict[str, Any]) -> list[Block]:
+def _hardware_blocks(report: Report) -> list[Block]:
     """The hardware, the budget and the stage timings."""
-    hw = report.get("hardware", {})
-    budget = report.get("budget", {})
+    hw = report.hardware
+    budget = report.budget
     return [
         ("h2", "Hardware, budget and timings"),
         (
             "table",
             ["item", "value"],
             [
-                ("backend", hw.get("backend")),
-                ("device", hw.get("device")),
-                ("CPU cores", hw.get("cpus")),
-                ("threads per op", hw.get("threads")),
-                ("GPUs", _fmt([g.get("name") for g in hw.get("gpus", [])]) or "none"),
-                ("strategy", hw.get("strategy")),
-                ("precision", hw.get("precision")),
-                ("why", "; ".join(hw.get("reasons", []))),
-                ("budget given (s)", _fmt(budget.get("given_s"))),
-                ("search budget (s)", _fmt(budget.get("search_s"))),
-                ("wall time used (s)", _fmt(budget.get("used_s"))),
-                ("batch size", report.get("batch_size")),
+                ("backend", hw.backend),
+                ("device", hw.device),
+                ("CPU cores", hw.cpus),
+                ("threads per op", hw.threads),
+                ("GPUs", _fmt(hw.gpus) or "none"),
+                ("strategy", hw.strategy),
+                ("precision", hw.precision),
+                ("why", "; ".join(hw.reasons)),
+                ("budget given (s)", _fmt(budget.given_s)),
+                ("search budget (s)", _fmt(budget.search_s)),
+                ("wall time used (s)", _fmt(budget.used_s)),
+                ("batch size", report.batch_size),
             ]
-            + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.get("timings", {}).items()],
+            + [(f"stage: {k} (s)", _fmt(v)) for k, v in report.timings.items()],
         ),
     ]
 
 
-def _file_blocks(report: dict[str, Any]) -> list[Block]:
+def _file_blocks(report: Report) -> list[Block]:
     """Where the model, labels, trials and logs are, and how to predict."""
-    model = report.get("model", {})
-    if not model:
+    model = report.model
+    if model is None:
         return []
     out: list[Block] = [("h2", "Files")]
-    check = f"reload check max |diff| = {_fmt(model.get('reload_max_abs_diff'))}"
-    if model.get("saved_model"):
+    check = f"reload check max |diff| = {_fmt(model.reload_max_abs_diff)}"
+    if model.saved_model:
         out.append(
             (
                 "p",
-                f"SavedModel: {model['saved_model']}/ (serving signature takes raw inputs; {check}), "
-                f"Keras: {model.get('keras')}, labels: model/labels.json, trials: leaderboard.csv, "
+                f"SavedModel: {model.saved_model}/ (serving signature takes raw inputs; {check}), "
+                f"Keras: {model.keras}, labels: model/labels.json, trials: leaderboard.csv, "
                 "keras-tuner state and TensorBoard logs: tuner/.",
             )
         )
@@ -548,9 +520,9 @@ def _file_blocks(report: dict[str, Any]) -> list[Block]:
         out.append(
             (
                 "p",
-                f"Keras: {model.get('keras')} ({check}), labels: model/labels.json, trials: "
+                f"Keras: {model.keras} ({check}), labels: model/labels.json, trials: "
                 "leaderboard.csv, keras-tuner state: tuner/. No SavedModel: "
-                + (model.get("note") or "this run trained without TensorFlow."),
+                + (model.note or "this run trained without TensorFlow."),
             )
         )
         out.append(("p", "Predict: archpick predict RUN_DIR FILE... (loads model.keras)"))
@@ -591,8 +563,8 @@ def _html_table(headers: list[str], rows: list[tuple], marked: frozenset[int], k
     return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    """Markdown form of the report."""
+def render_markdown(report: Report | dict[str, Any]) -> str:
+    """Markdown form of the report (a dict is parsed first)."""
     lines: list[str] = []
     for block in blocks(report):
         kind = block[0]
@@ -627,11 +599,12 @@ tr.exported td{background:#e3f3e6;font-weight:600}td{overflow-wrap:break-word}.w
 .answer.red{background:#fdecea;border-color:#c33}"""
 
 
-def render_html(report: dict[str, Any], run_dir: Path) -> str:
-    """Self-contained HTML: plots are embedded as data URIs, nothing is fetched."""
+def render_html(report: Report | dict[str, Any], run_dir: Path) -> str:
+    """Self-contained HTML: plots are embedded as data URIs, nothing is fetched (a dict is parsed first)."""
+    report = Report.of(report)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>archpick: {html.escape(str(report.get('dataset', '')))}</title>",
+        f"<title>archpick: {html.escape(report.dataset)}</title>",
         f"<style>{CSS}</style></head><body>",
     ]
     for block in blocks(report):

@@ -8,12 +8,15 @@ of a classification run) is None; a part present with the wrong shape is a one-l
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from archpick.errors import RunError
 from archpick.run import DAMAGED_HINT
+
+T = TypeVar("T")
 
 
 class _Malformed(ValueError):
@@ -71,6 +74,39 @@ def _text(data: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
+def _required(data: dict[str, Any], key: str, where: str) -> str:
+    """data[key] as a string that must be there."""
+    value = _text(data, key, where)
+    if value is None:
+        raise _Malformed(f"{where}{key} is missing")
+    return value
+
+
+def _strs(data: dict[str, Any], where: str, *keys: str, default: str | None = "") -> list[Any]:
+    """data[key] as a string (`default` when absent or null) for each of `keys`."""
+    return [_text(data, key, where) or default for key in keys]
+
+
+def _nums(data: dict[str, Any], where: str, *keys: str) -> list[Any]:
+    """data[key] as a number (None when absent or null) for each of `keys`."""
+    return [_num(data, key, where) for key in keys]
+
+
+def _texts(data: dict[str, Any], key: str, where: str) -> list[str]:
+    """data[key] as a list of strings ([] when absent or null)."""
+    return [str(v) for v in _list(data, key, where)]
+
+
+def _parts(cls: Any, data: dict[str, Any], key: str, where: str) -> list[Any]:
+    """data[key], a list of objects, each parsed by `cls.parse(item, where)`."""
+    return [cls.parse(item, f"{where}{key}[].") for item in _objects(data, key, where)]
+
+
+def _without(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """Every field of `data` but `key`, in order."""
+    return {k: v for k, v in data.items() if k != key}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -81,6 +117,25 @@ def _floats(data: dict[str, Any], key: str, where: str) -> list[float]:
     if not all(_is_number(v) for v in values):
         raise _Malformed(f"{where}{key} holds something other than numbers")
     return [float(v) for v in values]
+
+
+def _number_lists(data: dict[str, Any], key: str, where: str) -> dict[str, list[float | None]]:
+    """data[key] as an object of lists of numbers (or nulls), e.g. learning curves by metric."""
+    curves = _obj(data, key, where)
+    for name, values in curves.items():
+        if not isinstance(values, list) or not all(v is None or _is_number(v) for v in values):
+            raise _Malformed(f"{where}{key}.{name} is not a list of numbers")
+    return curves
+
+
+def checked(parse: Callable[[Any], T], data: Any, source: str | Path | None) -> T:
+    """`parse(data)`, a wrong shape raised as a one-line RunError naming `source` (a file archpick wrote)."""
+    try:
+        if not isinstance(data, dict):
+            raise _Malformed(f"a JSON {type(data).__name__}, not an object")
+        return parse(data)
+    except _Malformed as exc:
+        raise RunError(f"is damaged ({exc}); {DAMAGED_HINT}", source) from exc
 
 
 @dataclass(frozen=True)
@@ -103,10 +158,7 @@ class Baseline:
     @classmethod
     def parse(cls, data: dict[str, Any], where: str) -> Baseline:
         """A baseline from its report.json object."""
-        name = _text(data, "name", where)
-        if name is None:
-            raise _Malformed(f"{where}name is missing")
-        return cls(name, {k: v for k, v in data.items() if k != "name"})
+        return cls(_required(data, "name", where), _without(data, "name"))
 
 
 @dataclass(frozen=True)
@@ -168,6 +220,32 @@ class Forecast:
 
 
 @dataclass(frozen=True)
+class ClassScore:
+    """The exported model's test scores on one class.
+
+    Attributes:
+        name: The class.
+        precision: Its precision, or None.
+        recall: Its recall, or None.
+        f1: Its F1 score, or None.
+        support: Its test samples, or None.
+    """
+
+    name: str
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    support: int | None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> ClassScore:
+        """A class's scores of its report.json object."""
+        if data.get("class") is None:
+            raise _Malformed(f"{where}class is missing")
+        return cls(str(data["class"]), *_nums(data, where, "precision", "recall", "f1", "support"))
+
+
+@dataclass(frozen=True)
 class Final:
     """The exported model on the test split.
 
@@ -182,9 +260,11 @@ class Final:
         exported: What was exported, in words ("ensemble"), or None.
         params: Its parameter count, or None.
         hyperparameters: The trial's active hyperparameters.
-        history: The trial's learning curves by metric.
+        history: The trial's learning curves by metric ("loss", "val_loss", ...), one value per epoch.
         single: An ensemble's best single member's test metrics, or None.
         ensemble: The ensemble's headline test metrics, or None.
+        per_class: A classification run's test scores per class (from metrics), else empty.
+        confusion_matrix: A classification run's test confusion matrix (rows: true class), or None.
     """
 
     family: str | None
@@ -197,9 +277,11 @@ class Final:
     exported: str | None = None
     params: int | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
-    history: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float | None]] = field(default_factory=dict)
     single: dict[str, Any] | None = None
     ensemble: dict[str, Any] | None = None
+    per_class: list[ClassScore] = field(default_factory=list)
+    confusion_matrix: list[list[int]] | None = None
 
     def score(self, key: str) -> float | None:
         """Its test score on `key`, or None."""
@@ -214,20 +296,46 @@ class Final:
         w = "final."
         members = _num(data, "members", w)
         params = _num(data, "params", w)
+        metrics = _obj(data, "metrics", w)
         return cls(
-            _text(data, "family", w),
-            _text(data, "variant", w),
-            _text(data, "trial", w),
-            _obj(data, "metrics", w),
+            *_strs(data, w, "family", "variant", "trial", default=None),
+            metrics,
             Interval.parse(_opt_obj(data, "interval", w), f"{w}interval."),
             Forecast.parse(_opt_obj(data, "forecast", w), f"{w}forecast."),
             int(members or 1),
             _text(data, "exported", w),
             None if params is None else int(params),
             _obj(data, "hyperparameters", w),
-            _obj(data, "history", w),
+            _number_lists(data, "history", w),
             _opt_obj(data, "single", w),
             _opt_obj(data, "ensemble", w),
+            _parts(ClassScore, metrics, "per_class", f"{w}metrics."),
+            _list(metrics, "confusion_matrix", f"{w}metrics.") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the flowchart's path.
+
+    Attributes:
+        question: The question asked of the data.
+        answer: Its answer.
+        evidence: What the answer rests on.
+        outcome: Where it leads ("" when it leads on).
+    """
+
+    question: str
+    answer: str
+    evidence: str
+    outcome: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> Step:
+        """A step of its report.json object."""
+        return cls(
+            *(_required(data, key, where) for key in ("question", "answer", "evidence")),
+            _text(data, "outcome", where) or "",
         )
 
 
@@ -240,14 +348,14 @@ class Recommendation:
         variant: It in words.
         runner_up: The runner-up family, or None.
         runner_up_variant: It in words, or None.
-        steps: The flowchart's path: {"question", "answer", "evidence", "outcome"} per step.
+        steps: The flowchart's path.
     """
 
     family: str | None
     variant: str
     runner_up: str | None
     runner_up_variant: str | None
-    steps: list[dict[str, Any]]
+    steps: list[Step]
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Recommendation:
@@ -258,7 +366,158 @@ class Recommendation:
             _text(data, "variant", w) or "",
             _text(data, "runner_up", w),
             _text(data, "runner_up_variant", w),
-            _objects(data, "steps", w),
+            _parts(Step, data, "steps", w),
+        )
+
+
+@dataclass(frozen=True)
+class FamilyRace:
+    """One raced family.
+
+    Attributes:
+        family: The family ("cnn").
+        variant: It in words.
+        role: "recommended", "runner-up", "challenger" or "requested".
+        best_score: Its best validation score, or None.
+        budget: Seconds it was given, or None.
+        seconds: Seconds it used, or None.
+        trials: Trials it ran, or None.
+        scores: Every finished trial's validation score.
+    """
+
+    family: str
+    variant: str
+    role: str
+    best_score: float | None
+    budget: float | None
+    seconds: float | None
+    trials: int | None
+    scores: list[float]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> FamilyRace:
+        """A raced family of its report.json object."""
+        return cls(
+            _required(data, "family", where),
+            *_strs(data, where, "variant", "role"),
+            *_nums(data, where, "best_score", "budget", "seconds", "trials"),
+            _floats(data, "scores", where),
+        )
+
+
+@dataclass(frozen=True)
+class FoldScore:
+    """A finalist's cross-validated validation scores.
+
+    Attributes:
+        family: Its family.
+        trial: The trial it comes from.
+        mean: The mean over the folds, or None.
+        std: Their spread, or None.
+        folds: The score on each fold.
+    """
+
+    family: str
+    trial: str
+    mean: float | None
+    std: float | None
+    folds: list[float]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> FoldScore:
+        """A finalist's scores of its report.json object."""
+        return cls(
+            _required(data, "family", where),
+            _text(data, "trial", where) or "",
+            *_nums(data, where, "mean", "std"),
+            _floats(data, "folds", where),
+        )
+
+
+@dataclass(frozen=True)
+class ValidationEnsemble:
+    """The best trials averaged on the validation split (large data, no cross-validation).
+
+    Attributes:
+        ensemble: The ensemble's validation score, or None.
+        single: The best single trial's, or None.
+        members: The trials averaged.
+    """
+
+    ensemble: float | None
+    single: float | None
+    members: list[str]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None, where: str) -> ValidationEnsemble | None:
+        """The ensemble of its report.json object, or None when there is none."""
+        if not data:
+            return None
+        return cls(*_nums(data, where, "ensemble", "single"), _texts(data, "members", where))
+
+
+@dataclass(frozen=True)
+class BaselineCheck:
+    """The model against the best baseline on the data that chose it.
+
+    Attributes:
+        on: What they were compared on, in words.
+        model: The model's score, or None.
+        baseline: The best baseline's name.
+        baseline_score: Its score, or None.
+        beats: Whether the model beats it.
+    """
+
+    on: str
+    model: float | None
+    baseline: str
+    baseline_score: float | None
+    beats: bool
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None, where: str) -> BaselineCheck | None:
+        """The check of its report.json object, or None when there is none."""
+        if not data:
+            return None
+        return cls(
+            _text(data, "on", where) or "",
+            _num(data, "model", where),
+            _text(data, "baseline", where) or "",
+            _num(data, "baseline_score", where),
+            bool(data.get("beats")),
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How the exported model was chosen after the search.
+
+    Attributes:
+        folds: Cross-validation folds that decided the race (0: none).
+        samples: Samples cross-validated on, or None.
+        noise_margin: The margin within which two families are not separable, or None.
+        scores: The finalists' cross-validated scores.
+        validation: The best trials averaged on the validation split, or None.
+        baseline_check: The model against the best baseline, or None.
+    """
+
+    folds: int
+    samples: int | None
+    noise_margin: float | None
+    scores: list[FoldScore]
+    validation: ValidationEnsemble | None
+    baseline_check: BaselineCheck | None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> Selection:
+        """The selection of its report.json object."""
+        return cls(
+            int(_num(data, "folds", where) or 0),
+            _num(data, "samples", where),
+            _num(data, "noise_margin", where),
+            _parts(FoldScore, data, "scores", where),
+            ValidationEnsemble.parse(_opt_obj(data, "validation", where), f"{where}validation."),
+            BaselineCheck.parse(_opt_obj(data, "baseline_check", where), f"{where}baseline_check."),
         )
 
 
@@ -269,15 +528,15 @@ class Race:
     Attributes:
         metric: The validation metric ("val_loss", "val_accuracy"), or None.
         direction: "min", "max", or None when unrecorded.
-        families: One summary object per raced family.
+        families: One summary per raced family.
         selection: How the exported model was chosen (cross-validation, ensemble, baseline check).
         not_trainable_yet: Families not searched on this data.
     """
 
     metric: str | None
     direction: str | None
-    families: list[dict[str, Any]]
-    selection: dict[str, Any]
+    families: list[FamilyRace]
+    selection: Selection
     not_trainable_yet: list[str]
 
     @property
@@ -294,9 +553,9 @@ class Race:
         return cls(
             _text(data, "metric", w),
             _text(data, "direction", w),
-            _objects(data, "families", w),
-            _obj(data, "selection", w),
-            [str(f) for f in _list(data, "not_trainable_yet", w)],
+            _parts(FamilyRace, data, "families", w),
+            Selection.parse(_obj(data, "selection", w), f"{w}selection."),
+            _texts(data, "not_trainable_yet", w),
         )
 
 
@@ -316,6 +575,7 @@ class Trial:
         stop_reason: Why it ended ("budget", "patience"), or None.
         hyperparameters: Its active hyperparameters.
         worker: The worker that trained it, or "".
+        fields: Every field of its report.json object but the hyperparameters, in order (leaderboard.csv).
     """
 
     trial: str
@@ -329,6 +589,7 @@ class Trial:
     stop_reason: str | None
     hyperparameters: dict[str, Any]
     worker: str
+    fields: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: dict[str, Any], where: str) -> Trial:
@@ -347,6 +608,63 @@ class Trial:
             data.get("stop_reason"),
             _obj(data, "hyperparameters", where),
             str(data.get("worker") or ""),
+            _without(data, "hyperparameters"),
+        )
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One input or output of the exported model.
+
+    Attributes:
+        name: Its name.
+        dtype: Its dtype ("float32", "string").
+        shape: Its shape (None for a free dimension).
+    """
+
+    name: str
+    dtype: str
+    shape: tuple[int | None, ...]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> Tensor:
+        """A tensor of its report.json object."""
+        return cls(_required(data, "name", where), _required(data, "dtype", where), tuple(_list(data, "shape", where)))
+
+
+@dataclass(frozen=True)
+class Contract:
+    """How to call the exported model without archpick.
+
+    Attributes:
+        endpoint: The SavedModel's serving signature.
+        inputs: Its inputs.
+        output: Its output.
+        raw: The raw input it takes, in words.
+        inside: What the model does to it, in words.
+        meaning: What the output means, in words.
+        labels: The class names in output order (empty without classes).
+    """
+
+    endpoint: str
+    inputs: list[Tensor]
+    output: Tensor
+    raw: str
+    inside: str
+    meaning: str
+    labels: list[str]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None, where: str) -> Contract | None:
+        """The contract of its report.json object, or None when there is none."""
+        if not data:
+            return None
+        return cls(
+            _required(data, "endpoint", where),
+            _parts(Tensor, data, "inputs", where),
+            Tensor.parse(_obj(data, "output", where), f"{where}output."),
+            *_strs(data, where, "raw", "inside", "meaning"),
+            _texts(data, "labels", where),
         )
 
 
@@ -359,14 +677,14 @@ class ModelFiles:
         saved_model: The SavedModel's folder, or None (a run trained without TensorFlow).
         note: Why there is no SavedModel, or None.
         reload_max_abs_diff: The largest difference between the model and its reloaded copy, or None.
-        contract: The serving contract (inputs, output, endpoint), or None.
+        contract: The serving contract, or None.
     """
 
     keras: str | None
     saved_model: str | None
     note: str | None
     reload_max_abs_diff: float | None
-    contract: dict[str, Any] | None
+    contract: Contract | None
 
     @classmethod
     def parse(cls, data: dict[str, Any] | None) -> ModelFiles | None:
@@ -375,11 +693,9 @@ class ModelFiles:
             return None
         w = "model."
         return cls(
-            _text(data, "keras", w),
-            _text(data, "saved_model", w),
-            _text(data, "note", w),
+            *_strs(data, w, "keras", "saved_model", "note", default=None),
             _num(data, "reload_max_abs_diff", w),
-            _opt_obj(data, "contract", w),
+            Contract.parse(_opt_obj(data, "contract", w), f"{w}contract."),
         )
 
 
@@ -393,6 +709,7 @@ class Split:
         test_source: "shipped test split" or "held out".
         notes: Notes on the split.
         class_weight: The loss's weight per class when the classes were weighted, else None.
+        imbalance: The largest class's count over the smallest's in training, or None.
     """
 
     how: str
@@ -400,6 +717,7 @@ class Split:
     test_source: str
     notes: list[str]
     class_weight: dict[str, float] | None
+    imbalance: float | None = None
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Split:
@@ -410,8 +728,9 @@ class Split:
             str(data.get("how", "")),
             data.get("test"),
             str(data.get("test_source", "")),
-            [str(n) for n in _list(data, "notes", w)],
+            _texts(data, "notes", w),
             _opt_obj(balance, "class_weight", f"{w}imbalance."),
+            _num(balance, "ratio", f"{w}imbalance."),
         )
 
 
@@ -433,7 +752,7 @@ class Budget:
     def parse(cls, data: dict[str, Any]) -> Budget:
         """The budget of report.json's "budget" object."""
         w = "budget."
-        return cls(_num(data, "given_s", w), _num(data, "search_s", w), _num(data, "used_s", w))
+        return cls(*_nums(data, w, "given_s", "search_s", "used_s"))
 
 
 @dataclass(frozen=True)
@@ -464,6 +783,29 @@ class Series:
 
 
 @dataclass(frozen=True)
+class ColumnUse:
+    """One column of a table and how the model uses it.
+
+    Attributes:
+        name: The column's name as in the file.
+        role: Its role ("numeric", "id", "target").
+        used: Whether the model reads it.
+        reason: Why (or why not), in words.
+    """
+
+    name: str
+    role: str
+    used: bool
+    reason: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> ColumnUse:
+        """A column of its report.json object."""
+        name, role, reason = _strs(data, where, "name", "role", "reason")
+        return cls(name, role, bool(data.get("used")), reason)
+
+
+@dataclass(frozen=True)
 class ProfileSummary:
     """What the report shows of the data's profile.
 
@@ -473,7 +815,11 @@ class ProfileSummary:
         source: The source it was read from ("image-folder"), or None.
         n_samples: Samples, or None.
         facts: The source's facts (sizes, the time column).
-        column_uses: One {"name", "role", "used", "reason"} per column of a table.
+        column_uses: Every column of a table, in file order.
+        classes: Class name -> samples (classification).
+        n_classes: Classes, or None.
+        imbalance: The largest class's count over the smallest's, or None.
+        n_skipped: Files the profile skipped, or None.
     """
 
     modality: str | None
@@ -481,20 +827,153 @@ class ProfileSummary:
     source: str | None
     n_samples: int | None
     facts: dict[str, Any]
-    column_uses: list[dict[str, Any]]
+    column_uses: list[ColumnUse]
+    classes: dict[str, Any] = field(default_factory=dict)
+    n_classes: int | None = None
+    imbalance: float | None = None
+    n_skipped: int | None = None
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> ProfileSummary:
         """The summary of report.json's "profile" object."""
         w = "profile."
         return cls(
-            _text(data, "modality", w),
-            _text(data, "task", w),
-            _text(data, "source", w),
+            *_strs(data, w, "modality", "task", "source", default=None),
             data.get("n_samples"),
             _obj(data, "facts", w),
-            _objects(data, "column_uses", w),
+            _parts(ColumnUse, data, "column_uses", w),
+            _obj(data, "classes", w),
+            *_nums(data, w, "n_classes", "imbalance", "n_skipped"),
         )
+
+
+@dataclass(frozen=True)
+class FileNote:
+    """A file (or folder) that could not be used.
+
+    Attributes:
+        file: Its path.
+        reason: Why, in words.
+    """
+
+    file: str
+    reason: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> FileNote:
+        """A skipped file of its report.json (or summary.json) object."""
+        return cls(_required(data, "file", where), _required(data, "reason", where))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The files a run could not use.
+
+    Attributes:
+        count: How many, or None when unrecorded.
+        files: Each with the reason.
+    """
+
+    count: int | None
+    files: list[FileNote]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> Skipped:
+        """The skipped files of report.json's "skipped" object."""
+        w = "skipped."
+        return cls(_num(data, "count", w), _parts(FileNote, data, "files", w))
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What the run trained on and why.
+
+    Attributes:
+        backend: The Keras backend, or None.
+        device: "cpu" or "gpu", or None.
+        cpus: Logical CPU cores, or None.
+        threads: Threads each op may use, or None.
+        gpus: Each visible GPU's name.
+        strategy: The distribution strategy, or None.
+        precision: "float32" or "mixed_float16", or None.
+        reasons: Why each choice was made.
+    """
+
+    backend: str | None = None
+    device: str | None = None
+    cpus: int | None = None
+    threads: int | None = None
+    gpus: list[str | None] = field(default_factory=list)
+    strategy: str | None = None
+    precision: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> Hardware:
+        """The hardware of report.json's "hardware" object."""
+        w = "hardware."
+        backend, device, strategy, precision = _strs(
+            data, w, "backend", "device", "strategy", "precision", default=None
+        )
+        return cls(
+            backend,
+            device,
+            *_nums(data, w, "cpus", "threads"),
+            [_text(gpu, "name", f"{w}gpus[].") for gpu in _objects(data, "gpus", w)],
+            strategy,
+            precision,
+            _texts(data, "reasons", w),
+        )
+
+
+@dataclass(frozen=True)
+class Regime:
+    """How the trials trained and the candidates were selected.
+
+    Attributes:
+        why: The regime in one line.
+    """
+
+    why: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None) -> Regime | None:
+        """The regime of report.json's "regime" object, or None when there is none."""
+        return cls(_text(data, "why", "regime.") or "") if data else None
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A transfer run's (--backbone) pretrained backbone.
+
+    Attributes:
+        name: Its name.
+        label: It in words ("" when unrecorded: the name stands for it).
+        origin: Where its weights came from ("keras.applications").
+        path: Its weights' file.
+        input: What it sees of the input, in words.
+        frozen: What was frozen, in words.
+        searched_as: The family variant that used it.
+        exported: Whether that family's model is the exported one.
+    """
+
+    name: str
+    label: str
+    origin: str
+    path: str
+    input: str
+    frozen: str
+    searched_as: str
+    exported: bool
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None) -> Backbone | None:
+        """The backbone of report.json's "backbone" object, or None when the run used none."""
+        if not data:
+            return None
+        w = "backbone."
+        words = _strs(data, w, "name", "label", "origin", "path", "input", "frozen", "searched_as")
+        return cls(*words, bool(data.get("exported")))
 
 
 @dataclass(frozen=True)
@@ -520,6 +999,14 @@ class Report:
         timings: Seconds per stage, in order.
         notes: Notes on the data and the run.
         plots: Plot name -> path relative to the run directory.
+        path: The dataset's path ("" when unrecorded).
+        version: The archpick version that wrote it ("" when unrecorded).
+        created: When it was written ("" when unrecorded).
+        batch_size: The training batch size, or None.
+        hardware: What it trained on.
+        regime: How the trials trained, or None.
+        skipped: The files it could not use.
+        backbone: A transfer run's backbone, or None.
     """
 
     dataset: str
@@ -540,6 +1027,14 @@ class Report:
     timings: dict[str, float]
     notes: list[str]
     plots: dict[str, str]
+    path: str = ""
+    version: str = ""
+    created: str = ""
+    batch_size: int | None = None
+    hardware: Hardware = field(default_factory=Hardware)
+    regime: Regime | None = None
+    skipped: Skipped = field(default_factory=lambda: Skipped(None, []))
+    backbone: Backbone | None = None
 
     @property
     def primary_metric(self) -> str:
@@ -560,10 +1055,7 @@ class Report:
         Raises:
             RunError: A part of it has the wrong shape (one line naming `source`).
         """
-        try:
-            return cls._parse(data)
-        except _Malformed as exc:
-            raise RunError(f"is damaged ({exc}); {DAMAGED_HINT}", source) from exc
+        return checked(cls._parse, data, source)
 
     @classmethod
     def of(cls, report: Report | dict[str, Any], source: str | Path | None = None) -> Report:
@@ -572,8 +1064,6 @@ class Report:
 
     @classmethod
     def _parse(cls, data: dict[str, Any]) -> Report:
-        if not isinstance(data, dict):
-            raise _Malformed(f"a JSON {type(data).__name__}, not an object")
         timings = _obj(data, "timings", "")
         if not all(_is_number(v) for v in timings.values()):
             raise _Malformed("timings holds something other than numbers")
@@ -594,8 +1084,14 @@ class Report:
             ModelFiles.parse(_opt_obj(data, "model", "")),
             Budget.parse(_obj(data, "budget", "")),
             dict(timings),
-            [str(n) for n in _list(data, "notes", "")],
+            _texts(data, "notes", ""),
             {str(k): str(v) for k, v in _obj(data, "plots", "").items()},
+            *_strs(data, "", "path", "archpick_version", "created"),
+            _num(data, "batch_size", ""),
+            Hardware.parse(_obj(data, "hardware", "")),
+            Regime.parse(_opt_obj(data, "regime", "")),
+            Skipped.parse(_obj(data, "skipped", "")),
+            Backbone.parse(_opt_obj(data, "backbone", "")),
         )
 
 
@@ -608,3 +1104,90 @@ def primary_metric_of(task: str, class_weighted: bool) -> str:
     if task == "classification" and class_weighted:
         return "balanced_accuracy"
     return PRIMARY.get(task, "accuracy")
+
+
+@dataclass(frozen=True)
+class CollectionRow:
+    """One dataset of a collection, as summary.json holds it.
+
+    Attributes:
+        dataset: The dataset's name.
+        modality: The kind of data ("" when unrecorded).
+        recommended: The flowchart's family ("" when none).
+        winner: The exported model's family ("" when the fit failed).
+        metric: The answer card's metric ("accuracy", "rmse").
+        test_metric: The exported model's test score on it, or None.
+        baseline: The best baseline's test score on it, or None.
+        seconds: Seconds the dataset took.
+        status: The run's status ("complete", "failed").
+        report: The dataset's report.html ("" when none).
+        verdict: The run's verdict ("" when none).
+        error: Why the fit failed ("" when it did not).
+    """
+
+    dataset: str
+    modality: str
+    recommended: str
+    winner: str
+    metric: str
+    test_metric: float | None
+    baseline: float | None
+    seconds: float
+    status: str
+    report: str
+    verdict: str
+    error: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str) -> CollectionRow:
+        """A dataset of its summary.json object."""
+        modality, recommended, winner, status, report, verdict, error = _strs(
+            data, where, "modality", "recommended", "winner", "status", "report", "verdict", "error"
+        )
+        return cls(
+            _required(data, "dataset", where),
+            modality,
+            recommended,
+            winner,
+            _text(data, "metric", where) or "accuracy",
+            *_nums(data, where, "test_metric", "baseline"),
+            float(_num(data, "seconds", where) or 0.0),
+            status,
+            report,
+            verdict,
+            error,
+        )
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """summary.json, a collection's summary, as its readers see it.
+
+    Attributes:
+        collection: The collection's name.
+        budget_s: The budget given for all datasets, in seconds.
+        used_s: Seconds used.
+        datasets: One row per dataset, in the order fitted.
+        skipped: Folders that were not datasets.
+    """
+
+    collection: str
+    budget_s: float
+    used_s: float
+    datasets: list[CollectionRow]
+    skipped: list[FileNote]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str | Path | None = None) -> CollectionSummary:
+        """The summary of summary.json's object, its shape checked once (a one-line RunError naming `source`)."""
+        return checked(cls._parse, data, source)
+
+    @classmethod
+    def _parse(cls, data: dict[str, Any]) -> CollectionSummary:
+        return cls(
+            _required(data, "collection", ""),
+            float(_num(data, "budget_s", "") or 0.0),
+            _num(data, "used_s", "") or 0.0,
+            _parts(CollectionRow, data, "datasets", ""),
+            _parts(FileNote, data, "skipped", ""),
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from archpick import run
 from archpick.report import plots
 from archpick.report.answer import LOWER_IS_BETTER, NAMES, standing_of
 from archpick.report.render import CSS, _md_cell, md_text
+from archpick.report.schema import CollectionRow, CollectionSummary, Report
 from archpick.report.views import DatasetScore
 
 HEADERS = [
@@ -91,45 +91,44 @@ class SummaryRow:
         ]
 
 
-def _member_report(row: dict[str, Any]) -> dict[str, Any]:
-    """The dataset's report.json beside its report.html ({} when absent)."""
-    path = Path(row["report"]).with_name(run.REPORT_FILE) if row.get("report") else None
+def _member_report(row: CollectionRow) -> Report | None:
+    """The dataset's report.json beside its report.html (None when absent)."""
+    path = Path(row.report).with_name(run.REPORT_FILE) if row.report else None
     if path is None or not path.exists():
-        return {}
-    return json.loads(path.read_text())
+        return None
+    return Report.from_json(run.read_json(path), path)
 
 
-def summary_row(row: dict[str, Any], root: Path) -> SummaryRow:
+def summary_row(row: CollectionRow, root: Path) -> SummaryRow:
     """A summary.json row, with the baseline's name and the interval from the dataset's own report."""
     rep = _member_report(row)
-    key = str(row.get("metric") or "accuracy")
+    key = row.metric
     lower = key in LOWER_IS_BETTER
-    value, base = row.get("test_metric"), row.get("baseline")
-    scored = [b for b in rep.get("baselines", []) if b.get(key) is not None]
-    best = (min if lower else max)(scored, key=lambda b: b[key], default=None)
-    band = (rep.get("final") or {}).get("interval") or {}
-    interval = (float(band["low"]), float(band["high"])) if band.get("metric") == key else None
+    value, base = row.test_metric, row.baseline
+    scored = [(b, s) for b in (rep.baselines if rep else []) if (s := b.score(key)) is not None]
+    best = (min if lower else max)(scored, key=lambda pair: pair[1], default=None)
+    band = rep.final.interval if rep and rep.final else None
+    interval = (band.low, band.high) if band and band.metric == key else None
     standing = "failed" if value is None else standing_of(value, base, interval, lower)
     score = DatasetScore(
-        str(row["dataset"]),
+        row.dataset,
         NAMES.get(key, key),
         value,
         base,
-        str(best["name"]) if best and best[key] == base else "",
+        best[0].name if best and best[1] == base else "",
         lower,
         standing,
         interval,
     )
-    link = os.path.relpath(row["report"], root) if row.get("report") else ""
     return SummaryRow(
         score,
-        str(row.get("modality") or ""),
-        str(row.get("recommended") or ""),
-        str(row.get("winner") or ""),
-        float(row.get("seconds") or 0.0),
-        str(row.get("status") or ""),
-        link,
-        str(row.get("verdict") or row.get("error") or ""),
+        row.modality,
+        row.recommended,
+        row.winner,
+        row.seconds,
+        row.status,
+        os.path.relpath(row.report, root) if row.report else "",
+        row.verdict or row.error,
     )
 
 
@@ -147,11 +146,12 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     """Write summary.json (the truth), the chart plots/summary.png, summary.md and summary.html into the
     collection run directory."""
     run.write_json(root / "summary.json", summary)
-    rows = [summary_row(r, root) for r in summary["datasets"]]
+    typed = CollectionSummary.from_json(summary, root / "summary.json")
+    rows = [summary_row(r, root) for r in typed.datasets]
     chart = plots.summary([r.score for r in rows], root / "plots" / "summary.png")
-    intro = f"{len(rows)} datasets in {summary['used_s']} s (budget {summary['budget_s']:.0f} s). {_tally(rows)}"
-    skipped = summary.get("skipped") or []
-    md = [f"# archpick summary: {md_text(summary['collection'])}", "", intro, ""]
+    intro = f"{len(rows)} datasets in {typed.used_s} s (budget {typed.budget_s:.0f} s). {_tally(rows)}"
+    skipped = typed.skipped
+    md = [f"# archpick summary: {md_text(typed.collection)}", "", intro, ""]
     if chart:
         md += ["![each dataset's model against its best baseline](plots/summary.png)", ""]
     md += ["| " + " | ".join(HEADERS + ["report"]) + " |", "|" + "---|" * (len(HEADERS) + 1)]
@@ -169,7 +169,7 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     ]
     md += ["", "## Verdicts", ""] + [f"- **{md_text(r.score.dataset)}**: {r.verdict}" for r in rows]
     if skipped:
-        md += ["", "## Skipped folders", ""] + [f"- {s['file']}: {s['reason']}" for s in skipped]
+        md += ["", "## Skipped folders", ""] + [f"- {s.file}: {s.reason}" for s in skipped]
     run.write_atomic(root / "summary.md", "\n".join(md) + "\n")
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in HEADERS + ["report"])
@@ -193,7 +193,7 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     skips = (
         (
             "<h2>Skipped folders</h2><ul>"
-            + "".join(f"<li>{html.escape(s['file'])}: {html.escape(s['reason'])}</li>" for s in skipped)
+            + "".join(f"<li>{html.escape(s.file)}: {html.escape(s.reason)}</li>" for s in skipped)
             + "</ul>"
         )
         if skipped
@@ -201,8 +201,8 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     )
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>archpick summary: "
-        f"{html.escape(summary['collection'])}</title><style>{CSS}\n{SUMMARY_CSS}</style></head><body>"
-        f"<h1>archpick summary: {html.escape(summary['collection'])}</h1><p>{html.escape(intro)}</p>{figure}"
+        f"{html.escape(typed.collection)}</title><style>{CSS}\n{SUMMARY_CSS}</style></head><body>"
+        f"<h1>archpick summary: {html.escape(typed.collection)}</h1><p>{html.escape(intro)}</p>{figure}"
         f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
         f"<h2>Verdicts</h2><ul>{verdicts}</ul>{skips}</body></html>"
     )

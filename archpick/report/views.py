@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archpick.report.schema import Race, Report, Trial
+from archpick.report.schema import Report, Trial
 
 ENDED = {
     "budget": "hit the time budget",
@@ -24,11 +24,6 @@ def metric_words(metric: str) -> str:
 
     split, name = ("validation ", metric[4:]) if metric.startswith("val_") else ("", metric)
     return split + NAMES.get(name, name.replace("_", " "))
-
-
-def lower_is_better(report: dict[str, Any]) -> bool:
-    """Whether the race's validation metric is minimised (a loss) rather than maximised (accuracy)."""
-    return Race.parse(report.get("race") or {}).lower_is_better
 
 
 @dataclass(frozen=True)
@@ -66,11 +61,12 @@ def _ended(trial: Trial) -> str:
     return ENDED.get(trial.stop_reason, trial.stop_reason or "completed")
 
 
-def ranked_trials(report: dict[str, Any]) -> list[TrialView]:
+def ranked_trials(report: Report | dict[str, Any]) -> list[TrialView]:
     """Every trial, best validation score first (in the race's direction), trials without a score last."""
     rep = Report.of(report)
     exported = rep.final.trial if rep.final else None
-    members = set((rep.race.selection.get("validation") or {}).get("members") or [])
+    validation = rep.race.selection.validation
+    members = set(validation.members if validation else [])
     lower = rep.race.lower_is_better
     views = [
         TrialView(
@@ -119,26 +115,22 @@ class ForecastView:
     time_name: str
 
     @classmethod
-    def from_report(cls, report: dict[str, Any]) -> ForecastView | None:
+    def from_report(cls, report: Report) -> ForecastView | None:
         """The forecast of a forecasting run's report, or None when it has none."""
-        fc = (report.get("final") or {}).get("forecast")
-        series = report.get("series") or {}
-        if not fc or not series.get("values"):
+        fc = report.final.forecast if report.final else None
+        series = report.series
+        if fc is None or series is None or not series.values:
             return None
-        future = fc.get("future") or {}
-        facts = (report.get("profile") or {}).get("facts") or {}
-        values = [float(v) for v in series["values"]]
-        times = [str(t) for t in series.get("times") or []] or [str(i) for i in range(len(values))]
         return cls(
-            values,
-            times,
-            fc["actual"],
-            fc["predicted"],
-            fc["naive"],
-            list(future.get("times") or []),
-            [float(v) for v in future.get("values") or []],
-            str(series.get("target") or "value"),
-            str(facts.get("time_column") or "time"),
+            series.values,
+            series.times or [str(i) for i in range(len(series.values))],
+            fc.actual,
+            fc.predicted,
+            fc.naive,
+            fc.future_times,
+            fc.future_values,
+            series.target or "value",
+            str(report.profile.facts.get("time_column") or "time"),
         )
 
 

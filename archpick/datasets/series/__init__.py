@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from archpick.datasets import columns as cols
-from archpick.datasets.base import Bundle, DataOptions
+from archpick.datasets.base import Bundle, DataOptions, SeriesHistory
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.series.regularise import PreparedSeries, detect_time_column, prepare, select_columns
 from archpick.datasets.series.windows import plan_windows, window_pairs, windows_from_frame
 from archpick.errors import DataError
@@ -145,28 +146,22 @@ def load(profile: DatasetProfile, opts: DataOptions) -> Bundle:
         x_test, y_test = window_pairs(joined, joined[:, series.columns.index(series.target)], lookback, horizon)
         all_values, times = np.concatenate([series.values, test.values]), times + list(test.times)
     target = all_values[:, series.columns.index(series.target)]
-    spec = {
-        "kind": "window",
-        "shape": [lookback, len(series.columns)],
-        "dtype": "float32",
-        "lookback": lookback,
-        "horizon": horizon,
-        "season": facts.get("season"),
-        "columns": list(series.columns),
-        "target": series.target,
-        "target_index": series.columns.index(series.target),
-    }
-    extras = {
-        "series": [float(v) for v in target],
-        "times": times,
-        "target": series.target,
-        "columns": list(series.columns),
-        "train_end": len(series.values),
-    }
-    return Bundle(x=x, y=y, x_test=x_test, y_test=y_test, input_spec=spec, split="chronological", extras=extras)
+    spec = InputSpec(
+        "window",
+        (lookback, len(series.columns)),
+        "float32",
+        lookback=lookback,
+        horizon=horizon,
+        season=facts.get("season"),
+        columns=tuple(series.columns),
+        target=series.target,
+        target_index=series.columns.index(series.target),
+    )
+    history = SeriesHistory([float(v) for v in target], list(times), series.target, len(series.values))
+    return Bundle(x=x, y=y, x_test=x_test, y_test=y_test, input_spec=spec, split="chronological", history=history)
 
 
-def last_window_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+def last_window_for_predict(file: str | Path, spec: InputSpec) -> list[tuple[str, np.ndarray]]:
     """The last `lookback` steps of a series file, ordered and imputed as in training.
 
     Args:
@@ -179,6 +174,6 @@ def last_window_for_predict(file: str | Path, spec: dict[str, Any]) -> list[tupl
     file = Path(file)
     frame = cols.read_frame(file)
     time_column, _ = detect_time_column(frame, cols.classify_columns(frame))
-    series = select_columns(prepare(frame, time_column, spec["target"], file), list(spec["columns"]), str(file))
-    window = windows_from_frame(series.values, int(spec["lookback"]), path=file)[0]
+    series = select_columns(prepare(frame, time_column, spec.target, file), list(spec.columns), str(file))
+    window = windows_from_frame(series.values, int(spec.lookback), path=file)[0]
     return [(f"{file} (after {series.times[-1]})", window)]

@@ -117,7 +117,7 @@ def windows_from_frame(
         data: A table (the value columns are picked by `columns`, else all numeric ones) or an array of
             shape (T,) or (T, F), oldest row first.
         lookback: Window length the model takes.
-        columns: Value columns in model order (input_spec["columns"]).
+        columns: Value columns in model order (input_spec.columns).
         path: The file the data came from, named in errors.
 
     Returns:
