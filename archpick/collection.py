@@ -10,8 +10,8 @@ from archpick import run
 from archpick.errors import ArchpickError
 from archpick.options import FitOptions
 from archpick.profile import DatasetProfile
-from archpick.report.answer import LOWER_IS_BETTER
-from archpick.report.schema import Report, primary_metric_of
+from archpick.report.schema import Report
+from archpick.tasks import LOWER_IS_BETTER, task_of
 from archpick.runner import DEFAULT_COLLECTION_BUDGET, MODALITY_WEIGHT, fit_profile
 
 
@@ -27,7 +27,7 @@ def summary_row(member: DatasetProfile, result: run.Run | None, seconds: float, 
     final = rep.final if rep else None
     # The answer card's metric (RMSE for regression, balanced accuracy when classes were weighted), so the summary
     # and each dataset's report lead with the same number.
-    metric_name = rep.primary_metric if rep else primary_metric_of(member.task, False)
+    metric_name = rep.primary_metric if rep else task_of(member.task).headline_metric()
     lower = metric_name in LOWER_IS_BETTER
     vals = [v for b in (rep.baselines if rep else []) if (v := b.score(metric_name)) is not None]
     base = (min(vals) if lower else max(vals)) if vals else None

@@ -1,10 +1,17 @@
-"""One fit, end to end: inspect -> recommend -> race the families -> evaluate -> export -> report."""
+"""One fit, staged: plan -> prepare -> search (the race) -> choose -> evaluate -> export -> write.
+
+Each stage is a function returning a dataclass (`FitPlan`, `Prepared`, `Searched`, `choice.Choice`,
+`evaluate.Evaluation`, `Exported`); `write` composes report.json from them once, and `fit_profile` runs them in
+order inside a locked run directory (`Session`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +19,7 @@ import numpy as np
 
 from archpick import backbone, datasets, faults, imbalance, run
 from archpick.errors import DataError, OptionError
-from archpick.flowchart import recommend
+from archpick.flowchart import Recommendation, recommend
 from archpick.options import FitOptions, reserve_seconds, search_budget
 from archpick.profile import DatasetProfile
 from archpick.race import RECOMMENDED_SHARE, choose_families, split_budget
@@ -35,21 +42,30 @@ def batch_size_for(n_train: int, kind: str) -> int:
     return 64 if n_train < 20_000 else 128
 
 
-def _predict(model, dataset) -> tuple[np.ndarray, np.ndarray]:
-    preds, ys = [], []
-    for xb, yb in dataset:  # predict_on_batch runs a compiled function (eager calls of an RNN are slow)
-        preds.append(np.asarray(model.predict_on_batch(xb)))
-        ys.append(np.asarray(yb))
-    return np.concatenate(preds), np.concatenate(ys)
+@dataclass
+class FitPlan:
+    """The plan stage's result: what to search, decided before any data is loaded.
+
+    Attributes:
+        recommendation: The flowchart's answer, with every step.
+        legs: (family, role) to search, in order: the flowchart's pick, the runner-up, challengers.
+        not_trainable: Requested families archpick cannot train on this data yet.
+        backend: The Keras backend the fit runs on.
+    """
+
+    recommendation: Recommendation
+    legs: list[tuple[str, str]]
+    not_trainable: list[str]
+    backend: str
 
 
-def _headline_metrics(scores: dict[str, Any]) -> dict[str, Any]:
-    """The scalar metrics of a metrics dict (no per-class rows, no confusion matrix)."""
-    return {k: v for k, v in scores.items() if isinstance(v, (int, float)) or v is None}
+def plan(profile: DatasetProfile, opts: FitOptions) -> FitPlan:
+    """The plan stage: the backend, the recommendation and the families to race (OptionError when none can
+    train on this data)."""
+    from archpick import backend
 
-
-def plan_families(profile: DatasetProfile, opts: FitOptions):
-    """The recommendation, the families to search with their roles, and requested ones not trainable here."""
+    backend_name = backend.select()  # before Keras is imported (the HyperModels load it)
+    backend.check_modality(backend_name, profile.modality, profile.path)
     from archpick import hypermodels
 
     rec = recommend(profile)
@@ -58,7 +74,7 @@ def plan_families(profile: DatasetProfile, opts: FitOptions):
     legs = [(f, r) for f, r in legs if hypermodels.available(profile.modality, f)]
     if not legs:
         raise OptionError(f"archpick cannot train {profile.modality} data with {', '.join(skipped)} yet", profile.path)
-    return rec, legs, skipped
+    return FitPlan(rec, legs, skipped, backend_name)
 
 
 @dataclass
@@ -189,57 +205,357 @@ def plan_search(search_s: float, legs: list[tuple[str, str]], opts: FitOptions, 
     return plan, trial_cap_for(selection_budget, len(plan), n_train + len(prep.x_val), n_train)
 
 
-def _race(
-    plan,
-    profile,
-    opts,
-    spec,
-    prep,
-    run_dir,
-    resuming,
-    progress,
-    strategy,
-    stage,
-    base_port,
-    trial_cap=None,
-    source=None,
-):
-    """Search each family in turn; unused budget carries over to the next one (with a pretrained backbone,
-    `source`, an archpick.backbone.BackboneSource, the families it stands in for use it)."""
-    from archpick import hypermodels
-    from archpick.search import SearchSetup, search_family, serve_family
+@dataclass
+class Clock:
+    """A fit's wall clock: the budget, when the fit started and the seconds each stage took."""
 
+    budget: float
+    started: float = field(default_factory=time.monotonic)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timed(self, name: str):
+        """Record the seconds the block takes as stage `name`."""
+        t = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.monotonic() - t, 3)
+
+    def elapsed(self) -> float:
+        """Seconds since the fit started."""
+        return time.monotonic() - self.started
+
+    def left(self, reserve: float = 0.0) -> float:
+        """Seconds of the budget left after keeping `reserve` back (negative when overdrawn)."""
+        return self.budget - reserve - self.elapsed()
+
+
+@dataclass
+class Session:
+    """Where and on what one fit runs.
+
+    Attributes:
+        run_dir: The run directory, locked for the whole fit.
+        resuming: Whether the fit continues an interrupted run (--resume).
+        source: The pretrained backbone (--backbone), or None.
+        hardware: The device plan (archpick/hardware.py).
+        strategy: Its tf.distribute strategy, or None.
+        base_port: The chief's first port, when trials are served to workers.
+        workers: Local worker processes (--workers).
+        clock: The fit's clock.
+        stage: Reports a stage to the progress receiver.
+        progress: The progress receiver (search.Progress), or None.
+    """
+
+    run_dir: Path
+    resuming: bool
+    source: Any
+    hardware: Any
+    strategy: Any
+    base_port: int | None
+    workers: list
+    clock: Clock
+    stage: Callable[[str], None]
+    progress: Any = None
+
+
+def open_session(
+    profile: DatasetProfile,
+    opts: FitOptions,
+    fit_plan: FitPlan,
+    clock: Clock,
+    progress,
+    run_dir: Path | None,
+    held: contextlib.ExitStack,
+) -> Session:
+    """Claim (or take) the run directory, resolve the backbone, start Keras, plan the hardware and start local
+    workers (before the chief loads data, so their start-up overlaps with it)."""
+    from archpick import backend, hardware
+
+    resuming = opts.resume is not None
+    if run_dir is None:
+        run_dir = held.enter_context(
+            run.claim(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root, resume=opts.resume)
+        )
+    run.mark(run_dir, "running", pid=os.getpid())
+    source = backbone.for_run(opts.backbone, opts.backbone_weights, run_dir, resuming, profile.modality)
+    run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
+    stage = getattr(progress, "stage", lambda text: None)
+    getattr(progress, "budget", lambda name, seconds: None)(profile.name, opts.budget)
+    stage("importing TensorFlow" if fit_plan.backend == "tensorflow" else f"starting Keras on {fit_plan.backend}")
+    backend.start(verbose=opts.verbose)
+    hw = hardware.plan(opts.device, opts.mixed_precision)
+    strategy = hardware.apply(hw)
+    clock.timings["inspect"] = profile.facts.get("inspect_seconds", 0.0)
+    base_port, workers = _start_workers(opts, profile, hw, run_dir)
+    held.callback(_stop_workers, workers)
+    return Session(run_dir, resuming, source, hw, strategy, base_port, workers, clock, stage, progress)
+
+
+def leg_setup(hm, prep: Prepared, opts: FitOptions, directory: Path, budget: float, trial_cap, **kw: Any):
+    """The SearchSetup of one leg of the race, alike for the local search, the chief and a worker.
+
+    Args:
+        hm: The family's HyperModel.
+        prep: The prepared data.
+        opts: The fit options (trials, seed).
+        directory: Where keras-tuner keeps its state.
+        budget: The leg's seconds.
+        trial_cap: Leg budget -> seconds per trial (plan_search), or None for the default cap.
+        **kw: progress, tensorboard, distribution_strategy (search.SearchSetup).
+    """
+    from archpick.search import SearchSetup
+
+    return SearchSetup(
+        hm,
+        prep.train_ds,
+        prep.val_ds,
+        directory=directory,
+        budget_seconds=budget,
+        max_trials=opts.max_trials,
+        seed=opts.seed,
+        regime=prep.regime,
+        trial_cap=trial_cap(budget) if trial_cap else None,
+        **kw,
+    )
+
+
+@dataclass
+class Searched:
+    """The search stage's result: the race over the families, scored on the validation split.
+
+    Attributes:
+        results: One search.FamilyResult per leg, in order.
+        search_s: The search's budget (options.search_budget).
+        race: report.json's "race" section as the search left it (families, metric, noise margin, direction).
+        leaderboard: Every trial's row.
+        winner: The search winner's summary row (race.pick_winner), or None when no trial finished.
+        verdict: The verdict from the search scores.
+        objective: The search objective (name, direction).
+    """
+
+    results: list[Any]
+    search_s: float
+    race: dict[str, Any]
+    leaderboard: list[dict[str, Any]]
+    winner: dict[str, Any] | None
+    verdict: str
+    objective: Any
+
+
+def search(fit_plan: FitPlan, profile: DatasetProfile, opts: FitOptions, prep: Prepared, session: Session) -> Searched:
+    """The search stage: each family in turn within its share of the budget; unused budget carries over to the
+    next one (with a pretrained backbone the families it stands in for use it)."""
+    from archpick import hypermodels
+    from archpick.search import search_family, serve_family
+
+    search_s = search_budget(opts, prep.spec.input_spec.kind, elapsed=session.clock.elapsed())
+    legs, trial_cap = plan_search(search_s, fit_plan.legs, opts, prep)
     results, carry = [], 0.0
-    for index, leg in enumerate(plan):
-        hm = hypermodels.make(profile.modality, leg.family, spec, backbone=source)
-        stage(
-            f"searching {hm.variant} ({leg.role})"
-            + (f", serving workers on port {base_port + index}" if base_port else "")
-        )
-        leg_budget = leg.budget + carry
-        setup = SearchSetup(
-            hm,
-            prep.train_ds,
-            prep.val_ds,
-            directory=run_dir / "tuner",
-            budget_seconds=leg_budget,
-            max_trials=opts.max_trials,
-            seed=opts.seed,
-            regime=prep.regime,
-            trial_cap=trial_cap(leg_budget) if trial_cap else None,
-            progress=progress,
-            tensorboard=opts.tensorboard,
-            distribution_strategy=strategy,
-        )
-        if base_port:
-            result = serve_family(setup, base_port + index, resume=resuming)
-        else:
-            result = search_family(setup, resume=resuming)
-        carry = max(leg_budget - result.seconds, 0.0)
-        result.role = leg.role
-        results.append(result)
-        faults.point("family")
-    return results
+    try:
+        for index, leg in enumerate(legs):
+            hm = hypermodels.make(profile.modality, leg.family, prep.spec, backbone=session.source)
+            port = session.base_port + index if session.base_port else None
+            session.stage(
+                f"searching {hm.variant} ({leg.role})" + (f", serving workers on port {port}" if port else "")
+            )
+            setup = leg_setup(
+                hm,
+                prep,
+                opts,
+                session.run_dir / "tuner",
+                leg.budget + carry,
+                trial_cap,
+                progress=session.progress,
+                tensorboard=opts.tensorboard,
+                distribution_strategy=session.strategy,
+            )
+            if port:
+                result = serve_family(setup, port, resume=session.resuming)
+            else:
+                result = search_family(setup, resume=session.resuming)
+            carry = max(setup.budget_seconds - result.seconds, 0.0)
+            result.role = leg.role
+            results.append(result)
+            faults.point("family")
+    finally:
+        _stop_workers(session.workers)
+    return _score_race(results, fit_plan, prep, search_s, profile.task)
+
+
+def _score_race(results: list, fit_plan: FitPlan, prep: Prepared, search_s: float, task: str) -> Searched:
+    """The race on the validation scores: each family's summary, the noise margin, the winner and the verdict."""
+    from archpick.hypermodels import heads
+    from archpick.race import noise_margin, pick_winner, verdict
+
+    rec = fit_plan.recommendation
+    objective = heads.objective(task)
+    n_val = len(prep.x_val)
+    summaries = [
+        {
+            "family": r.family,
+            "variant": r.variant,
+            "role": r.role,
+            "best_score": r.best_score,
+            "best_trial": r.best_trial,
+            "budget": round(r.budget, 2),
+            "seconds": r.seconds,
+            "trials": len(r.rows),
+            "scores": [row["score"] for row in r.rows if row["score"] is not None],
+        }
+        for r in results
+    ]
+    lead = next((r for r in summaries if r["family"] == rec.family), None)
+    margin = noise_margin(objective.name, lead["best_score"] if lead else None, n_val)
+    win = pick_winner(summaries, objective.direction, margin, prefer=rec.family)
+    race = {
+        "families": summaries,
+        "winner": win["family"] if win else None,
+        "metric": objective.name,
+        "noise_margin": margin,
+        "validation_samples": int(n_val),
+        "direction": objective.direction,
+        "not_trainable_yet": fit_plan.not_trainable,
+    }
+    leaderboard = [
+        {k: v for k, v in row.items() if k not in ("history", "epoch_seconds")} for r in results for row in r.rows
+    ]
+    said = verdict(rec, summaries, win, objective.name, objective.direction, margin, n_val)
+    return Searched(results, search_s, race, leaderboard, win, said, objective)
+
+
+def choose(searched: Searched, fit_plan: FitPlan, prep: Prepared, opts: FitOptions, session: Session):
+    """The choose stage (archpick/choice.py): cross-validated finalists, refits and ensembles, within what is
+    left of the budget after the evaluate and export reserve. Returns a choice.Choice."""
+    from archpick.choice import choose_model
+
+    # An ensemble of k + 1 members costs several times one model to evaluate and export: keep twice the reserve.
+    reserve = reserve_seconds(opts.budget, prep.spec.input_spec.kind) * (2 if prep.regime.cross_validate else 1)
+    return choose_model(
+        searched.results,
+        searched.winner,
+        fit_plan.recommendation,
+        searched.objective,
+        prep,
+        max(session.clock.left(reserve), 0.0),
+        opts.seed,
+        searched.verdict,
+        session.stage,
+    )
+
+
+@dataclass
+class Exported:
+    """The export stage's result: report.json's "model" section (files, serving contract, reload check)."""
+
+    model: dict[str, Any]
+
+
+def export(choice, best, prep: Prepared, profile: DatasetProfile, run_dir: Path) -> Exported:
+    """The export stage: SavedModel on TensorFlow, and model.keras, with archpick.json and labels.json."""
+    from archpick.export import export_model
+    from archpick.modelmeta import ModelMeta
+
+    bundle = prep.bundle
+    sample = np.asarray(prep.x_test[: min(8, len(prep.x_test))])
+    if bundle.decode is not None:
+        sample = np.stack([bundle.decode(p) for p in sample])
+    meta = ModelMeta(
+        bundle.input_spec,
+        profile.task,
+        family=best.family,
+        variant=best.variant,
+        dataset=profile.name,
+        source=profile.source,
+        archpick_version=__version__,
+    )
+    out = export_model(choice.model, run_dir / "model", meta, bundle.class_names, sample)
+    out["saved_model"] = "model" if out["saved_model"] else None
+    out["keras"] = "model/model.keras"
+    return Exported(out)
+
+
+def compose(
+    profile: DatasetProfile,
+    fit_plan: FitPlan,
+    prep: Prepared,
+    searched: Searched,
+    session: Session,
+    choice=None,
+    evaluation=None,
+    exported: Exported | None = None,
+) -> dict[str, Any]:
+    """report.json from the stages' results (a failed run has no choice, evaluation or export)."""
+    split, bundle = prep.split, prep.bundle
+    report: dict[str, Any] = {
+        "archpick_version": __version__,
+        "dataset": profile.name,
+        "path": str(Path(profile.path).resolve()),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "verdict": choice.verdict if choice else searched.verdict,
+        "profile": profile.to_dict(),
+        "recommendation": fit_plan.recommendation.to_dict(),
+        "hardware": session.hardware.to_dict(),
+        "split": {
+            "how": split.how,
+            "train": int(len(prep.x_train)),
+            "validation": int(len(prep.x_val)),
+            "test": int(len(prep.x_test)),
+            "test_source": "shipped test split" if prep.has_test else "held out",
+            "notes": split.notes,
+            "imbalance": prep.balance.to_dict() if prep.balance else None,
+        },
+        "race": dict(searched.race),
+        "leaderboard": searched.leaderboard,
+        "task": profile.task,
+        "batch_size": prep.batch_size,
+        "run_dir": str(session.run_dir),
+        "skipped": {
+            "count": len(bundle.skipped) + len(prep.failures.files),
+            "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
+            + [{"file": f, "reason": r} for f, r in prep.failures.files.items()],
+        },
+    }
+    if choice is not None:
+        report["race"].update(winner=choice.family, selection=choice.selection)
+        report["regime"] = prep.regime.to_dict()
+    if evaluation is not None:
+        report.update(final=evaluation.final, baselines=evaluation.baselines)
+        if evaluation.series is not None:
+            report["series"] = evaluation.series
+    if session.source is not None and choice is not None:
+        from archpick.hypermodels.transfer import backbone_report
+
+        report["backbone"] = backbone_report(searched.results, choice.family)
+    if exported is not None:
+        report["model"] = exported.model
+    return report
+
+
+def write(
+    report: dict[str, Any], session: Session, notes: list[str], search_s: float, status: str = "complete"
+) -> None:
+    """The write stage: notes and time spent into report.json, then Markdown, HTML and plots; the run is marked
+    `status` last."""
+    from archpick.report import write_report
+
+    clock = session.clock
+    report["notes"] = notes
+    report["budget"] = {
+        "given_s": clock.budget,
+        "search_s": round(search_s, 2),
+        "used_s": round(clock.elapsed(), 2),
+    }
+    report["timings"] = clock.timings
+    if status != "complete":
+        report["status"] = status
+    session.stage("writing the report")
+    with clock.timed("report"):
+        write_report(session.run_dir, report)
+    report["budget"]["used_s"] = round(clock.elapsed(), 2)
+    run.write_json(session.run_dir / run.REPORT_FILE, report)
+    run.mark(session.run_dir, status, **({"reason": "no trial finished"} if status == "failed" else {}))
 
 
 def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_dir: Path | None = None) -> run.Run:
@@ -254,161 +570,48 @@ def fit_profile(profile: DatasetProfile, opts: FitOptions, progress=None, run_di
     Returns:
         The finished Run.
     """
+    clock = Clock(opts.budget)
+    fit_plan = plan(profile, opts)
     with contextlib.ExitStack() as held:
-        return _fit_profile(profile, opts, progress, run_dir, held)
+        session = open_session(profile, opts, fit_plan, clock, progress, run_dir, held)
+        return _run_stages(profile, opts, fit_plan, session)
 
 
-def _fit_profile(
-    profile: DatasetProfile, opts: FitOptions, progress, run_dir: Path | None, held: contextlib.ExitStack
-) -> run.Run:
-    """`fit_profile`'s work, stage by stage; `held` keeps the run directory's lock until the fit ends."""
-    started = time.monotonic()
-    budget = opts.budget
-    from archpick import backend
-
-    backend_name = backend.select()  # before Keras is imported (plan_families loads the HyperModels)
-    backend.check_modality(backend_name, profile.modality, profile.path)
-    rec, legs, skipped_families = plan_families(profile, opts)
-
-    resuming = opts.resume is not None
-    if run_dir is None:
-        run_dir = held.enter_context(
-            run.claim(profile.name, opts.out, profile.path, opts.overwrite, opts.runs_root, resume=opts.resume)
-        )
-    run.mark(run_dir, "running", pid=__import__("os").getpid())
-    source = backbone.for_run(opts.backbone, opts.backbone_weights, run_dir, resuming, profile.modality)
-    run.write_json(run_dir / "profile.json", {**profile.to_dict(), "resolved_path": str(Path(profile.path).resolve())})
-    stage = getattr(progress, "stage", lambda text: None)
-    getattr(progress, "budget", lambda name, seconds: None)(profile.name, budget)
-
-    stage("importing TensorFlow" if backend_name == "tensorflow" else f"starting Keras on {backend_name}")
-    from archpick import hardware
-
-    backend.start(verbose=opts.verbose)
-    hw = hardware.plan(opts.device, opts.mixed_precision)
-    strategy = hardware.apply(hw)
-    timings: dict[str, float] = {"inspect": profile.facts.get("inspect_seconds", 0.0)}
-    base_port, workers = _start_workers(opts, profile, hw, run_dir)
-
+def _run_stages(profile: DatasetProfile, opts: FitOptions, fit_plan: FitPlan, session: Session) -> run.Run:
+    """prepare -> search -> choose -> evaluate -> export -> write, each timed."""
     import keras
 
+    from archpick.evaluate import evaluate
+
+    clock, stage = session.clock, session.stage
     keras.utils.set_random_seed(opts.seed)  # before any tf.data op: shuffles depend on the global seed too
     stage("loading data")
-    t = time.monotonic()
-    prep = prepare(profile, opts, hw.replicas)
-    timings["load"] = round(time.monotonic() - t, 3)
-
-    kind = prep.spec.input_spec.kind
-    search_s = search_budget(opts, kind, elapsed=time.monotonic() - started)
-    plan, trial_cap = plan_search(search_s, legs, opts, prep)
-    t = time.monotonic()
-    try:
-        results = _race(
-            plan,
-            profile,
-            opts,
-            prep.spec,
-            prep,
-            run_dir,
-            resuming,
-            progress,
-            strategy,
-            stage,
-            base_port,
-            trial_cap=trial_cap,
-            source=source,
+    with clock.timed("load"):
+        prep = prepare(profile, opts, session.hardware.replicas)
+    with clock.timed("search"):
+        searched = search(fit_plan, profile, opts, prep, session)
+    if searched.winner is None:
+        write(
+            compose(profile, fit_plan, prep, searched, session),
+            session,
+            list(profile.notes),
+            searched.search_s,
+            "failed",
         )
-    finally:
-        _stop_workers(workers)
-    timings["search"] = round(time.monotonic() - t, 3)
-
-    report, win, objective = _race_report(profile, rec, results, prep, hw, skipped_families)
-    report["run_dir"] = str(run_dir)
-    if win is None:
-        _fail(run_dir, report, profile, budget, search_s, started)
-
-    from archpick.choice import choose_model
-
-    t = time.monotonic()
-    # An ensemble of k + 1 members costs several times one model to evaluate and export: keep twice the reserve.
-    reserve = reserve_seconds(budget, kind) * (2 if prep.regime.cross_validate else 1)
-    left = started + budget - reserve - time.monotonic()
-    choice = choose_model(results, win, rec, objective, prep, max(left, 0.0), opts.seed, report["verdict"], stage)
-    timings["selection"] = round(time.monotonic() - t, 3)
-    report["verdict"] = choice.verdict
-    report["race"]["winner"] = choice.family
-    report["race"]["selection"] = choice.selection
-    report["regime"] = prep.regime.to_dict()
-
+        raise DataError("no trial finished within the budget; give more --time", profile.path)
+    with clock.timed("selection"):
+        choice = choose(searched, fit_plan, prep, opts, session)
     stage("evaluating the winner on the test split")
-    t = time.monotonic()
-    best = next(r for r in results if r.family == choice.family)
-    report["final"] = _evaluate(choice, best, prep, profile.task, opts.seed, report)
-    report.update(_backbone_section(source, results, choice.family))
-    timings["evaluate"] = round(time.monotonic() - t, 3)
-
-    stage("exporting the SavedModel" if backend_name == "tensorflow" else "exporting model.keras")
-    t = time.monotonic()
-    report["model"] = _export(choice.model, best, prep, profile, run_dir)
-    timings["export"] = round(time.monotonic() - t, 3)
-
-    notes = choice.notes + backbone.unused_note(opts.backbone, profile.modality)
-    _write(run_dir, report, profile, prep, notes, Spent(budget, search_s, started, timings), stage)
-    return run.load_run(run_dir)
-
-
-@dataclass
-class Spent:
-    """Where a fit's time went: the budget given, the search's share, when it started and each stage's seconds."""
-
-    budget: float
-    search_s: float
-    started: float
-    timings: dict[str, float]
-
-
-def _write(
-    run_dir: Path,
-    report: dict[str, Any],
-    profile: DatasetProfile,
-    prep: Prepared,
-    notes: list[str],
-    spent: Spent,
-    stage,
-) -> None:
-    """The write stage: skipped files, notes and time spent into report.json, then Markdown, HTML and plots; the
-    run is marked complete last."""
-    bundle = prep.bundle
-    report["skipped"] = {
-        "count": len(bundle.skipped) + len(prep.failures.files),
-        "files": [{"file": s.file, "reason": s.reason} for s in bundle.skipped]
-        + [{"file": f, "reason": r} for f, r in prep.failures.files.items()],
-    }
-    report["notes"] = list(profile.notes) + notes
-    report["budget"] = {
-        "given_s": spent.budget,
-        "search_s": round(spent.search_s, 2),
-        "used_s": round(time.monotonic() - spent.started, 2),
-    }
-    report["timings"] = spent.timings
-    stage("writing the report")
-    from archpick.report import write_report
-
-    t = time.monotonic()
-    write_report(run_dir, report)
-    report["timings"]["report"] = round(time.monotonic() - t, 3)
-    report["budget"]["used_s"] = round(time.monotonic() - spent.started, 2)
-    run.write_json(run_dir / run.REPORT_FILE, report)
-    run.mark(run_dir, "complete")
-
-
-def _backbone_section(source, results: list, winner: str) -> dict[str, Any]:
-    """{"backbone": the backbone, its weights and what was frozen} for a transfer run (--backbone), else {}."""
-    if source is None:
-        return {}
-    from archpick.hypermodels.transfer import backbone_report
-
-    return {"backbone": backbone_report(results, winner)}
+    best = next(r for r in searched.results if r.family == choice.family)
+    with clock.timed("evaluate"):
+        evaluation = evaluate(choice, best, prep, profile.task, opts.seed, profile.facts.get("files"))
+    stage("exporting the SavedModel" if fit_plan.backend == "tensorflow" else "exporting model.keras")
+    with clock.timed("export"):
+        exported = export(choice, best, prep, profile, session.run_dir)
+    notes = list(profile.notes) + choice.notes + backbone.unused_note(opts.backbone, profile.modality)
+    report = compose(profile, fit_plan, prep, searched, session, choice, evaluation, exported)
+    write(report, session, notes, searched.search_s)
+    return run.load_run(session.run_dir)
 
 
 def _start_workers(opts: FitOptions, profile: DatasetProfile, hw, run_dir: Path) -> tuple[int | None, list]:
@@ -434,7 +637,7 @@ def _start_workers(opts: FitOptions, profile: DatasetProfile, hw, run_dir: Path)
 
 
 def _stop_workers(workers: list) -> None:
-    """Terminate local workers; one that does not stop within 30 s is killed."""
+    """Terminate local workers (and forget them); one that does not stop within 30 s is killed."""
     for proc in workers:
         proc.terminate()
     for proc in workers:
@@ -442,207 +645,4 @@ def _stop_workers(workers: list) -> None:
             proc.wait(timeout=30)
         except Exception:  # noqa: BLE001 - a stuck worker is killed
             proc.kill()
-
-
-def _race_report(
-    profile: DatasetProfile, rec, results: list, prep: Prepared, hw, skipped_families: list[str]
-) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
-    """The report's first part (data, split, race, leaderboard), the search winner and the objective."""
-    from archpick.hypermodels import heads
-    from archpick.race import noise_margin, pick_winner, verdict
-
-    objective = heads.objective(profile.task)
-    n_val = len(prep.x_val)
-    summaries = [
-        {
-            "family": r.family,
-            "variant": r.variant,
-            "role": r.role,
-            "best_score": r.best_score,
-            "best_trial": r.best_trial,
-            "budget": round(r.budget, 2),
-            "seconds": r.seconds,
-            "trials": len(r.rows),
-            "scores": [row["score"] for row in r.rows if row["score"] is not None],
-        }
-        for r in results
-    ]
-    lead = next((r for r in summaries if r["family"] == rec.family), None)
-    margin = noise_margin(objective.name, lead["best_score"] if lead else None, n_val)
-    win = pick_winner(summaries, objective.direction, margin, prefer=rec.family)
-    split = prep.split
-    report: dict[str, Any] = {
-        "archpick_version": __version__,
-        "dataset": profile.name,
-        "path": str(Path(profile.path).resolve()),
-        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "verdict": verdict(rec, summaries, win, objective.name, objective.direction, margin, n_val),
-        "profile": profile.to_dict(),
-        "recommendation": rec.to_dict(),
-        "hardware": hw.to_dict(),
-        "split": {
-            "how": split.how,
-            "train": int(len(prep.x_train)),
-            "validation": int(n_val),
-            "test": int(len(prep.x_test)),
-            "test_source": "shipped test split" if prep.has_test else "held out",
-            "notes": split.notes,
-            "imbalance": prep.balance.to_dict() if prep.balance else None,
-        },
-        "race": {
-            "families": summaries,
-            "winner": win["family"] if win else None,
-            "metric": objective.name,
-            "noise_margin": margin,
-            "validation_samples": int(n_val),
-            "direction": objective.direction,
-            "not_trainable_yet": skipped_families,
-        },
-        "leaderboard": [
-            {k: v for k, v in row.items() if k not in ("history", "epoch_seconds")} for r in results for row in r.rows
-        ],
-        "task": profile.task,
-        "batch_size": prep.batch_size,
-    }
-    return report, win, objective
-
-
-def _fail(
-    run_dir: Path, report: dict[str, Any], profile: DatasetProfile, budget: float, search_s: float, started: float
-) -> None:
-    """Write the failed run's report and status, and raise: no trial finished."""
-    from archpick.report import write_report
-
-    report["status"] = "failed"
-    report["budget"] = {
-        "given_s": budget,
-        "search_s": round(search_s, 2),
-        "used_s": round(time.monotonic() - started, 2),
-    }
-    write_report(run_dir, report)
-    run.mark(run_dir, "failed", reason="no trial finished")
-    raise DataError("no trial finished within the budget; give more --time", profile.path)
-
-
-def _evaluate(choice, best, prep: Prepared, task: str, seed: int, report: dict[str, Any]) -> dict[str, Any]:
-    """The exported model (and the single model, for an ensemble) on the test split, beside the baselines
-    (which go into `report`), fitted on the data the model saw."""
-    from archpick import baselines, metrics
-
-    bundle, spec_in = prep.bundle, prep.bundle.input_spec
-    refit = bool(choice.selection.get("folds"))  # the model saw train + validation: so do the baselines
-    x_fit = np.concatenate([prep.x_train, prep.x_val]) if refit else prep.x_train
-    y_fit = np.concatenate([prep.y_train, prep.y_val]) if refit else prep.y_train
-    model = choice.model
-    preds, y_true = _predict(model, prep.test_ds)
-    single_preds = _predict(choice.single, prep.test_ds)[0] if choice.single is not None else None
-    best_row = next((row for row in best.rows if row["trial"] == choice.trial), None) or {}
-    final: dict[str, Any] = {
-        "family": best.family,
-        "variant": best.variant,
-        "trial": choice.trial,
-        "hyperparameters": best_row.get("hyperparameters", {}),
-        "params": int(model.count_params()),
-        "history": best_row.get("history", {}),
-        "epoch_seconds": best_row.get("epoch_seconds", []),
-        "exported": choice.how,
-        "members": choice.members,
-    }
-    train_period = None  # forecasting: the training period's series (scales MASE)
-    if task == "classification":
-        final["metrics"] = metrics.classification(y_true, preds, bundle.class_names)
-        report["baselines"] = baselines.classification(
-            spec_in.kind, x_fit, y_fit, prep.x_test, prep.y_test, bundle.class_names, bundle.decode, seed
-        )
-        if single_preds is not None:
-            final["single"] = _headline_metrics(metrics.classification(y_true, single_preds, bundle.class_names))
-    elif task == "forecasting":
-        season = int(spec_in.season or 1)
-        history = bundle.history
-        train_series = np.asarray(history.values, float)
-        cutoff = history.train_end
-        if not prep.has_test:  # scale MASE on the training period only: up to the last training target
-            cutoff = int(prep.split.train[-1]) + int(spec_in.lookback) + int(spec_in.horizon)
-        report["series"] = {
-            "values": train_series.tolist(),
-            "times": history.times,
-            "target": history.target,
-            "train_end": cutoff,
-        }
-        train_period = train_series[:cutoff]
-        final["metrics"] = metrics.forecast(y_true, preds, train_period, season)
-        naive = baselines.seasonal_naive(np.asarray(prep.x_test), y_true.shape[1], season, spec_in.target_index or 0)
-        report["baselines"] = [
-            {
-                "name": f"seasonal naive (period {season})",
-                **metrics.forecast(y_true, naive, train_series[:cutoff], season),
-            }
-        ]
-        final["forecast"] = {
-            "actual": y_true.tolist(),
-            "predicted": preds.tolist(),
-            "naive": naive.tolist(),
-            "future": _future_forecast(model, prep, report),
-        }
-        if single_preds is not None:
-            final["single"] = metrics.forecast(y_true, single_preds, train_series[:cutoff], season)
-    else:
-        final["metrics"] = metrics.regression(y_true, preds)
-        report["baselines"] = baselines.regression(x_fit, y_fit, prep.x_test, prep.y_test)
-        if single_preds is not None:
-            final["single"] = metrics.regression(y_true, single_preds)
-    if "single" in final:
-        final["ensemble"] = _headline_metrics(final["metrics"])
-    from archpick.report.answer import primary_metric
-
-    final["interval"] = metrics.test_interval(
-        primary_metric({**report, "task": task}), y_true, preds, train_period, int(spec_in.season or 1), seed
-    )
-    return final
-
-
-def _future_forecast(model, prep: Prepared, report: dict[str, Any]) -> dict[str, Any] | None:
-    """The model's forecast of the `horizon` steps after the end of the data, with their times
-    ({"times", "values"}), or None when the last window cannot be read."""
-    from archpick.datasets.series.timeline import future_times
-
-    spec, history = prep.bundle.input_spec, prep.bundle.history
-    lookback = int(spec.lookback)
-    if len(spec.columns or [None]) == 1:  # the whole series (train and test files) is in the history
-        window = np.asarray(history.values, np.float32)[-lookback:].reshape(1, -1, 1)
-    else:
-        from archpick.datasets.series import last_window_for_predict
-
-        files = report.get("profile", {}).get("facts", {}).get("files", {})
-        try:
-            window = last_window_for_predict(files.get("test") or files["train"], spec)[0][1][None]
-        except (DataError, KeyError, OSError):
-            return None
-    if window.shape[1] != lookback:
-        return None
-    values = np.ravel(np.asarray(model.predict_on_batch(window)))
-    return {"times": future_times(list(history.times), len(values)), "values": [float(v) for v in values]}
-
-
-def _export(model, best, prep: Prepared, profile: DatasetProfile, run_dir: Path) -> dict[str, Any]:
-    """Export the model (SavedModel on TensorFlow, and model.keras) with its metadata; the report's model part."""
-    from archpick.export import export_model
-    from archpick.modelmeta import ModelMeta
-
-    bundle = prep.bundle
-    sample = np.asarray(prep.x_test[: min(8, len(prep.x_test))])
-    if bundle.decode is not None:
-        sample = np.stack([bundle.decode(p) for p in sample])
-    meta = ModelMeta(
-        bundle.input_spec,
-        profile.task,
-        family=best.family,
-        variant=best.variant,
-        dataset=profile.name,
-        source=profile.source,
-        archpick_version=__version__,
-    )
-    out = export_model(model, run_dir / "model", meta, bundle.class_names, sample)
-    out["saved_model"] = "model" if out["saved_model"] else None
-    out["keras"] = "model/model.keras"
-    return out
+    workers.clear()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archpick.distributed import parse_address, wait_for_chief
 from archpick.options import FitOptions, search_budget
-from archpick.runner import plan_families, plan_search, prepare
+from archpick.runner import leg_setup, plan, plan_search, prepare
 
 
 def run_worker(
@@ -27,12 +27,8 @@ def run_worker(
     Returns:
         Number of families worked on.
     """
-    from archpick import backend
-
-    backend_name = backend.select()  # before Keras is imported (hypermodels and search load it)
     import archpick
-    from archpick import hardware, hypermodels
-    from archpick.search import SearchSetup, work_family
+    from archpick import backend, hardware
 
     host, port = parse_address(chief)
     # The data first: a wrong PATH is reported at once, not after waiting for a chief.
@@ -40,33 +36,31 @@ def run_worker(
         path, **{k: v for k, v in vars(opts.data).items() if v is not None and k != "sample_limit"}
     )
     wait_for_chief(host, port)
-    backend.check_modality(backend_name, profile.modality, profile.path)
-    rec, legs, _ = plan_families(profile, opts)
+    fit_plan = plan(profile, opts)  # selects the backend before Keras is imported
+    from archpick import hypermodels
     from archpick.backbone import MODALITIES, check
+    from archpick.search import work_family
 
     source = check(opts.backbone, opts.backbone_weights) if profile.modality in MODALITIES else None
     backend.start(opts.verbose)
     hw = hardware.plan(opts.device, opts.mixed_precision)
     strategy = hardware.apply(hw)
     prep = prepare(profile, opts, hw.replicas)
-    plan, trial_cap = plan_search(search_budget(opts, prep.spec.input_spec.kind), legs, opts, prep)
+    legs, trial_cap = plan_search(search_budget(opts, prep.spec.input_spec.kind), fit_plan.legs, opts, prep)
     directory = (run_dir or Path(tempfile.mkdtemp(prefix="archpick-worker-"))) / "tuner"
-    for index, leg in enumerate(plan):
+    for index, leg in enumerate(legs):
         wait_for_chief(host, port + index)
         hm = hypermodels.make(profile.modality, leg.family, prep.spec, backbone=source)
-        setup = SearchSetup(
+        setup = leg_setup(
             hm,
-            prep.train_ds,
-            prep.val_ds,
-            directory=directory,
-            budget_seconds=leg.budget,
-            max_trials=opts.max_trials,
-            seed=opts.seed,
-            regime=prep.regime,
-            trial_cap=trial_cap(leg.budget) if trial_cap else None,
+            prep,
+            opts,
+            directory,
+            leg.budget,
+            trial_cap,
             progress=progress,
             tensorboard=False,
             distribution_strategy=strategy,
         )
         work_family(setup, host, port + index, tuner_id)
-    return len(plan)
+    return len(legs)

@@ -302,7 +302,7 @@ BINARY_CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Any]]] = {
             "evidence": ["temporal", "variable_length"],
             "bundle": {
                 "x_shape": [20, 26, 12],
-                "input_spec": {"kind": "sequence", "shape": [None, 12], "max_length": 26, "pad": "nan"},
+                "input_spec": {"kind": "sequence", "shape": [None, 12], "max_length": 26},
             },
         },
     ),

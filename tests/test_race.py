@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import pytest
 
+from archpick.datasets.inputspec import InputSpec
 from archpick.errors import OptionError
 from archpick.flowchart import Recommendation
 from archpick.hypermodels.base import ArchHyperModel, ModelSpec
@@ -24,7 +25,7 @@ class ReplayHyperModel(ArchHyperModel):
     variant = "LSTM/GRU with masking"
 
     def __init__(self, scores: list[float], seconds: float = 0.2):
-        super().__init__(ModelSpec({"kind": "sequence"}, "classification", 2))
+        super().__init__(ModelSpec(InputSpec("sequence", (None, 1), "float32"), "classification", 2))
         self.scores = list(scores)
         self.seconds = seconds
         self.calls = 0

@@ -24,6 +24,7 @@ from sklearn.datasets import load_diabetes
 from archpick.cli import main
 from archpick.datasets import encodings
 from archpick.datasets.base import DataOptions
+from archpick.datasets.inputspec import InputSpec
 from archpick.datasets.tables import load, profile
 
 from conftest import run_readme_snippet
@@ -89,7 +90,7 @@ def test_a_numeric_table_keeps_its_float_input(tmp_path: Path) -> None:
     load_diabetes(scaled=False, as_frame=True).frame.to_csv(path, index=False)
     prof = profile(path, DataOptions())
     bundle = load(prof, DataOptions())
-    assert bundle.input_spec == {"kind": "table", "shape": [10], "dtype": "float32", "columns": prof.facts["columns"]}
+    assert bundle.input_spec == InputSpec("table", (10,), "float32", columns=tuple(prof.facts["columns"]))
     assert bundle.x.dtype == np.float32
 
 
@@ -211,9 +212,9 @@ def test_model_keras_reloads_and_matches(fitted: Path) -> None:
     import archpick.layers  # noqa: F401 - registers the layers
     from archpick.export import as_tensor
 
-    spec = json.loads((fitted / "model" / "archpick.json").read_text())["input_spec"]
+    spec = InputSpec.from_json(json.loads((fitted / "model" / "archpick.json").read_text())["input_spec"])
     model = keras.saving.load_model(fitted / "model" / "model.keras", compile=False)
-    rows = encodings.raw_rows(_diabetes_mixed(slice(0, 4)), encodings.spec_encodings(spec))
+    rows = encodings.raw_rows(_diabetes_mixed(slice(0, 4)), spec.column_encodings())
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(fitted / "model"))  # keep a reference: its variables die with it

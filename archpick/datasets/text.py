@@ -497,7 +497,7 @@ def read_texts_for_predict(file: str | Path, spec: InputSpec | None = None) -> l
     if file.suffix.lower() not in cols.TABLE_SUFFIXES:
         return [(str(file), read_document(file, fix="re-save it as UTF-8").text)]
     frame = cols.read_frame(file)
-    column = (spec or {}).get("text_column")
+    column = spec.text_column if spec else None
     if column not in frame.columns:
         infos = cols.classify_columns(frame)
         texts = [c for c, i in infos.items() if i.kind == "text"]

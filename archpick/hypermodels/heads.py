@@ -1,4 +1,4 @@
-"""Task heads: the output layer, loss, metrics and tuning objective for each task."""
+"""Task heads: the output layer, loss, metrics and tuning objective of each task (archpick/tasks.py) in Keras."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import keras_tuner
 import numpy as np
 
 from archpick.cached_fit import TARGET_UNITS
+from archpick.tasks import task_of
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -55,16 +56,14 @@ class StandardisedMSE(keras.losses.Loss):
 
 def objective(task: str) -> keras_tuner.Objective:
     """The validation quantity the search optimises."""
-    if task == CLASSIFICATION:
-        return keras_tuner.Objective("val_accuracy", direction="max")
-    return keras_tuner.Objective("val_loss", direction="min")
+    t = task_of(task)
+    return keras_tuner.Objective(t.objective, direction=t.direction)
 
 
 def output(x, task: str, n_outputs: int):
     """The output layer, kept in float32 under mixed precision."""
-    if task == CLASSIFICATION:
-        return keras.layers.Dense(n_outputs, activation="softmax", dtype="float32", name="probabilities")(x)
-    return keras.layers.Dense(n_outputs, dtype="float32", name="prediction")(x)
+    t = task_of(task)
+    return keras.layers.Dense(n_outputs, activation=t.activation, dtype="float32", name=t.output_name)(x)
 
 
 SIMPLE_RNN_CLIPNORM = 1.0  # the largest norm of any one weight's gradient in a model with an ungated recurrence
@@ -102,8 +101,6 @@ def compile_model(
     """Compile with Adam (keywords only: Keras 3's third positional argument is loss_weights), with gradient
     clipping where the model holds a SimpleRNN (`clipnorm_for`)."""
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm_for(model))
-    if task == CLASSIFICATION:
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    else:
-        model.compile(optimizer=optimizer, loss=loss or "mse", metrics=["mae"])
+    t = task_of(task)
+    model.compile(optimizer=optimizer, loss=(None if t.classifies else loss) or t.loss, metrics=list(t.metrics))
     return model

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archpick.report.schema import PRIMARY, Report, Split, primary_metric_of
+from archpick.report.schema import Report, Split
+from archpick.tasks import LOWER_IS_BETTER, task_of
 
-__all__ = ["LOWER_IS_BETTER", "NAMES", "PRIMARY", "Answer", "answer", "primary_metric"]
+__all__ = ["NAMES", "Answer", "answer", "primary_metric"]
 
-LOWER_IS_BETTER = {"mase", "smape", "mae", "rmse"}
 NAMES = {
     "accuracy": "accuracy",
     "balanced_accuracy": "balanced accuracy",
@@ -78,7 +78,7 @@ def primary_metric(report: Report | dict[str, Any]) -> str:
     if isinstance(report, Report):
         return report.primary_metric
     split = Split.parse(report.get("split") or {})
-    return primary_metric_of(report.get("task") or "classification", split.class_weight is not None)
+    return task_of(report.get("task") or "classification").headline_metric(split.class_weight is not None)
 
 
 def answer(report: Report | dict[str, Any], run_dir: str = "RUN_DIR") -> Answer | None:

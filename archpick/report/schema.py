@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from archpick.errors import RunError
 from archpick.run import DAMAGED_HINT
+from archpick.tasks import TASKS, task_of
 
 T = TypeVar("T")
 
@@ -1039,7 +1040,7 @@ class Report:
     @property
     def primary_metric(self) -> str:
         """The metric the answer card leads with (balanced accuracy when the classes were weighted)."""
-        return primary_metric_of(self.task or "classification", self.split.class_weight is not None)
+        return task_of(self.task or "classification").headline_metric(self.split.class_weight is not None)
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str | Path | None = None) -> Report:
@@ -1067,6 +1068,8 @@ class Report:
         timings = _obj(data, "timings", "")
         if not all(_is_number(v) for v in timings.values()):
             raise _Malformed("timings holds something other than numbers")
+        if _text(data, "task", "") not in (None, *TASKS):
+            raise _Malformed(f"task is {data['task']!r}, not one of {', '.join(TASKS)}")
         return cls(
             str(data.get("dataset", "")),
             _text(data, "task", ""),
@@ -1094,16 +1097,6 @@ class Report:
             Backbone.parse(_opt_obj(data, "backbone", "")),
         )
 
-
-PRIMARY = {"classification": "accuracy", "regression": "rmse", "forecasting": "mase"}
-"""The answer card's metric per task."""
-
-
-def primary_metric_of(task: str, class_weighted: bool) -> str:
-    """The metric the answer card leads with for `task` (balanced accuracy when the classes were weighted)."""
-    if task == "classification" and class_weighted:
-        return "balanced_accuracy"
-    return PRIMARY.get(task, "accuracy")
 
 
 @dataclass(frozen=True)
