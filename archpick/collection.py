@@ -11,8 +11,8 @@ from archpick.errors import ArchpickError
 from archpick.options import FitOptions
 from archpick.profile import DatasetProfile
 from archpick.report.schema import Report
-from archpick.tasks import LOWER_IS_BETTER, task_of
 from archpick.runner import DEFAULT_COLLECTION_BUDGET, MODALITY_WEIGHT, fit_profile
+from archpick.tasks import LOWER_IS_BETTER, task_of
 
 
 def budget_shares(members: list[DatasetProfile], total: float) -> list[float]:

@@ -1098,7 +1098,6 @@ class Report:
         )
 
 
-
 @dataclass(frozen=True)
 class CollectionRow:
     """One dataset of a collection, as summary.json holds it.

@@ -14,10 +14,10 @@ from urllib.parse import quote
 from archpick import run
 from archpick.report import plots
 from archpick.report.answer import NAMES, standing_of
-from archpick.tasks import LOWER_IS_BETTER
 from archpick.report.render import CSS, _md_cell, md_text
 from archpick.report.schema import CollectionRow, CollectionSummary, Report
 from archpick.report.views import DatasetScore
+from archpick.tasks import LOWER_IS_BETTER
 
 HEADERS = [
     "dataset",
