@@ -91,6 +91,20 @@ def data_options(func):
     return func
 
 
+def hardware_options(precision_help: str):
+    """--device and --precision (its help: `precision_help`), for the commands that train."""
+
+    def decorate(func):
+        func = click.option(
+            "--precision", type=click.Choice(list(PRECISIONS)), default="auto", show_default=True, help=precision_help
+        )(func)
+        return click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)(
+            func
+        )
+
+    return decorate
+
+
 def _data_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     keys = ("kind", "target", "horizon", "lookback", "frames", "size")
     return {k: kwargs.pop(k) for k in keys if k in kwargs and kwargs[k] is not None}
@@ -319,14 +333,7 @@ class RichProgress:
     type=PATH,
     help="Continue an interrupted run directory (on PATH; without PATH, on the data it recorded).",
 )
-@click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
-@click.option(
-    "--precision",
-    type=click.Choice(list(PRECISIONS)),
-    default="auto",
-    show_default=True,
-    help="auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.",
-)
+@hardware_options("auto: mixed_float16 on GPUs of compute capability >= 7.0, else float32.")
 @click.option(
     "--chief-port",
     type=click.IntRange(1, 65535),
@@ -421,14 +428,7 @@ def _num(value: Any) -> str:
 @click.option("--max-epochs", type=click.IntRange(min=1), help="The chief's --max-epochs.")
 @click.option("--run-dir", type=PATH, help="The chief's run directory, when shared.")
 @click.option("--tuner-id", default=None, help="This worker's name in the leaderboard (default worker-<pid>).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True)
-@click.option(
-    "--precision",
-    type=click.Choice(list(PRECISIONS)),
-    default="auto",
-    show_default=True,
-    help="The chief's --precision.",
-)
+@hardware_options("The chief's --precision.")
 @click.option("--backbone", metavar="NAME|RUN_DIR", help="The chief's --backbone.")
 @click.option("--backbone-weights", type=PATH, help="The chief's --backbone-weights.")
 @click.option("--batch-size", type=click.IntRange(min=1), hidden=True, help="The chief's FitOptions.batch_size.")

@@ -43,7 +43,7 @@ class _Scored:
     x_fit: np.ndarray
     y_fit: np.ndarray
     seed: int
-    files: dict[str, str]
+    files: Any
 
 
 def predict_batches(model, dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -60,7 +60,7 @@ def headline_metrics(scores: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in scores.items() if isinstance(v, (int, float)) or v is None}
 
 
-def evaluate(choice, best, prep, task: str, seed: int, files: dict[str, str] | None = None) -> Evaluation:
+def evaluate(choice, best, prep, task: str, seed: int, files: Any = None) -> Evaluation:
     """The exported model (and the single model, for an ensemble) on the test split, beside the baselines.
 
     Args:
@@ -69,7 +69,7 @@ def evaluate(choice, best, prep, task: str, seed: int, files: dict[str, str] | N
         prep: The prepare stage's result (runner.Prepared).
         task: The task's name.
         seed: The run's seed (baselines, bootstrap).
-        files: The dataset's files ({"train", "test"}), where a forecast reads the last window.
+        files: The profile's "files" fact (a series' {"train", "test"}), where a forecast reads the last window.
     """
     refit = bool(choice.selection.get("folds"))  # the model saw train + validation: so do the baselines
     preds, y_true = predict_batches(choice.model, prep.test_ds)
@@ -83,7 +83,7 @@ def evaluate(choice, best, prep, task: str, seed: int, files: dict[str, str] | N
         np.concatenate([prep.x_train, prep.x_val]) if refit else prep.x_train,
         np.concatenate([prep.y_train, prep.y_val]) if refit else prep.y_train,
         seed,
-        dict(files or {}),
+        files,
     )
     out: Evaluation = globals()[task_of(task).evaluate](scored)
     best_row = next((row for row in best.rows if row["trial"] == choice.trial), None) or {}
@@ -164,7 +164,7 @@ def evaluate_forecast(s: _Scored) -> Evaluation:
     return Evaluation(final, found, series)
 
 
-def future_forecast(model, prep, files: dict[str, str]) -> dict[str, Any] | None:
+def future_forecast(model, prep, files: Any) -> dict[str, Any] | None:
     """The model's forecast of the `horizon` steps after the end of the data, with their times
     ({"times", "values"}), or None when the last window cannot be read."""
     from archpick.datasets.series.timeline import future_times
@@ -178,7 +178,7 @@ def future_forecast(model, prep, files: dict[str, str]) -> dict[str, Any] | None
 
         try:
             window = last_window_for_predict(files.get("test") or files["train"], spec)[0][1][None]
-        except (DataError, KeyError, OSError):
+        except (AttributeError, DataError, KeyError, OSError):  # no {"train", "test"} files, or unreadable
             return None
     if window.shape[1] != lookback:
         return None

@@ -70,6 +70,10 @@ def recommend(profile: DatasetProfile) -> Recommendation:
         steps.append(Step(question, "yes" if yes else "no", evidence, outcome if yes else ""))
         return yes
 
+    def ask_structure(question: str, key: str, default: str, outcome: str) -> bool:
+        """`ask`, answered by the structure flag `key`, with its evidence (or `default`)."""
+        return ask(question, getattr(s, key), _ev(profile, key, default), outcome)
+
     both = s.spatial and s.temporal
     space_time_evidence = (
         f"{_ev(profile, 'spatial', 'grids')}; {_ev(profile, 'temporal', 'ordered')}"
@@ -83,31 +87,31 @@ def recommend(profile: DatasetProfile) -> Recommendation:
     ):
         return _finish(profile, "hybrid", "cnn", steps, "space and time together")
 
-    if ask(
+    if ask_structure(
         "Grid-like samples (images, 2-D/3-D arrays) whose order does not matter?",
-        s.spatial,
-        _ev(profile, "spatial", "no grid structure found"),
+        "spatial",
+        "no grid structure found",
         "CNN",
     ):
         return _finish(profile, "cnn", "dense", steps, "grid-like samples")
 
-    if ask(
+    if ask_structure(
         "Sequential data where order matters (text, token streams, time series)?",
-        s.temporal,
-        _ev(profile, "temporal", "no order column, no text, no sequence axis"),
+        "temporal",
+        "no order column, no text, no sequence axis",
         "RNN (LSTM/GRU)",
     ):
-        masking = ask(
+        masking = ask_structure(
             "Variable-length sequences?",
-            s.variable_length,
-            _ev(profile, "variable_length", "all sequences have the same length"),
+            "variable_length",
+            "all sequences have the same length",
             "RNN with masking (padding never reaches the state)",
         )
         if s.text:
-            long_docs = ask(
+            long_docs = ask_structure(
                 "Long documents where local n-grams and long-range context both matter?",
-                s.long_documents,
-                _ev(profile, "long_documents", "short documents"),
+                "long_documents",
+                "short documents",
                 "hybrid Conv1D -> LSTM/GRU",
             )
             if long_docs:

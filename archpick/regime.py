@@ -74,31 +74,26 @@ def choose_regime(
     return regime
 
 
+def _early_stopping(reason: str) -> Regime:
+    """The large-data regime: no cross-validation, early stopping with the large-data epochs and patience."""
+    return Regime(False, LARGE_MAX_EPOCHS, LARGE_MIN_EPOCHS, LARGE_PATIENCE, False, reason)
+
+
 def _choose(n_train: int, n_val: int, task: str, chronological: bool, costly: bool) -> Regime:
     small = n_val < SMALL_VALIDATION and not costly
     if costly and n_val < SMALL_VALIDATION:
-        return Regime(
-            False,
-            LARGE_MAX_EPOCHS,
-            LARGE_MIN_EPOCHS,
-            LARGE_PATIENCE,
-            False,
+        return _early_stopping(
             f"{n_val} validation clips, but a video trial affords only tens of epochs, not the hundreds "
             "the small-data recipe assumes: early stopping on the validation score after "
             f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}), the best epoch kept; the best "
             f"{ENSEMBLE_TOP} trials of each family are combined by greedy ensemble selection when that "
-            "helps on validation",
+            "helps on validation"
         )
     if not small:
-        return Regime(
-            False,
-            LARGE_MAX_EPOCHS,
-            LARGE_MIN_EPOCHS,
-            LARGE_PATIENCE,
-            False,
+        return _early_stopping(
             f"{n_val} validation samples: early stopping on the validation score after "
             f"{LARGE_MIN_EPOCHS} epochs (patience {LARGE_PATIENCE}); the best {ENSEMBLE_TOP} trials of each "
-            "family are combined by greedy ensemble selection when that helps on validation",
+            "family are combined by greedy ensemble selection when that helps on validation"
         )
     cv = task != "forecasting" and not chronological and not costly
     if cv:

@@ -169,15 +169,7 @@ class SequenceCNNHyperModel(ArchHyperModel):
             if hp.Choice("rocket_head", ["ridge", "gradient"], default="ridge") == "gradient":
                 with hp.conditional_scope("rocket_head", ["gradient"]):
                     regularizer = keras.regularizers.L2(hp.Choice("rocket_l2", [1e-4, 1e-3, 1e-2, 1e-1], default=1e-2))
-        if self.spec.task == heads.CLASSIFICATION:
-            return layers.Dense(
-                self.spec.n_outputs,
-                activation="softmax",
-                kernel_regularizer=regularizer,
-                dtype="float32",
-                name="probabilities",
-            )(x)
-        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="prediction")(x)
+        return heads.output(x, self.spec.task, self.spec.n_outputs, kernel_regularizer=regularizer)
 
     def solved(self, hp: keras_tuner.HyperParameters) -> bool:
         """MiniRocket's ridge head is solved in closed form (cached_fit, archpick.ridge)."""

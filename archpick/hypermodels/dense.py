@@ -20,13 +20,12 @@ from keras import layers
 
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import (
-    FixLength,
     Impute,
     L2Normalize,
-    MaskedStandardize,
     MissingIndicator,
     ResizeImages,
     Standardize,
+    standardized_sequence,
 )
 from archpick.hypermodels.table_layers import CalendarFeatures, ColumnStrings, OneHotValues, ParseNumbers
 
@@ -50,14 +49,7 @@ class DenseHyperModel(ArchHyperModel):
         if kind == "sequence":
             features = shape[-1]
             length = int(stats.get("max_length") or spec.max_length or shape[0] or 1)
-            inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
-            x = FixLength(length, name="fix_length")(inputs)
-            x = MaskedStandardize(
-                stats.get("mean", [0.0] * features),
-                stats.get("std", [1.0] * features),
-                mask_output=False,
-                name="standardize",
-            )(x)
+            inputs, x = standardized_sequence(stats, features, mask_output=False, length=length)
             return inputs, layers.Flatten()(x)
         return self._table_inputs()
 

@@ -21,7 +21,7 @@ from keras import layers
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import WindowScale, WindowUnscale
-from archpick.hypermodels.rnn import recurrent_stack
+from archpick.hypermodels.rnn import recurrent_stack, recurrent_trial
 
 
 class _ForecastHyperModel(ArchHyperModel):
@@ -40,6 +40,24 @@ class _ForecastHyperModel(ArchHyperModel):
     def _season_fits(self) -> bool:
         season = self._stats()["season"]
         return bool(season) and 1 < int(season) <= int(self.spec.input_spec.shape[0])
+
+    def seasonal_base(self) -> str:
+        """The naive forecast a first trial builds on: the last season where one fits the window, else the
+        last value."""
+        return "seasonal" if self._season_fits() else "last"
+
+    def trial(self, body: dict[str, Any], *, log: bool, base: str, dense_units: int, dropout: float) -> dict[str, Any]:
+        """A hand-picked trial: the family's own values (`body`) between the scaling ("log", "base", with the
+        linear path on) and the head, at a learning rate of 3e-3."""
+        return {
+            "log": log,
+            "base": base,
+            "linear_skip": True,
+            **body,
+            "dense_units": dense_units,
+            "dropout": dropout,
+            "learning_rate": 3e-3,
+        }
 
     def scaled_input(self, hp: keras_tuner.HyperParameters):
         """(inputs, normalised window, target column of it). Registers "log", "base" and "linear_skip"."""
@@ -111,32 +129,10 @@ class ForecastRNNHyperModel(_ForecastHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """A small GRU on top of the seasonal-naive forecast in log space (trend and seasonality of monthly
         series such as airline passengers are multiplicative), then an LSTM without the log."""
-        first = {
-            "log": True,
-            "base": "seasonal" if self._season_fits() else "last",
-            "linear_skip": True,
-            "cell": "gru",
-            "rnn_layers": 1,
-            "units": 32,
-            "rnn_dropout": 0.0,
-            "recurrent_dropout": 0.0,
-            "dense_units": 0,
-            "dropout": 0.0,
-            "learning_rate": 3e-3,
-        }
-        second = {
-            "log": False,
-            "base": "last",
-            "linear_skip": True,
-            "cell": "lstm",
-            "rnn_layers": 1,
-            "units": 64,
-            "rnn_dropout": 0.1,
-            "recurrent_dropout": 0.0,
-            "dense_units": 32,
-            "dropout": 0.1,
-            "learning_rate": 3e-3,
-        }
+        first = self.trial(recurrent_trial("gru", 32), log=True, base=self.seasonal_base(), dense_units=0, dropout=0.0)
+        second = self.trial(
+            recurrent_trial("lstm", 64, rnn_dropout=0.1), log=False, base="last", dense_units=32, dropout=0.1
+        )
         return [first, second]
 
 
@@ -165,28 +161,18 @@ class ForecastCNNHyperModel(_ForecastHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """Two dilated causal blocks of 32 filters, flattened, on the seasonal-naive forecast in log space;
         then three blocks read at the last step (a TCN) without the log."""
-        first = {
-            "log": True,
-            "base": "seasonal" if self._season_fits() else "last",
-            "linear_skip": True,
-            "blocks": 2,
-            "filters": 32,
-            "kernel": 3,
-            "pooling": "flatten",
-            "dense_units": 0,
-            "dropout": 0.0,
-            "learning_rate": 3e-3,
-        }
-        second = {
-            "log": False,
-            "base": "last",
-            "linear_skip": True,
-            "blocks": 3,
-            "filters": 32,
-            "kernel": 3,
-            "pooling": "last",
-            "dense_units": 32,
-            "dropout": 0.1,
-            "learning_rate": 3e-3,
-        }
+        first = self.trial(
+            {"blocks": 2, "filters": 32, "kernel": 3, "pooling": "flatten"},
+            log=True,
+            base=self.seasonal_base(),
+            dense_units=0,
+            dropout=0.0,
+        )
+        second = self.trial(
+            {"blocks": 3, "filters": 32, "kernel": 3, "pooling": "last"},
+            log=False,
+            base="last",
+            dense_units=32,
+            dropout=0.1,
+        )
         return [first, second]

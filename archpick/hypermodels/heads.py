@@ -60,10 +60,29 @@ def objective(task: str) -> keras_tuner.Objective:
     return keras_tuner.Objective(t.objective, direction=t.direction)
 
 
-def output(x, task: str, n_outputs: int):
-    """The output layer, kept in float32 under mixed precision."""
+def output_layer(task: str, n_outputs: int, kernel_regularizer=None) -> keras.layers.Dense:
+    """The output layer (the task's activation and name), kept in float32 under mixed precision.
+
+    Args:
+        task: The task's name.
+        n_outputs: Classes, or values predicted.
+        kernel_regularizer: A penalty on its kernel (a linear model's only trained layer), or None.
+    """
     t = task_of(task)
-    return keras.layers.Dense(n_outputs, activation=t.activation, dtype="float32", name=t.output_name)(x)
+    return keras.layers.Dense(
+        n_outputs, activation=t.activation, kernel_regularizer=kernel_regularizer, dtype="float32", name=t.output_name
+    )
+
+
+def output(x, task: str, n_outputs: int, kernel_regularizer=None):
+    """`x` through the output layer (`output_layer`)."""
+    return output_layer(task, n_outputs, kernel_regularizer)(x)
+
+
+def output_activation(logits, task: str):
+    """Logits summed elsewhere (wide and deep) through the task's activation, under the output layer's name."""
+    t = task_of(task)
+    return keras.layers.Activation(t.activation or "linear", dtype="float32", name=t.output_name)(logits)
 
 
 SIMPLE_RNN_CLIPNORM = 1.0  # the largest norm of any one weight's gradient in a model with an ungated recurrence

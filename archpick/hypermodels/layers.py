@@ -429,23 +429,26 @@ class L2Normalize(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def standardized_sequence(stats: dict, features: int, mask_output: bool = True) -> tuple:
+def standardized_sequence(stats: dict, features: int, mask_output: bool = True, length: int | None = None) -> tuple:
     """The NaN-padded (batch, steps, features) input named "sequence" and its standardisation with the training
-    statistics (layer "standardize"), as the sequence families begin.
+    statistics (layer "standardize"), as the sequence families begin; with `length`, first cut or padded to that
+    many steps (layer "fix_length").
 
     Args:
         stats: The training split's statistics ("mean", "std" per feature).
         features: Values per step.
         mask_output: Let the standardisation emit a Keras mask over the padded steps.
+        length: A fixed number of steps (a flattening family's), or None for any length.
 
     Returns:
         (the input, the standardised tensor).
     """
     inputs = keras.Input(shape=(None, features), dtype="float32", name="sequence")
+    x = inputs if length is None else FixLength(length, name="fix_length")(inputs)
     x = MaskedStandardize(
         stats.get("mean", [0.0] * features),
         stats.get("std", [1.0] * features),
         mask_output=mask_output,
         name="standardize",
-    )(inputs)
+    )(x)
     return inputs, x

@@ -89,7 +89,7 @@ class LinearHyperModel(DenseHyperModel):
                 if hp.Choice("solver", solvers, default=solvers[0]) == "gradient":
                     with hp.conditional_scope("solver", ["gradient"]):
                         regularizer = keras.regularizers.L2(hp.Choice("l2", L2_STRENGTHS, default=1e-3))
-            return self._output_layer(regularizer)(x)
+            return heads.output(x, self.spec.task, self.spec.n_outputs, kernel_regularizer=regularizer)
         wide, deep = x
         with hp.conditional_scope("structure", ["wide_deep"]):
             l2 = hp.Choice("wide_l2", L2_STRENGTHS, default=1e-3)
@@ -97,21 +97,7 @@ class LinearHyperModel(DenseHyperModel):
         wide_logits = layers.Dense(n, kernel_regularizer=keras.regularizers.L2(l2), name="wide")(wide)
         deep_logits = layers.Dense(n, name="deep")(deep)
         summed = layers.Add(name="wide_plus_deep")([wide_logits, deep_logits])
-        if self.spec.task == heads.CLASSIFICATION:
-            return layers.Activation("softmax", dtype="float32", name="probabilities")(summed)
-        return layers.Activation("linear", dtype="float32", name="prediction")(summed)
-
-    def _output_layer(self, regularizer: keras.regularizers.Regularizer | None) -> layers.Dense:
-        """The linear model's only trained layer: softmax over classes, or the (standardised) prediction."""
-        if self.spec.task == heads.CLASSIFICATION:
-            return layers.Dense(
-                self.spec.n_outputs,
-                activation="softmax",
-                kernel_regularizer=regularizer,
-                dtype="float32",
-                name="probabilities",
-            )
-        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="prediction")
+        return heads.output_activation(summed, self.spec.task)
 
     def solved(self, hp: keras_tuner.HyperParameters) -> bool:
         """The ridge solver is a closed form (cached_fit, archpick.ridge): deterministic, no seed refits."""

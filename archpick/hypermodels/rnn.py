@@ -45,6 +45,23 @@ def recurrent_stack(x, hp: keras_tuner.HyperParameters, bidirectional_allowed: b
     return x
 
 
+def recurrent_trial(
+    cell: str,
+    units: int,
+    *,
+    rnn_layers: int = 1,
+    bidirectional: bool | None = None,
+    rnn_dropout: float = 0.0,
+    recurrent_dropout: float = 0.0,
+) -> dict[str, Any]:
+    """Hand-picked values for what `recurrent_stack` registers ("bidirectional" only when given: a forward-only
+    stack never registers it)."""
+    values: dict[str, Any] = {"cell": cell, "rnn_layers": rnn_layers, "units": units}
+    if bidirectional is not None:
+        values["bidirectional"] = bidirectional
+    return {**values, "rnn_dropout": rnn_dropout, "recurrent_dropout": recurrent_dropout}
+
+
 class SequenceRNNHyperModel(ArchHyperModel):
     """GRU, LSTM or SimpleRNN with masking over raw NaN-padded (steps, features) sequences of any length."""
 
@@ -61,23 +78,13 @@ class SequenceRNNHyperModel(ArchHyperModel):
         """A single bidirectional GRU of 64 units with a fast learning rate (strong on short multivariate
         series such as JapaneseVowels), then a two-layer LSTM with dropout for longer or noisier ones."""
         first = {
-            "cell": "gru",
-            "rnn_layers": 1,
-            "units": 64,
-            "bidirectional": True,
-            "rnn_dropout": 0.0,
-            "recurrent_dropout": 0.0,
+            **recurrent_trial("gru", 64, bidirectional=True),
             "dense_units": 64,
             "dropout": 0.2,
             "learning_rate": 3e-3,
         }
         second = {
-            "cell": "lstm",
-            "rnn_layers": 2,
-            "units": 64,
-            "bidirectional": True,
-            "rnn_dropout": 0.2,
-            "recurrent_dropout": 0.0,
+            **recurrent_trial("lstm", 64, rnn_layers=2, bidirectional=True, rnn_dropout=0.2),
             "dense_units": 0,
             "dropout": 0.3,
             "learning_rate": 2e-3,

@@ -27,7 +27,7 @@ from keras import layers
 from archpick.hypermodels import heads
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import L2Normalize, MaskedGlobalPooling1D, TokenMask
-from archpick.hypermodels.rnn import recurrent_stack
+from archpick.hypermodels.rnn import recurrent_stack, recurrent_trial
 
 KERNEL_SETS = {"3-4-5": (3, 4, 5), "2-3-4": (2, 3, 4), "3": (3,), "5": (5,)}
 DEFAULT_LENGTH = 64
@@ -35,6 +35,56 @@ WIDE_MODES = ["tf_idf", "multi_hot", "none"]
 STANDARDIZE = "lower_and_strip_punctuation"
 WIDE_SCALE = 10.0  # norm of the wide branch's n-gram rows: at norm 1 its logits take ~15 epochs to grow
 NGRAM_SCALE = 10.0  # norm of the n-gram MLP's rows, when normalised (see WIDE_SCALE)
+
+
+def text_trial(
+    body: dict[str, Any],
+    *,
+    embedding_dim: int,
+    embedding_dropout: float,
+    learning_rate: float,
+    wide: str,
+    wide_l2: float,
+    dense_units: int = 0,
+    dropout: float = 0.5,
+) -> dict[str, Any]:
+    """A hand-picked trial of an embedding family: the family's own values (`body`) between the embedding's
+    and the shared head's and wide branch's (`_TextHyperModel.embed`, `build` and `wide`)."""
+    return {
+        "embedding_dim": embedding_dim,
+        "embedding_dropout": embedding_dropout,
+        **body,
+        "dense_units": dense_units,
+        "dropout": dropout,
+        "learning_rate": learning_rate,
+        "wide": wide,
+        "wide_l2": wide_l2,
+    }
+
+
+def first_trial(body: dict[str, Any], *, embedding_dim: int = 64, learning_rate: float = 2e-3) -> dict[str, Any]:
+    """The first trial's shared values (heavy dropout: ten thousand short texts overfit fast; TF-IDF wide
+    branch) around `body`."""
+    return text_trial(
+        body,
+        embedding_dim=embedding_dim,
+        embedding_dropout=0.3,
+        learning_rate=learning_rate,
+        wide="tf_idf",
+        wide_l2=1e-5,
+    )
+
+
+def second_trial(body: dict[str, Any], *, embedding_dim: int = 128, embedding_dropout: float = 0.4) -> dict[str, Any]:
+    """The second trial's shared values (a multi-hot wide branch without L2, Adam at 1e-3) around `body`."""
+    return text_trial(
+        body,
+        embedding_dim=embedding_dim,
+        embedding_dropout=embedding_dropout,
+        learning_rate=1e-3,
+        wide="multi_hot",
+        wide_l2=0.0,
+    )
 
 
 class _TextHyperModel(ArchHyperModel):
@@ -63,8 +113,17 @@ class _TextHyperModel(ArchHyperModel):
         if mode == "none":
             return None
         l2 = hp.Choice("wide_l2", [0.0, 1e-5, 1e-4], default=1e-5, parent_name="wide", parent_values=WIDE_MODES[:2])
+        features = L2Normalize(WIDE_SCALE, name="ngram_l2")(self.vectorize_ngrams(inputs, mode))
+        regularizer = keras.regularizers.L2(l2) if l2 else None
+        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="wide_logits")(
+            features
+        )
+
+    def vectorize_ngrams(self, inputs, mode: str):
+        """Word 1-2-gram vectors of the raw strings over the training n-gram vocabulary ("tf_idf", "multi_hot"
+        or "count")."""
         grams, idf = self.ngram_vocabulary()
-        features = layers.TextVectorization(
+        return layers.TextVectorization(
             standardize=STANDARDIZE,
             split="whitespace",
             ngrams=2,
@@ -73,11 +132,6 @@ class _TextHyperModel(ArchHyperModel):
             idf_weights=idf if mode == "tf_idf" else None,
             name="vectorize_ngrams",
         )(inputs)
-        features = L2Normalize(WIDE_SCALE, name="ngram_l2")(features)
-        regularizer = keras.regularizers.L2(l2) if l2 else None
-        return layers.Dense(self.spec.n_outputs, kernel_regularizer=regularizer, dtype="float32", name="wide_logits")(
-            features
-        )
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """Deep body and head logits plus the wide branch's logits, then the task's activation."""
@@ -93,10 +147,7 @@ class _TextHyperModel(ArchHyperModel):
         wide = self.wide(hp, inputs)
         if wide is not None:
             logits = layers.Add(name="logits")([logits, wide])
-        classify = self.spec.task == heads.CLASSIFICATION
-        outputs = layers.Activation(
-            "softmax" if classify else "linear", dtype="float32", name="probabilities" if classify else "prediction"
-        )(logits)
+        outputs = heads.output_activation(logits, self.spec.task)
         model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
@@ -138,36 +189,8 @@ class TextRNNHyperModel(_TextHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """A small BiGRU (64-d embeddings, 32 units, heavy dropout: ten thousand short texts overfit fast) with
         a TF-IDF wide branch, then a BiLSTM with 128-d embeddings and a multi-hot one."""
-        first = {
-            "embedding_dim": 64,
-            "embedding_dropout": 0.3,
-            "cell": "gru",
-            "rnn_layers": 1,
-            "units": 32,
-            "bidirectional": True,
-            "rnn_dropout": 0.0,
-            "recurrent_dropout": 0.0,
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 2e-3,
-            "wide": "tf_idf",
-            "wide_l2": 1e-5,
-        }
-        second = {
-            "embedding_dim": 128,
-            "embedding_dropout": 0.4,
-            "cell": "lstm",
-            "rnn_layers": 1,
-            "units": 64,
-            "bidirectional": True,
-            "rnn_dropout": 0.2,
-            "recurrent_dropout": 0.0,
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 1e-3,
-            "wide": "multi_hot",
-            "wide_l2": 0.0,
-        }
+        first = first_trial(recurrent_trial("gru", 32, bidirectional=True))
+        second = second_trial(recurrent_trial("lstm", 64, bidirectional=True, rnn_dropout=0.2))
         return [first, second]
 
 
@@ -192,42 +215,10 @@ class TextHybridHyperModel(_TextHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """64 trigram filters, pool 2, a BiGRU of 32 units, TF-IDF wide branch; then wider filters, an LSTM and
         a multi-hot wide branch."""
-        first = {
-            "embedding_dim": 64,
-            "embedding_dropout": 0.3,
-            "filters": 64,
-            "kernel": 3,
-            "pool": 2,
-            "cell": "gru",
-            "rnn_layers": 1,
-            "units": 32,
-            "bidirectional": True,
-            "rnn_dropout": 0.0,
-            "recurrent_dropout": 0.0,
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 2e-3,
-            "wide": "tf_idf",
-            "wide_l2": 1e-5,
-        }
-        second = {
-            "embedding_dim": 128,
-            "embedding_dropout": 0.4,
-            "filters": 128,
-            "kernel": 5,
-            "pool": 2,
-            "cell": "lstm",
-            "rnn_layers": 1,
-            "units": 32,
-            "bidirectional": True,
-            "rnn_dropout": 0.2,
-            "recurrent_dropout": 0.0,
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 1e-3,
-            "wide": "multi_hot",
-            "wide_l2": 0.0,
-        }
+        first = first_trial({"filters": 64, "kernel": 3, "pool": 2, **recurrent_trial("gru", 32, bidirectional=True)})
+        second = second_trial(
+            {"filters": 128, "kernel": 5, "pool": 2, **recurrent_trial("lstm", 32, bidirectional=True, rnn_dropout=0.2)}
+        )
         return [first, second]
 
 
@@ -251,28 +242,8 @@ class TextCNNHyperModel(_TextHyperModel):
     def initial_hps(self) -> list[dict[str, Any]]:
         """Kim's CNN-rand recipe scaled down: 3-4-5 kernels x 64 filters, dropout 0.5, TF-IDF wide branch; then
         2-3-4 x 128 with a multi-hot one."""
-        first = {
-            "embedding_dim": 64,
-            "embedding_dropout": 0.3,
-            "filters": 64,
-            "kernels": "3-4-5",
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 2e-3,
-            "wide": "tf_idf",
-            "wide_l2": 1e-5,
-        }
-        second = {
-            "embedding_dim": 128,
-            "embedding_dropout": 0.4,
-            "filters": 128,
-            "kernels": "2-3-4",
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 1e-3,
-            "wide": "multi_hot",
-            "wide_l2": 0.0,
-        }
+        first = first_trial({"filters": 64, "kernels": "3-4-5"})
+        second = second_trial({"filters": 128, "kernels": "2-3-4"})
         return [first, second]
 
 
@@ -295,17 +266,8 @@ class TextNgramHyperModel(_TextHyperModel):
         """
         mode = hp.Choice("ngram_mode", NGRAM_MODES, default="tf_idf")
         normalize = hp.Boolean("l2_normalize", default=True)
-        grams, idf = self.ngram_vocabulary()
         inputs = keras.Input(shape=(), dtype="string", name="text")
-        x = layers.TextVectorization(
-            standardize=STANDARDIZE,
-            split="whitespace",
-            ngrams=2,
-            output_mode=mode,
-            vocabulary=grams,
-            idf_weights=idf if mode == "tf_idf" else None,
-            name="vectorize_ngrams",
-        )(inputs)
+        x = self.vectorize_ngrams(inputs, mode)
         if normalize:
             x = L2Normalize(NGRAM_SCALE, name="ngram_l2")(x)
         else:  # multi_hot and count come out as int64
@@ -328,24 +290,11 @@ class TextNgramHyperModel(_TextHyperModel):
             )(x)
             if dropout:
                 x = layers.Dropout(dropout)(x)
-        if depth == 0 and regularizer is not None:  # linear model: the output layer is the n-gram layer
-            outputs = self._regularized_output(x, regularizer)
-        else:
-            outputs = heads.output(x, self.spec.task, self.spec.n_outputs)
+        # a linear model (no hidden layer): the output layer is the n-gram layer, and L2 falls on it
+        outputs = heads.output(x, self.spec.task, self.spec.n_outputs, regularizer if depth == 0 else None)
         model = keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
         lr = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
         return heads.compile_model(model, self.spec.task, lr, loss=self.loss())
-
-    def _regularized_output(self, x, regularizer):
-        """heads.output with an L2 penalty on its kernel (same names, activation and dtype)."""
-        classify = self.spec.task == heads.CLASSIFICATION
-        return layers.Dense(
-            self.spec.n_outputs,
-            activation="softmax" if classify else None,
-            dtype="float32",
-            kernel_regularizer=regularizer,
-            name="probabilities" if classify else "prediction",
-        )(x)
 
     def initial_hps(self) -> list[dict[str, Any]]:
         """The guide's n-gram MLP (TF-IDF bigrams, two layers of 64, dropout 0.2, Adam 1e-3), then a linear

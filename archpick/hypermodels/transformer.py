@@ -26,7 +26,7 @@ from keras import layers, ops
 
 from archpick.hypermodels.base import ArchHyperModel
 from archpick.hypermodels.layers import PACKAGE, MaskedGlobalPooling1D, StepMask, TokenMask, standardized_sequence
-from archpick.hypermodels.text import _TextHyperModel
+from archpick.hypermodels.text import _TextHyperModel, first_trial, second_trial
 
 POSITIONS = ["learned", "sinusoidal"]
 SINUSOID_BASE = 10_000.0
@@ -200,34 +200,27 @@ class TextTransformerHyperModel(_TextHyperModel):
         """One 64-d block with learned positions and a TF-IDF wide branch (as the other text families' first
         trial: ten thousand short texts overfit fast), then two blocks with sinusoidal positions and a
         multi-hot one."""
-        first = {
-            "embedding_dim": 64,
-            "embedding_dropout": 0.3,
-            "positions": "learned",
-            "encoder_layers": 1,
-            "heads": 4,
-            "ff_multiplier": 2,
-            "attention_dropout": 0.1,
-            "encoder_dropout": 0.1,
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 1e-3,
-            "wide": "tf_idf",
-            "wide_l2": 1e-5,
-        }
-        second = {
-            "embedding_dim": 64,
-            "embedding_dropout": 0.2,
-            "positions": "sinusoidal",
-            "encoder_layers": 2,
-            "heads": 4,
-            "ff_multiplier": 2,
-            "attention_dropout": 0.1,
-            "encoder_dropout": 0.2,
-            "dense_units": 0,
-            "dropout": 0.5,
-            "learning_rate": 1e-3,
-            "wide": "multi_hot",
-            "wide_l2": 0.0,
-        }
+        first = first_trial(
+            {
+                "positions": "learned",
+                "encoder_layers": 1,
+                "heads": 4,
+                "ff_multiplier": 2,
+                "attention_dropout": 0.1,
+                "encoder_dropout": 0.1,
+            },
+            learning_rate=1e-3,
+        )
+        second = second_trial(
+            {
+                "positions": "sinusoidal",
+                "encoder_layers": 2,
+                "heads": 4,
+                "ff_multiplier": 2,
+                "attention_dropout": 0.1,
+                "encoder_dropout": 0.2,
+            },
+            embedding_dim=64,
+            embedding_dropout=0.2,
+        )
         return [first, second]

@@ -125,10 +125,20 @@ def frame_cnn(hp: keras_tuner.HyperParameters, x, size: int):
     return x, side
 
 
-def pool_frames(hp: keras_tuner.HyperParameters, x, features: int):
-    """Per-frame feature maps -> per-frame vectors: global average, or flatten when small enough."""
+def frame_maps(hp: keras_tuner.HyperParameters, input_spec: InputSpec, motion_choice: bool):
+    """(inputs, per-frame feature maps, their side): the clip input and the per-frame CNN both video families
+    begin with."""
+    _, size, _ = _clip_shape(input_spec)
+    inputs, x = frame_inputs(hp, input_spec, motion_choice=motion_choice)
+    x, side = frame_cnn(hp, x, size)
+    return inputs, x, side
+
+
+def pool_frames(hp: keras_tuner.HyperParameters, x, side: int):
+    """Per-frame feature maps of `side` x `side` -> per-frame vectors: global average, or flatten when small
+    enough."""
     pooling = hp.Choice("frame_pool", ["global_avg", "flatten"], default="global_avg")
-    if pooling == "flatten" and features <= MAX_FLATTEN_FEATURES:
+    if pooling == "flatten" and side * side * int(x.shape[-1]) <= MAX_FLATTEN_FEATURES:
         return layers.TimeDistributed(layers.Flatten(), name="frame_flatten")(x)
     return layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="frame_pool")(x)
 
@@ -157,15 +167,13 @@ class VideoHybridHyperModel(ArchHyperModel):
     family = "hybrid"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        _, size, _ = _clip_shape(self.spec.input_spec)
-        inputs, x = frame_inputs(hp, self.spec.input_spec, motion_choice=True)
-        x, side = frame_cnn(hp, x, size)
+        inputs, x, side = frame_maps(hp, self.spec.input_spec, motion_choice=True)
         temporal = hp.Choice("temporal", ["rnn", "convlstm"], default="rnn")
         if temporal == "convlstm":
             filters = hp.Choice("convlstm_filters", [16, 32, 64], default=32)
             x = layers.ConvLSTM2D(filters, 3, padding="same", name="convlstm")(x)
             return inputs, layers.GlobalAveragePooling2D(name="map_pool")(x)
-        x = pool_frames(hp, x, side * side * int(x.shape[-1]))
+        x = pool_frames(hp, x, side)
         cell = CELLS[hp.Choice("rnn_cell", ["gru", "lstm"], default="gru")]
         rnn = cell(hp.Choice("rnn_units", [32, 64, 128], default=64), name="rnn")
         if hp.Boolean("bidirectional", default=False):
@@ -199,10 +207,8 @@ class FrameCNNHyperModel(ArchHyperModel):
     family = "cnn"
 
     def build_body(self, hp: keras_tuner.HyperParameters):
-        _, size, _ = _clip_shape(self.spec.input_spec)
-        inputs, x = frame_inputs(hp, self.spec.input_spec, motion_choice=False)
-        x, side = frame_cnn(hp, x, size)
-        x = pool_frames(hp, x, side * side * int(x.shape[-1]))
+        inputs, x, side = frame_maps(hp, self.spec.input_spec, motion_choice=False)
+        x = pool_frames(hp, x, side)
         return inputs, layers.GlobalAveragePooling1D(name="time_mean")(x)
 
     def initial_hps(self) -> list[dict[str, Any]]:
