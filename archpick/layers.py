@@ -15,14 +15,13 @@ module is the one import a model.keras needs.)
 
 from __future__ import annotations
 
-from archpick.hypermodels import layers as _layers
-from archpick.hypermodels import rocket as _rocket
-from archpick.hypermodels import table_layers as _table_layers
-from archpick.hypermodels import transfer as _transfer
+from archpick.hypermodels import register_layers
+
+_MODULES = tuple(register_layers())
 
 __all__ = sorted(
     name
-    for module in (_layers, _rocket, _table_layers, _transfer)
+    for module in _MODULES
     for name, value in vars(module).items()
     if isinstance(value, type) and value.__module__ == module.__name__ and hasattr(value, "get_config")
 )
@@ -30,7 +29,7 @@ __all__ = sorted(
 
 def __getattr__(name: str):
     """The layer classes by name, e.g. `archpick.layers.MaskedStandardize`."""
-    for module in (_layers, _rocket, _table_layers, _transfer):
+    for module in _MODULES:
         if name in __all__ and hasattr(module, name):
             return getattr(module, name)
     raise AttributeError(f"module 'archpick.layers' has no attribute {name!r}")

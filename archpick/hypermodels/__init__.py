@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -10,14 +11,15 @@ import numpy as np
 from archpick.datasets.inputspec import InputSpec
 from archpick.families import lookup
 
+LAYER_MODULES = ("layers", "rocket", "table_layers", "transfer", "transformer", "heads")
+"""The modules under archpick/hypermodels/ that define custom layers or losses (each registers its own with
+`keras.saving.register_keras_serializable`)."""
 
-def register_layers() -> None:
-    """Import the modules that define archpick's custom layers, so that a saved model.keras deserialises."""
-    importlib.import_module("archpick.hypermodels.layers")
-    importlib.import_module("archpick.hypermodels.rocket")
-    importlib.import_module("archpick.hypermodels.table_layers")
-    importlib.import_module("archpick.hypermodels.transfer")
-    importlib.import_module("archpick.hypermodels.transformer")
+
+def register_layers() -> list[ModuleType]:
+    """Import the modules that define archpick's custom layers and losses, so that a saved model.keras
+    deserialises; returns them."""
+    return [importlib.import_module(f"archpick.hypermodels.{name}") for name in LAYER_MODULES]
 
 
 def available(modality: str, family: str) -> bool:
