@@ -168,16 +168,19 @@ def choose_model(
         notes += sel.notes
         if sel.folds:
             return _fold_choice(sel, facts, cands, rec, objective, prep, search_verdict, notes)
-        refit = _refit_fallback(cands[0], prep, budget, seed, notes)
+        # No folds decided anything: export the search winner, the family the search verdict names (the first
+        # finalist is the best scorer, which the verdict may have passed over within the noise).
+        cand = next((c for c in cands if c.family == win["family"]), cands[0])
+        refit = _refit_fallback(cand, prep, budget, seed, notes)
         if refit is not None:
-            best = next(r for r in results if r.family == cands[0].family)
+            best = next(r for r in results if r.family == cand.family)
             single = best.best_model()
             check = _baseline_check(prep, classification, win["best_score"], None)
             facts.update({"folds": 0, "baseline_check": check})
             return Choice(
-                cands[0].family,
-                cands[0].variant,
-                cands[0].trial,
+                cand.family,
+                cand.variant,
+                cand.trial,
                 average_models([single, refit]),
                 single,
                 "ensemble of the best trial and its refit on train + validation (no budget for folds)",

@@ -293,3 +293,12 @@ def test_a_damaged_report_is_one_line_naming_the_file(digits_report, tmp_path: P
     assert res.exit_code == 2, res.output
     line = res.output.strip()
     assert "\n" not in line and str(broken / "report.json") in line and "damaged" in line
+
+
+@pytest.mark.parametrize("which", ["airline_report", "digits_report"])
+def test_the_verdict_names_the_exported_model(which: str, request) -> None:
+    """The verdict's "exported the ..." and the final model, the race winner and the model files agree."""
+    _, data = request.getfixturevalue(which)
+    rep = Report.from_json(data)
+    assert rep.final is not None and data["race"]["winner"] == rep.final.family
+    assert rep.verdict.rsplit("exported the ", 1)[1].startswith(rep.final.variant)
