@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 PACKAGE = REPO / "archpick"
@@ -41,3 +43,35 @@ def test_import_archpick_layers_registers_every_custom_object() -> None:
     out = subprocess.run([sys.executable, "-c", code, json.dumps(names)], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_an_archpick_json_from_before_the_typed_spec_still_loads(tmp_path) -> None:
+    """Runs exported before InputSpec and ModelMeta wrote keys nothing read; predict still takes them."""
+    from archpick.datasets.inputspec import InputSpec
+    from archpick.errors import RunError
+    from archpick.modelmeta import load_meta
+
+    old = {
+        "input_spec": {"kind": "sequence", "shape": [None, 12], "dtype": "float32", "max_length": 29, "pad": "nan"},
+        "task": "classification",
+        "family": "cnn",
+        "variant": "1-D CNN",
+        "dataset": "vowels",
+        "source": "ts-files",
+        "archpick_version": "0.9.0",
+        "profile_facts": {"files": {"train": "x"}},
+        "backend": "tensorflow",
+    }
+    (tmp_path / "archpick.json").write_text(json.dumps(old))
+    (tmp_path / "labels.json").write_text(json.dumps({"0": "a", "1": "b"}))
+    meta, labels = load_meta(tmp_path)
+    assert meta.input_spec == InputSpec("sequence", (None, 12), "float32", max_length=29) and labels == ["a", "b"]
+    assert meta.input_spec.variable_length and meta.to_json()["input_spec"] == {
+        "kind": "sequence",
+        "shape": [None, 12],
+        "dtype": "float32",
+        "max_length": 29,
+    }
+    (tmp_path / "archpick.json").write_text(json.dumps({**old, "input_spec": {**old["input_spec"], "colour": 1}}))
+    with pytest.raises(RunError, match="unknown keys: colour"):
+        load_meta(tmp_path)
