@@ -13,42 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _child import run_child
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def run(dataset: str, budget: str, trials: int, trim: bool, out: Path) -> dict:
-    rss_file = out.with_suffix(".rss")
-    env = {**os.environ, "ARCHPICK_RSS_FILE": str(rss_file), "ARCHPICK_BENCH_NO_TRIM": "0" if trim else "1"}
-    start = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "_child.py"),
-            "fit",
-            str(REPO / "data" / dataset),
-            "--time",
-            budget,
-            "--families",
-            "recommended",
-            "--max-trials",
-            str(trials),
-            "--seed",
-            "0",
-            "--out",
-            str(out),
-            "-q",
-        ],
-        check=True,
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-    )
+    args = ["fit", str(REPO / "data" / dataset), "--time", budget, "--families", "recommended"]
+    args += ["--max-trials", str(trials), "--seed", "0", "--out", str(out), "-q"]
+    wall, peak = run_child(args, env={"ARCHPICK_BENCH_NO_TRIM": "0" if trim else "1"})
     rows = [r for r in json.loads((out / "report.json").read_text())["leaderboard"] if r.get("rss_mb")]
     after = [r["rss_mb"] for r in rows]
     at_end = [r.get("rss_trial_end_mb") for r in rows]
@@ -59,10 +36,10 @@ def run(dataset: str, budget: str, trials: int, trim: bool, out: Path) -> dict:
         "trials": len(after),
         "rss_after_mb": after,
         "rss_trial_end_mb": at_end,
-        "peak_mb": float(rss_file.read_text()),
+        "peak_mb": peak,
         "growth": after[tenth] / after[1] - 1 if len(after) > 2 else None,
         "compared": f"{tenth + 1} vs 2",
-        "wall_s": round(time.perf_counter() - start, 1),
+        "wall_s": round(wall, 1),
     }
 
 

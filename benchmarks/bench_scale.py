@@ -18,6 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _child import run_child
+
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,17 +35,6 @@ def make_folder(n: int, root: Path) -> Path:
         for i in range(per_class):
             os.link(files[i % len(files)], target / f"{i:06d}.png")
     return root
-
-
-def run_child(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of an archpick command in a child process."""
-    rss_file = Path(tempfile.mktemp(suffix=".rss"))
-    env = {**os.environ, "ARCHPICK_RSS_FILE": str(rss_file), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "_child.py"), *args], check=True, env=env, stdout=subprocess.DEVNULL
-    )
-    return time.perf_counter() - start, float(rss_file.read_text())
 
 
 def main() -> None:
@@ -61,7 +54,7 @@ def main() -> None:
     lines.append(f"- `archpick inspect` on {args.images:,} images: {inspect_s:.2f} s (process start included).")
     out = tmp / "fit"
     wall, rss = run_child(
-        ["fit", str(folder), "--time", args.fit_time, "--families", "recommended", "--out", str(out), "-q"]
+        ["fit", str(folder), "--time", args.fit_time, "--families", "recommended", "--out", str(out), "-q"], QUIET_TF
     )
     report = json.loads((out / "report.json").read_text())
     rows = [r for r in report["leaderboard"] if r.get("rss_mb")]
@@ -80,7 +73,7 @@ def main() -> None:
         cmd = ["fit", digits, "--time", args.workers_time, "--families", "recommended", "--out", str(wout), "-q"]
         if workers:
             cmd += ["--workers", str(workers)]
-        wall, rss = run_child(cmd)
+        wall, rss = run_child(cmd, QUIET_TF)
         rep = json.loads((wout / "report.json").read_text())
         done = sum(r["status"] == "COMPLETED" for r in rep["leaderboard"])
         lines.append(

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _child import run_child
+
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ["digits", "vowels", "reviews", "airline", "clips"]
 
@@ -50,30 +52,9 @@ def time_command(args: list[str], repeat: int = 3) -> float:
 
 def fit(dataset: str, budget: str, out: Path) -> tuple[dict, float, float]:
     """Run `archpick fit` in a child process; returns (report, wall seconds, peak RSS MB)."""
-    rss_file = out.with_suffix(".rss")
-    env = {**os.environ, "ARCHPICK_RSS_FILE": str(rss_file)}
-    start = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "_child.py"),
-            "fit",
-            str(REPO / "data" / dataset),
-            "--time",
-            budget,
-            "--seed",
-            "0",
-            "--out",
-            str(out),
-            "-q",
-        ],
-        check=True,
-        env=env,
-        cwd=REPO,
-    )
-    wall = time.perf_counter() - start
-    report = json.loads((out / "report.json").read_text())
-    return report, wall, float(rss_file.read_text())
+    args = ["fit", str(REPO / "data" / dataset), "--time", budget, "--seed", "0", "--out", str(out), "-q"]
+    wall, rss = run_child(args, quiet=False)
+    return json.loads((out / "report.json").read_text()), wall, rss
 
 
 def overhead_ratio(dataset: str, report: dict, run_dir: Path) -> float | None:
