@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,11 +10,39 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
+
+
+def serve_in_fresh_process(model_dir: Path, inputs: str, prelude: str = "") -> np.ndarray:
+    """The SavedModel's `serve` outputs in a new Python process: no Keras objects, and nothing of archpick's
+    unless `prelude` imports it.
+
+    Args:
+        model_dir: The SavedModel's folder.
+        inputs: A Python expression for the batch (numpy as np, tensorflow as tf, json imported).
+        prelude: Lines run before it (e.g. an archpick reader that decodes the raw files).
+    """
+    code = (
+        "import json, numpy as np, tensorflow as tf\n"
+        f"{prelude}"
+        f"m = tf.saved_model.load({str(model_dir)!r})\n"
+        f"x = {inputs}\n"
+        "print(json.dumps(np.asarray(m.serve(x)).tolist()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
+    return np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def copy_class_subset(src: Path, dst: Path, per_class: int) -> Path:

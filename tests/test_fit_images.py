@@ -4,8 +4,6 @@ SavedModel reloaded in a fresh process."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ from click.testing import CliRunner
 
 from archpick.cli import main
 
-from conftest import REPO, run_readme_snippet
+from conftest import run_readme_snippet, serve_in_fresh_process
 
 pytestmark = pytest.mark.slow
 
@@ -80,23 +78,10 @@ def test_saved_model_in_fresh_process_matches_keras(digits_run: Path, digits_sma
 
     raw = np.stack([decode_image(f, 1) for f in files])
     in_memory = np.asarray(keras.saving.load_model(digits_run / "model" / "model.keras")(raw, training=False))
-    code = (
-        "import json, sys, numpy as np, tensorflow as tf\n"
-        "from archpick.datasets.images import decode_image\n"
-        f"m = tf.saved_model.load({str(digits_run / 'model')!r})\n"
-        f"x = np.stack([decode_image(f, 1) for f in {files!r}])\n"
-        "print(json.dumps(np.asarray(m.serve(tf.constant(x))).tolist()))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=True,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-    )
-    served = np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
-    assert "keras" not in code
+    prelude = "from archpick.datasets.images import decode_image\n"
+    inputs = f"tf.constant(np.stack([decode_image(f, 1) for f in {files!r}]))"
+    served = serve_in_fresh_process(digits_run / "model", inputs, prelude)
+    assert "keras" not in prelude + inputs
     np.testing.assert_allclose(served, in_memory, atol=1e-5)
 
 

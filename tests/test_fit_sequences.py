@@ -4,8 +4,6 @@ process on raw strings and raw windows, and `archpick predict` on raw files."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,28 +14,9 @@ from click.testing import CliRunner
 import archpick
 from archpick.cli import main
 
-from conftest import DATA, REPO
+from conftest import DATA, serve_in_fresh_process
 
 pytestmark = pytest.mark.slow
-
-
-def _fresh_serve(model_dir: Path, expr: str) -> np.ndarray:
-    """Predictions of the SavedModel in a new Python process (no archpick, no Keras objects)."""
-    code = (
-        "import json, numpy as np, tensorflow as tf\n"
-        f"m = tf.saved_model.load({str(model_dir)!r})\n"
-        f"x = {expr}\n"
-        "print(json.dumps(np.asarray(m.serve(x)).tolist()))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-    )
-    return np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def _keras(model_dir: Path, x) -> np.ndarray:
@@ -60,7 +39,7 @@ def test_reviews_text_model_takes_raw_strings(tmp_path: Path) -> None:
     texts = ["a warm, funny and wise film", "tedious, predictable and far too long", ""]
     import tensorflow as tf
 
-    served = _fresh_serve(run.model_path, f"tf.constant({texts!r})")
+    served = serve_in_fresh_process(run.model_path, f"tf.constant({texts!r})")
     np.testing.assert_allclose(served, _keras(run.model_path, tf.constant(texts)), atol=1e-5)
     assert served.shape == (3, 2) and np.allclose(served.sum(axis=1), 1, atol=1e-5)
     doc = tmp_path / "one.txt"
@@ -81,7 +60,7 @@ def test_vowels_variable_length_sequences(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 20, channels)).astype("float32")
     x[1, 12:] = np.nan  # a shorter sequence, NaN-padded
-    served = _fresh_serve(
+    served = serve_in_fresh_process(
         run.model_path, f"tf.constant(np.array({x.tolist()!r}, dtype='float32'))".replace("nan", "float('nan')")
     )
     np.testing.assert_allclose(served, _keras(run.model_path, x), atol=1e-5)
@@ -98,7 +77,7 @@ def test_airline_forecast_and_predict_after_the_end(tmp_path: Path) -> None:
     spec = json.loads((run.model_path / "archpick.json").read_text())["input_spec"]
     series = pd.read_csv(DATA / "airline" / "airline.csv")["passengers"].to_numpy(dtype="float32")
     window = series[-spec["lookback"] :].reshape(1, spec["lookback"], 1)
-    served = _fresh_serve(run.model_path, f"tf.constant(np.array({window.tolist()!r}, dtype='float32'))")
+    served = serve_in_fresh_process(run.model_path, f"tf.constant(np.array({window.tolist()!r}, dtype='float32'))")
     np.testing.assert_allclose(served, _keras(run.model_path, window), rtol=1e-5, atol=1e-3)
     assert served.shape == (1, spec["horizon"]) and 200 < served.mean() < 1000  # original units
     res = CliRunner().invoke(main, ["predict", str(run.path), str(DATA / "airline" / "airline.csv"), "--json"])

@@ -4,8 +4,6 @@ fold-based selection, the noise rule in the verdict, and the ensemble SavedModel
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,7 +32,7 @@ from archpick.selection import (
     plan_folds,
 )
 
-from conftest import REPO
+from conftest import serve_in_fresh_process
 
 pytestmark = pytest.mark.slow
 
@@ -239,22 +237,8 @@ def test_fold_selection_refit_and_ensemble_on_a_small_real_set(coffee_prepared, 
     export_model(ensemble, tmp_path / "model", meta, prep.bundle.class_names, x)
     raw = np.array(prep.x_test[:3], dtype="float32")
     raw[1, 200:] = np.nan  # a shorter series, NaN-padded as archpick reads it
-    code = (
-        "import json, numpy as np, tensorflow as tf\n"
-        f"m = tf.saved_model.load({str(tmp_path / 'model')!r})\n"
-        f"x = np.array(json.loads({json.dumps(json.dumps(np.where(np.isnan(raw), None, raw).tolist()))}), "
-        "dtype='float32')\n"
-        "print(json.dumps(np.asarray(m.serve(x)).tolist()))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-    )
-    served = np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
+    rows = json.dumps(json.dumps(np.where(np.isnan(raw), None, raw).tolist()))
+    served = serve_in_fresh_process(tmp_path / "model", f"np.array(json.loads({rows}), dtype='float32')")
     np.testing.assert_allclose(served, np.asarray(ensemble(raw, training=False)), atol=1e-5)
     reloaded = keras.saving.load_model(tmp_path / "model" / "model.keras")
     np.testing.assert_allclose(np.asarray(reloaded(raw, training=False)), served, atol=1e-5)

@@ -3,11 +3,6 @@ regression on a held-out split, and its exported SavedModel and model.keras repr
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +16,7 @@ from archpick.datasets.inputspec import InputSpec  # noqa: E402
 from archpick.export import write_saved_model  # noqa: E402
 from archpick.hypermodels.base import ModelSpec  # noqa: E402
 
-from conftest import DATA, REPO  # noqa: E402
+from conftest import DATA, serve_in_fresh_process  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -98,24 +93,6 @@ def trained(reviews):
     return train_ngram_model(x_train, y_train), (x_train, y_train, x_test, y_test)
 
 
-def _fresh_serve(model_dir: Path, texts: list[str]) -> np.ndarray:
-    """The SavedModel's predictions in a new Python process (no archpick, no Keras objects)."""
-    code = (
-        "import json, numpy as np, tensorflow as tf\n"
-        f"m = tf.saved_model.load({str(model_dir)!r})\n"
-        f"print(json.dumps(np.asarray(m.serve(tf.constant({texts!r}))).tolist()))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-    )
-    return np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def test_ngram_model_is_registered_as_the_text_dense_family():
     from archpick.families import design_for
     from archpick.hypermodels.text import TextNgramHyperModel
@@ -140,7 +117,9 @@ def test_saved_model_serves_raw_strings_in_a_fresh_process(trained, tmp_path):
     model, _ = trained
     write_saved_model(model, tmp_path / "saved")
     expected = np.asarray(model(tf.constant(TEXTS), training=False))
-    np.testing.assert_allclose(_fresh_serve(tmp_path / "saved", TEXTS), expected, atol=1e-5)
+    np.testing.assert_allclose(
+        serve_in_fresh_process(tmp_path / "saved", f"tf.constant({TEXTS!r})"), expected, atol=1e-5
+    )
     np.testing.assert_allclose(expected.sum(axis=1), 1.0, atol=1e-5)
 
 
