@@ -323,25 +323,17 @@ def autokeras_worker(
         x_test, y_test = x[split.test], y[split.test]
         ref: list = []
         if name == "digits":
-            tuner = _make_tuner(task_specific.ImageClassifierTuner, ref, x_test, y_test)
-            clf = ak.ImageClassifier(
-                max_trials=1000,
-                overwrite=True,
-                directory=str(workdir),
-                seed=seed,
-                project_name=f"ak_{name}",
-                tuner=tuner,
-            )
+            classifier, tuner_class = ak.ImageClassifier, task_specific.ImageClassifierTuner
         else:
-            tuner = _make_tuner(task_specific.TextClassifierTuner, ref, x_test, y_test)
-            clf = ak.TextClassifier(
-                max_trials=1000,
-                overwrite=True,
-                directory=str(workdir),
-                seed=seed,
-                project_name=f"ak_{name}",
-                tuner=tuner,
-            )
+            classifier, tuner_class = ak.TextClassifier, task_specific.TextClassifierTuner
+        clf = classifier(
+            max_trials=1000,
+            overwrite=True,
+            directory=str(workdir),
+            seed=seed,
+            project_name=f"ak_{name}",
+            tuner=_make_tuner(tuner_class, ref, x_test, y_test),
+        )
         ref.append(clf)
         fit_started = _clock()
         clf.fit(
